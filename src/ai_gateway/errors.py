@@ -1,0 +1,151 @@
+"""The error tree. Every error the gateway shows a caller is one of these.
+
+Each class knows its HTTP status and its OpenAI error ``type``/``code``, so every boundary
+(HTTP, CLI, ``call_ai``) renders them the same way::
+
+    GatewayError                      500 api_error (never raised for bad input)
+    ├── InvalidRequest                400 invalid_request_error
+    │   └── PayloadTooLarge           413 invalid_request_error
+    ├── AuthenticationFailed          401 authentication_error
+    ├── PermissionDenied              403 permission_error
+    │   └── ClientPaused              403 permission_error / client_paused
+    ├── NotFound                      404 not_found_error
+    │   └── ModelNotFound             404 not_found_error / model_not_found
+    ├── Conflict                      409 invalid_request_error / conflict
+    ├── BudgetExceeded                402 insufficient_quota / budget_exceeded
+    ├── RateLimited                   429 rate_limit_error
+    ├── UpstreamError                 502 upstream_error   (after the fallback chain)
+    │   └── UpstreamTimeout           504 upstream_error / upstream_timeout
+    ├── ConfigurationError            500 configuration_error (operator must act)
+    │   └── VaultError                500 configuration_error / vault_error
+    └── StorageError                  503 service_unavailable
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "AuthenticationFailed",
+    "BudgetExceeded",
+    "ClientPaused",
+    "ConfigurationError",
+    "Conflict",
+    "GatewayError",
+    "InvalidRequest",
+    "ModelNotFound",
+    "NotFound",
+    "PayloadTooLarge",
+    "PermissionDenied",
+    "RateLimited",
+    "StorageError",
+    "UpstreamError",
+    "UpstreamTimeout",
+    "VaultError",
+]
+
+
+class GatewayError(Exception):
+    """Base of every error the gateway reports; ``message`` is safe to show a caller."""
+
+    status: ClassVar[int] = 500
+    error_type: ClassVar[str] = "api_error"
+    default_code: ClassVar[str | None] = None
+
+    def __init__(self, message: str, *, code: str | None = None, param: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.param = param
+
+    def to_body(self) -> dict[str, Any]:
+        """The OpenAI error shape: ``{"error": {"message", "type", "code", "param"}}``."""
+        return {
+            "error": {
+                "message": self.message,
+                "type": self.error_type,
+                "code": self.code,
+                "param": self.param,
+            }
+        }
+
+
+class InvalidRequest(GatewayError):
+    status = 400
+    error_type = "invalid_request_error"
+
+
+class PayloadTooLarge(InvalidRequest):
+    status = 413
+    default_code = "payload_too_large"
+
+
+class AuthenticationFailed(GatewayError):
+    status = 401
+    error_type = "authentication_error"
+    default_code = "invalid_api_key"
+
+
+class PermissionDenied(GatewayError):
+    status = 403
+    error_type = "permission_error"
+    default_code = "forbidden"
+
+
+class ClientPaused(PermissionDenied):
+    default_code = "client_paused"
+
+
+class NotFound(GatewayError):
+    status = 404
+    error_type = "not_found_error"
+    default_code = "not_found"
+
+
+class ModelNotFound(NotFound):
+    default_code = "model_not_found"
+
+
+class Conflict(GatewayError):
+    status = 409
+    error_type = "invalid_request_error"
+    default_code = "conflict"
+
+
+class BudgetExceeded(GatewayError):
+    status = 402
+    error_type = "insufficient_quota"
+    default_code = "budget_exceeded"
+
+
+class RateLimited(GatewayError):
+    status = 429
+    error_type = "rate_limit_error"
+    default_code = "rate_limited"
+
+
+class UpstreamError(GatewayError):
+    status = 502
+    error_type = "upstream_error"
+    default_code = "upstream_failed"
+
+
+class UpstreamTimeout(UpstreamError):
+    status = 504
+    default_code = "upstream_timeout"
+
+
+class ConfigurationError(GatewayError):
+    status = 500
+    error_type = "configuration_error"
+    default_code = "configuration_error"
+
+
+class VaultError(ConfigurationError):
+    default_code = "vault_error"
+
+
+class StorageError(GatewayError):
+    status = 503
+    error_type = "service_unavailable"
+    default_code = "storage_unavailable"

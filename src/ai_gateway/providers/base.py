@@ -1,0 +1,173 @@
+"""The small contract every provider adapter implements.
+
+A provider turns one OpenAI-shaped :class:`ChatRequest` into one upstream call for one
+:class:`Target` (a registry model) and returns an OpenAI-shaped answer. The pipeline never
+looks inside a provider: it picks targets, calls :meth:`Provider.complete` or
+:meth:`Provider.stream`, and reads :class:`Usage` and :class:`Telemetry` back.
+
+Failures leave a provider only as :class:`ProviderError`, whose ``retryable`` flag decides
+whether the fallback chain moves on (timeouts, connection errors, 429, 5xx) or stops
+(400, auth).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import aiohttp
+
+__all__ = [
+    "ChatRequest",
+    "ChunkStream",
+    "Completion",
+    "Provider",
+    "ProviderError",
+    "Target",
+    "Telemetry",
+    "Timeouts",
+    "Upstream",
+    "Usage",
+]
+
+JSON = dict[str, Any]
+
+
+@dataclass(slots=True)
+class ChatRequest:
+    """A validated OpenAI chat request. ``params`` holds every optional OpenAI field sent
+    (temperature, top_p, max_tokens / max_completion_tokens, stop, tools, tool_choice,
+    response_format, seed, n, presence_penalty, frequency_penalty, user, ...)."""
+
+    model: str
+    messages: list[JSON]
+    params: JSON = field(default_factory=dict)
+    stream: bool = False
+    include_usage: bool = False
+
+
+@dataclass(slots=True, frozen=True)
+class Target:
+    """One attempt: a registry model (``openai/gpt-4o``) and its name at the provider."""
+
+    model_id: str
+    provider: str
+    upstream_model: str
+
+
+@dataclass(slots=True, frozen=True)
+class Timeouts:
+    """Seconds. ``total`` bounds a whole non-streamed call; ``read`` is the idle gap allowed
+    between bytes (so a long stream that keeps flowing is never cut by ``total``)."""
+
+    connect: float = 5.0
+    read: float = 60.0
+    total: float = 120.0
+
+
+@dataclass(slots=True)
+class Upstream:
+    """Where and how to reach a provider for one call: resolved per call from the shared
+    config (cached) and the vault. ``options`` carries provider-specific settings: for the
+    upstream gateway ``byok`` (provider -> key) and ``fallback_models``; for ``simulated``
+    ``latency_ms`` and ``failure_rate``."""
+
+    base_url: str
+    api_key: str | None
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    options: JSON = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+
+
+@dataclass(slots=True)
+class Telemetry:
+    """What the upstream said about itself; every field is optional."""
+
+    upstream_request_id: str | None = None
+    generation_id: str | None = None
+    upstream_provider: str | None = None
+    upstream_cache: str | None = None
+    upstream_cost: str | None = None
+    routing_attempts: list[JSON] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Completion:
+    """A non-streamed answer: ``body`` is an OpenAI ``chat.completion`` object."""
+
+    body: JSON
+    usage: Usage
+    telemetry: Telemetry
+    finish_reason: str | None = None
+
+
+class ProviderError(Exception):
+    """An upstream failure, already classified.
+
+    ``reason`` is one of ``timeout``, ``connection_error``, ``rate_limited``,
+    ``server_error``, ``bad_request``, ``auth``, ``not_found``, ``stream_cut``.
+    ``message`` never contains a key.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        retryable: bool,
+        status: int | None = None,
+        provider: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason
+        self.retryable = retryable
+        self.status = status
+        self.provider = provider
+
+
+class ChunkStream(ABC):
+    """An open streamed answer. Iterating yields OpenAI ``chat.completion.chunk`` dicts;
+    ``usage``, ``telemetry`` and ``finish_reason`` are complete once iteration ends (and
+    hold what was seen so far if it was cut). ``aclose`` releases the connection and is
+    safe to call twice."""
+
+    usage: Usage
+    telemetry: Telemetry
+    finish_reason: str | None
+
+    @abstractmethod
+    def __aiter__(self) -> AsyncIterator[JSON]: ...
+
+    @abstractmethod
+    async def aclose(self) -> None: ...
+
+
+class Provider(ABC):
+    """One upstream API. Instances are created once at start-up with the shared pooled
+    ``aiohttp`` session and live for the process."""
+
+    name: ClassVar[str]
+    supports_tools: ClassVar[bool] = True
+    supports_vision: ClassVar[bool] = True
+
+    def __init__(self, http: aiohttp.ClientSession) -> None:
+        self.http = http
+
+    @abstractmethod
+    async def complete(self, request: ChatRequest, target: Target, upstream: Upstream) -> Completion:
+        """One non-streamed call."""
+
+    @abstractmethod
+    async def stream(self, request: ChatRequest, target: Target, upstream: Upstream) -> ChunkStream:
+        """Open a streamed call. Returns once the upstream accepted it (status 200 and
+        headers read), so errors before the first byte raise here and can fall back."""

@@ -1,0 +1,76 @@
+"""The one settings object: everything the environment configures, validated once.
+
+Nothing else in the package reads ``os.environ``; the CLI and the app build a ``Settings``
+and pass it down. Defaults give a working embedded service (a SQLite file) with no set-up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["DEFAULT_DATA_DIR", "PROVIDER_BASE_URL_ENV", "Settings"]
+
+DEFAULT_DATA_DIR = Path.home() / ".local" / "share" / "ai-gateway"
+
+#: Environment variables that override a provider's base URL from the shared config.
+PROVIDER_BASE_URL_ENV = {
+    "gateway": "AI_GATEWAY_GATEWAY_BASE_URL",
+    "openai": "AI_GATEWAY_OPENAI_BASE_URL",
+    "anthropic": "AI_GATEWAY_ANTHROPIC_BASE_URL",
+    "groq": "AI_GATEWAY_GROQ_BASE_URL",
+    "google": "AI_GATEWAY_GOOGLE_BASE_URL",
+}
+
+
+class Settings(BaseSettings):
+    """Validated configuration from ``AI_GATEWAY_*`` (and ``ENABLE_AI_GATEWAY``)."""
+
+    model_config = SettingsConfigDict(env_prefix="AI_GATEWAY_", extra="ignore", frozen=True)
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str | None = None
+    redis_url: str | None = None
+    master_key: str | None = Field(default=None, repr=False)
+    admin_key: str | None = Field(default=None, repr=False)
+    cron_secret: str | None = Field(default=None, repr=False)
+    enable_ai_gateway: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("ENABLE_AI_GATEWAY", "AI_GATEWAY_ENABLE_AI_GATEWAY"),
+    )
+    gateway_base_url: str | None = None
+    openai_base_url: str | None = None
+    anthropic_base_url: str | None = None
+    groq_base_url: str | None = None
+    google_base_url: str | None = None
+    ptax_base_url: str = "https://olinda.bcb.gov.br/olinda/servico/PTAX/versao/v1/odata"
+    whatsapp_verify_token: str | None = Field(default=None, repr=False)
+    whatsapp_app_secret: str | None = Field(default=None, repr=False)
+    whatsapp_graph_base_url: str = "https://graph.facebook.com/v21.0"
+    max_body_bytes: int = Field(default=1_048_576, gt=0)
+    usage_flush_interval: float = Field(default=0.5, gt=0)
+    usage_batch_size: int = Field(default=500, gt=0)
+    scheduler_enabled: bool = True
+    log_level: str = "INFO"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "ai-gateway@localhost"
+
+    @field_validator("database_url")
+    @classmethod
+    def _non_blank(cls, value: str | None) -> str | None:
+        return value or None
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured URL, or the embedded SQLite file inside ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'ai-gateway.db'}"
+
+    def provider_base_url_override(self, provider: str) -> str | None:
+        """The environment's base URL for ``provider``, which wins over the shared config."""
+        value = getattr(self, f"{provider}_base_url", None)
+        return str(value) if value else None
