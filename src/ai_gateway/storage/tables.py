@@ -1,0 +1,372 @@
+"""The schema (SPEC §3) as SQLAlchemy 2 typed models.
+
+Only the storage layer imports this module. Migrations in ``migrations/`` are the source of
+truth for the database; a test checks that they and these models agree.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from ai_gateway.storage.types import Money, UTCDateTime
+
+__all__ = [
+    "AiModel",
+    "ApiKey",
+    "AuditLog",
+    "Base",
+    "BudgetAlert",
+    "CachePerformance",
+    "Client",
+    "ClientBudget",
+    "ExchangeRate",
+    "GatewayAlert",
+    "JobRun",
+    "ModelPriceHistory",
+    "PlanBudget",
+    "Secret",
+    "SharedGatewayConfig",
+    "UsageLog",
+    "new_id",
+    "utcnow",
+]
+
+AutoId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    """A 32-hex-digit id that sorts by creation time (48-bit ms clock + 80 random bits),
+    so B-tree inserts stay append-mostly even for the usage log."""
+    return f"{int(time.time() * 1000):012x}{os.urandom(10).hex()}"
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Secret(Base):
+    """A provider key sealed with AES-256-GCM; ``masked`` is all the API ever shows."""
+
+    __tablename__ = "secrets"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    key_id: Mapped[str] = mapped_column(String(32))
+    masked: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class SharedGatewayConfig(Base):
+    """The single configuration row (``id = 1`` enforced by a CHECK constraint)."""
+
+    __tablename__ = "shared_gateway_config"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="ck_shared_gateway_config_single_row"),
+        CheckConstraint("cache_scope IN ('client', 'global')", name="ck_cache_scope"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, default=1)
+    gateway_secret_id: Mapped[str | None] = mapped_column(String(64))
+    openai_secret_id: Mapped[str | None] = mapped_column(String(64))
+    anthropic_secret_id: Mapped[str | None] = mapped_column(String(64))
+    groq_secret_id: Mapped[str | None] = mapped_column(String(64))
+    google_secret_id: Mapped[str | None] = mapped_column(String(64))
+    base_urls: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    provider_options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    cache_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    cache_ttl_seconds: Mapped[int] = mapped_column(Integer, default=3600)
+    cache_scope: Mapped[str] = mapped_column(String(16), default="client")
+    cache_nondeterministic: Mapped[bool] = mapped_column(Boolean, default=False)
+    cache_count_tokens: Mapped[bool] = mapped_column(Boolean, default=False)
+    default_model: Mapped[str] = mapped_column(String(128), default="openai/gpt-4o-mini")
+    fallback_chain: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    connect_timeout_s: Mapped[Decimal] = mapped_column(Money(8, 3), default=Decimal("5"))
+    read_timeout_s: Mapped[Decimal] = mapped_column(Money(8, 3), default=Decimal("60"))
+    total_timeout_s: Mapped[Decimal] = mapped_column(Money(8, 3), default=Decimal("120"))
+    max_retries: Mapped[int] = mapped_column(Integer, default=0)
+    admin_alert_email: Mapped[str | None] = mapped_column(String(320))
+    admin_alert_webhook: Mapped[str | None] = mapped_column(String(2048))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class AiModel(Base):
+    __tablename__ = "ai_models_registry"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    model_name: Mapped[str] = mapped_column(String(128))
+    display_name: Mapped[str] = mapped_column(String(128))
+    input_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
+    output_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
+    cached_input_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
+    context_window: Mapped[int | None] = mapped_column(Integer)
+    capabilities: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    aliases: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ModelPriceHistory(Base):
+    __tablename__ = "model_price_history"
+    __table_args__ = (Index("ix_price_history_model_time", "model_id", "effective_at"),)
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    model_id: Mapped[str] = mapped_column(ForeignKey("ai_models_registry.id"))
+    input_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
+    output_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
+    cached_input_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
+    source: Mapped[str] = mapped_column(String(64))
+    effective_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Client(Base):
+    __tablename__ = "clients"
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'paused', 'suspended')", name="ck_client_status"),
+        Index("ix_clients_created_at", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    plan: Mapped[str] = mapped_column(ForeignKey("plan_budgets.plan"))
+    use_ai_gateway: Mapped[bool] = mapped_column(Boolean, default=False)
+    timezone: Mapped[str] = mapped_column(String(64), default="America/Sao_Paulo")
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    contact_email: Mapped[str | None] = mapped_column(String(320))
+    alert_webhook_url: Mapped[str | None] = mapped_column(String(2048))
+    fallback_chain: Mapped[list[Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ApiKey(Base):
+    """A key is stored only as its SHA-256; ``prefix`` is what people see."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'client')", name="ck_api_key_role"),
+        CheckConstraint(
+            "(role = 'admin' AND client_id IS NULL) OR (role = 'client' AND client_id IS NOT NULL)",
+            name="ck_api_key_client",
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(16))
+    client_id: Mapped[str | None] = mapped_column(ForeignKey("clients.id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class UsageLog(Base):
+    """One row per call. Prices and the exchange rate used are copied in, so a row keeps the
+    cost of its day whatever the registry says later."""
+
+    __tablename__ = "gateway_usage_logs"
+    __table_args__ = (
+        Index("ix_usage_client_time", "client_id", "created_at"),
+        Index("ix_usage_model_time", "model_used", "created_at"),
+        Index("ix_usage_time", "created_at"),
+        Index("ix_usage_client_conversation", "client_id", "conversation_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"))
+    conversation_id: Mapped[str | None] = mapped_column(String(200))
+    request_id: Mapped[str] = mapped_column(String(64))
+    model_requested: Mapped[str] = mapped_column(String(128))
+    model_used: Mapped[str | None] = mapped_column(String(128))
+    provider: Mapped[str | None] = mapped_column(String(32))
+    route: Mapped[str] = mapped_column(String(16))
+    is_stream: Mapped[bool] = mapped_column(Boolean, default=False)
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cached_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost_usd: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    cost_brl: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    exchange_rate: Mapped[Decimal] = mapped_column(Money(18, 6))
+    input_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
+    output_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
+    cached_input_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
+    unpriced: Mapped[bool] = mapped_column(Boolean, default=False)
+    latency_ms: Mapped[int] = mapped_column(Integer, default=0)
+    ttft_ms: Mapped[int | None] = mapped_column(Integer)
+    cache_hit: Mapped[bool] = mapped_column(Boolean, default=False)
+    saved_usd: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    saved_brl: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    fallback_from: Mapped[str | None] = mapped_column(String(128))
+    fallback_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    fallback_reason: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    upstream_request_id: Mapped[str | None] = mapped_column(String(200))
+    upstream_provider: Mapped[str | None] = mapped_column(String(64))
+    upstream_cache: Mapped[str | None] = mapped_column(String(32))
+    telemetry: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CachePerformance(Base):
+    __tablename__ = "gateway_cache_performance"
+    __table_args__ = (UniqueConstraint("day", "client_id", "model_id", name="uq_cache_perf_day"),)
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    day: Mapped[str] = mapped_column(String(10))
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"))
+    model_id: Mapped[str] = mapped_column(String(128))
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+    misses: Mapped[int] = mapped_column(Integer, default=0)
+    tokens_saved: Mapped[int] = mapped_column(BigInteger, default=0)
+    saved_usd: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    saved_brl: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+
+
+class PlanBudget(Base):
+    __tablename__ = "plan_budgets"
+    __table_args__ = (
+        CheckConstraint("budget_type IN ('tokens', 'brl', 'usd')", name="ck_plan_budget_type"),
+        CheckConstraint("period IN ('daily', 'weekly', 'monthly')", name="ck_plan_period"),
+    )
+
+    plan: Mapped[str] = mapped_column(String(32), primary_key=True)
+    budget_type: Mapped[str] = mapped_column(String(8))
+    limit_value: Mapped[Decimal] = mapped_column(Money())
+    period: Mapped[str] = mapped_column(String(8))
+    alert_thresholds: Mapped[list[Any]] = mapped_column(JSON)
+    pause_at_limit: Mapped[bool] = mapped_column(Boolean, default=False)
+    markup_percent: Mapped[Decimal] = mapped_column(Money(8, 4), default=Decimal(30))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ClientBudget(Base):
+    """Counters for a client's current period. With ``is_custom`` false, the limit, type,
+    period, thresholds and pause flag come from the client's plan at read time."""
+
+    __tablename__ = "client_budgets"
+    __table_args__ = (
+        CheckConstraint(
+            "budget_type IS NULL OR budget_type IN ('tokens', 'brl', 'usd')",
+            name="ck_client_budget_type",
+        ),
+        CheckConstraint(
+            "period IS NULL OR period IN ('daily', 'weekly', 'monthly')", name="ck_client_period"
+        ),
+        Index("ix_client_budgets_next_reset", "next_reset_at"),
+    )
+
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"), primary_key=True)
+    is_custom: Mapped[bool] = mapped_column(Boolean, default=False)
+    budget_type: Mapped[str | None] = mapped_column(String(8))
+    limit_value: Mapped[Decimal | None] = mapped_column(Money())
+    period: Mapped[str | None] = mapped_column(String(8))
+    alert_thresholds: Mapped[list[Any] | None] = mapped_column(JSON)
+    pause_at_limit: Mapped[bool | None] = mapped_column(Boolean)
+    current_usage: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    period_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_reset_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    is_paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class BudgetAlert(Base):
+    __tablename__ = "budget_alerts"
+    __table_args__ = (
+        UniqueConstraint(
+            "client_id", "threshold", "period_start", "channel", name="uq_budget_alert_once"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"))
+    threshold: Mapped[int] = mapped_column(Integer)
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    channel: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str | None] = mapped_column(String(2048))
+    delivered: Mapped[bool] = mapped_column(Boolean, default=False)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class GatewayAlert(Base):
+    __tablename__ = "gateway_alerts"
+    __table_args__ = (UniqueConstraint("kind", "scope", "window_start", name="uq_gateway_alert"),)
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    scope: Mapped[str] = mapped_column(String(128), default="global")
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    delivered: Mapped[bool] = mapped_column(Boolean, default=False)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ExchangeRate(Base):
+    __tablename__ = "exchange_rates"
+    __table_args__ = (Index("ix_exchange_rates_pair_time", "base", "quote", "fetched_at"),)
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    base: Mapped[str] = mapped_column(String(3))
+    quote: Mapped[str] = mapped_column(String(3))
+    rate: Mapped[Decimal] = mapped_column(Money(18, 6))
+    source: Mapped[str] = mapped_column(String(64))
+    quoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_logs"
+    __table_args__ = (Index("ix_audit_time", "created_at"),)
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    client_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    target: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class JobRun(Base):
+    """The lock and last run of each scheduled job (one row per job name)."""
+
+    __tablename__ = "job_runs"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_by: Mapped[str | None] = mapped_column(String(64))
+    last_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[str | None] = mapped_column(String(16))
+    last_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
