@@ -12,7 +12,6 @@ from alembic import op
 
 import ai_gateway.storage.types
 
-
 revision = "0001"
 down_revision = None
 branch_labels = None

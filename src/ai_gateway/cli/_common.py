@@ -1,0 +1,80 @@
+"""What every command shares: settings, the database, and JSON or table output."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+from typing import Any, TypeVar
+
+import click
+import orjson
+
+from ai_gateway.bootstrap import open_database
+from ai_gateway.settings import Settings
+from ai_gateway.storage.db import Database
+
+__all__ = ["CLI_ACTOR", "database", "emit", "json_option", "settings"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The audit log's actor for changes made from the command line.
+CLI_ACTOR = "cli"
+
+
+@cache
+def settings() -> Settings:
+    return Settings()
+
+
+@cache
+def database() -> Database:
+    return open_database(settings())
+
+
+def json_option(fn: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")(fn)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def to_jsonable(value: Any) -> Any:
+    return orjson.loads(orjson.dumps(value, default=_default))
+
+
+def emit(data: Any, *, as_json: bool, columns: Sequence[str] | None = None) -> None:
+    """Print ``data`` as JSON, or as a plain table (rows of dicts) for people."""
+    if as_json:
+        click.echo(orjson.dumps(data, default=_default, option=orjson.OPT_INDENT_2).decode())
+        return
+    rows = to_jsonable(data)
+    if isinstance(rows, dict):
+        rows = [rows] if columns else [{"key": k, "value": v} for k, v in rows.items()]
+        columns = columns or ["key", "value"]
+    if not rows:
+        click.echo("(none)")
+        return
+    columns = columns or list(rows[0].keys())
+    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
+    for r in cells:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)

@@ -1,0 +1,64 @@
+"""``ai-gateway serve`` and ``ai-gateway migrate``."""
+
+from __future__ import annotations
+
+import click
+
+from ai_gateway.cli._common import emit, json_option, settings
+from ai_gateway.storage import migrate as migrations
+from ai_gateway.storage.db import Database
+
+__all__ = ["register"]
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the HTTP service (uvicorn with uvloop and httptools)."""
+    import uvicorn
+
+    from ai_gateway.bootstrap import open_database
+    from ai_gateway.logs import configure_logging
+
+    cfg = settings()
+    configure_logging(cfg.log_level)
+    # Migrate (embedded) and bootstrap the admin key once, before workers fork.
+    open_database(cfg).dispose()
+    uvicorn.run(
+        "ai_gateway.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_config=None,
+        timeout_graceful_shutdown=20,
+    )
+
+
+@click.command("migrate")
+@click.option("--revision", default="head", show_default=True)
+@click.option("--downgrade", "down", is_flag=True, help="Go down to --revision (default: base).")
+@json_option
+def migrate(revision: str, down: bool, as_json: bool) -> None:
+    """Apply (or revert) database migrations; running it twice is a no-op."""
+    db = Database(settings().effective_database_url)
+    try:
+        before = migrations.current_revision(db)
+        if down:
+            migrations.downgrade(db, "base" if revision == "head" else revision)
+        else:
+            migrations.upgrade(db, revision)
+        after = migrations.current_revision(db)
+    finally:
+        db.dispose()
+    emit({"from": before, "to": after, "database": db.dialect}, as_json=as_json)
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(serve)
+    cli.add_command(migrate)

@@ -1,0 +1,33 @@
+"""The single shared gateway configuration row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ai_gateway.errors import ConfigurationError
+from ai_gateway.storage.tables import SharedGatewayConfig
+
+__all__ = ["get_shared_config", "update_shared_config"]
+
+
+def get_shared_config(session: Session) -> SharedGatewayConfig:
+    row = session.get(SharedGatewayConfig, 1)
+    if row is None:
+        raise ConfigurationError(
+            "the shared gateway config row is missing; run `ai-gateway migrate`"
+        )
+    return row
+
+
+def update_shared_config(session: Session, *, changes: dict[str, Any]) -> SharedGatewayConfig:
+    """Apply already-validated ``changes`` and bump ``version`` (what caches compare)."""
+    row = get_shared_config(session)
+    for field, value in changes.items():
+        if not hasattr(SharedGatewayConfig, field) or field in ("id", "version"):
+            raise ConfigurationError(f"unknown config field '{field}'")
+        setattr(row, field, value)
+    row.version += 1
+    session.flush()
+    return row

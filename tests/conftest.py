@@ -1,0 +1,170 @@
+"""Shared fixtures: real databases (SQLite always; PostgreSQL and Redis when reachable, and
+required when ``CI=true``), settings isolated per test, and a real HTTP server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import uvicorn
+from sqlalchemy import text
+
+from ai_gateway.settings import Settings
+from ai_gateway.storage import migrate
+from ai_gateway.storage.db import Database
+
+PG_ADMIN_URL = os.environ.get(
+    "AI_GATEWAY_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("AI_GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+#: Tables that tests fill; truncated between PostgreSQL tests (seed tables are kept).
+_MUTABLE_TABLES = (
+    "gateway_usage_logs",
+    "gateway_cache_performance",
+    "budget_alerts",
+    "gateway_alerts",
+    "audit_logs",
+    "api_keys",
+    "client_budgets",
+    "clients",
+    "secrets",
+    "exchange_rates",
+    "job_runs",
+)
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    if _reachable(host, port):
+        return
+    if IN_CI:
+        pytest.fail(f"{name} at {host}:{port} is unreachable and CI=true requires it")
+    pytest.skip(f"{name} at {host}:{port} is unreachable")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, migrated once, dropped after."""
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    name = f"aigw_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    db = Database(url)
+    migrate.upgrade(db)
+    db.dispose()
+    yield url
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _reset_pg(db: Database) -> None:
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(_MUTABLE_TABLES)} CASCADE"))
+        conn.execute(text("UPDATE shared_gateway_config SET version = version + 1"))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty, migrated database: a new SQLite file, or the session's
+    PostgreSQL database emptied of everything but the seed data."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'gateway.db'}"
+        db = Database(url)
+        migrate.upgrade(db)
+        db.dispose()
+        yield url
+        return
+    url = request.getfixturevalue("pg_database_url")
+    db = Database(url)
+    _reset_pg(db)
+    db.dispose()
+    yield url
+
+
+@pytest.fixture
+def pg_db(pg_database_url: str) -> Iterator[Database]:
+    """PostgreSQL only (for what SQLite does not have, like row-level security)."""
+    database = Database(pg_database_url)
+    _reset_pg(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def settings_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Build ``Settings`` for a test, never from the developer's own environment."""
+    for key in list(os.environ):
+        if key.startswith("AI_GATEWAY_") or key == "ENABLE_AI_GATEWAY":
+            monkeypatch.delenv(key, raising=False)
+
+    def build(**overrides: object) -> Settings:
+        values: dict[str, object] = {"data_dir": tmp_path / "data", "scheduler_enabled": False}
+        values.update(overrides)
+        return Settings(**values)  # type: ignore[arg-type]
+
+    return build
+
+
+class ServerThread:
+    """A real uvicorn server on a free loopback port, in a thread of the test process."""
+
+    def __init__(self, app: object) -> None:
+        self.port = free_port()
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_config=None,
+            access_log=False,
+            loop="asyncio",
+            lifespan="on",
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
