@@ -1,0 +1,112 @@
+"""Who is calling: an API key becomes a :class:`Principal`, from memory almost always.
+
+Keys are looked up by their SHA-256 in a small TTL cache (positive entries for a few
+seconds, unknown keys for one second), so the hot path does no database round trip and a
+flood of wrong keys cannot hammer the database. Revoking a key or changing a client
+through the gateway invalidates the entries at once; changes made elsewhere (the CLI,
+another replica) take effect within the TTL. ``last_used_at`` is collected in memory and
+written in batches.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from ai_gateway.errors import AuthenticationFailed, ClientPaused, PermissionDenied
+from ai_gateway.storage.api_keys import find_key, hash_key
+from ai_gateway.storage.clients import ClientInfo, get_client
+from ai_gateway.storage.db import Database
+
+__all__ = ["Authenticator", "Principal", "bearer_token"]
+
+_POSITIVE_TTL = 5.0
+_NEGATIVE_TTL = 1.0
+_MAX_ENTRIES = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    key_id: str
+    role: str
+    client: ClientInfo | None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def client_id(self) -> str | None:
+        return self.client.id if self.client else None
+
+    def require_client(self) -> ClientInfo:
+        """The calling client; admins have none and cannot make chat calls as themselves."""
+        if self.client is None:
+            raise PermissionDenied("this route needs a client key, not an admin key")
+        if self.client.status != "active":
+            raise ClientPaused(f"client '{self.client.name}' is {self.client.status}")
+        return self.client
+
+
+def bearer_token(header: str | None) -> str:
+    if not header:
+        raise AuthenticationFailed("missing API key; send 'Authorization: Bearer <key>'")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationFailed("malformed Authorization header; use 'Bearer <key>'")
+    return token.strip()
+
+
+class Authenticator:
+    def __init__(self, db: Database, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._db = db
+        self._clock = clock
+        self._entries: dict[str, tuple[float, Principal | None]] = {}
+        self._last_used: dict[str, datetime] = {}
+
+    async def authenticate(self, token: str) -> Principal:
+        digest = hash_key(token)
+        entry = self._entries.get(digest)
+        now = self._clock()
+        if entry is None or entry[0] <= now:
+            principal = await self._db.run(self._lookup, token)
+            if len(self._entries) >= _MAX_ENTRIES:
+                self._entries.clear()
+            ttl = _POSITIVE_TTL if principal else _NEGATIVE_TTL
+            self._entries[digest] = (now + ttl, principal)
+        else:
+            principal = entry[1]
+        if principal is None:
+            raise AuthenticationFailed("invalid or revoked API key")
+        self._last_used[principal.key_id] = datetime.now(UTC)
+        return principal
+
+    def _lookup(self, token: str) -> Principal | None:
+        with self._db.session() as session:
+            return _principal(session, token)
+
+    def invalidate(self, *, client_id: str | None = None) -> None:
+        """Forget cached keys (of one client, or all)."""
+        if client_id is None:
+            self._entries.clear()
+            return
+        for digest, (_, principal) in list(self._entries.items()):
+            if principal is not None and principal.client_id == client_id:
+                del self._entries[digest]
+
+    def take_last_used(self) -> dict[str, datetime]:
+        """Hand over the keys used since the last call (for a batched update)."""
+        used, self._last_used = self._last_used, {}
+        return used
+
+
+def _principal(session: Session, token: str) -> Principal | None:
+    key = find_key(session, token)
+    if key is None:
+        return None
+    client = get_client(session, key.client_id) if key.client_id else None
+    return Principal(key_id=key.id, role=key.role, client=client)

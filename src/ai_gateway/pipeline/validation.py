@@ -1,0 +1,178 @@
+"""Validate an OpenAI chat request body before anything else runs.
+
+Hand-written rather than a pydantic model: it runs on every request, it must produce the
+OpenAI-style message that names the bad field, and it copies nothing it does not need to.
+Every rejection is an :class:`InvalidRequest` (400) — never a 500, never an upstream call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ai_gateway.errors import InvalidRequest
+from ai_gateway.providers.base import ChatRequest
+
+__all__ = ["MAX_OUTPUT_TOKENS", "GatewayOptions", "parse_chat_request"]
+
+#: Above any model's real output limit; larger values are a client bug, not a request.
+MAX_OUTPUT_TOKENS = 1_000_000
+_MAX_MESSAGES = 10_000
+_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+_PART_TYPES = frozenset({"text", "image_url", "input_audio", "file", "refusal"})
+
+# field -> (accepted types, description for the error)
+_NUMBERS = (int, float)
+_PARAM_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "temperature": (_NUMBERS, "a number"),
+    "top_p": (_NUMBERS, "a number"),
+    "presence_penalty": (_NUMBERS, "a number"),
+    "frequency_penalty": (_NUMBERS, "a number"),
+    "max_tokens": ((int,), "an integer"),
+    "max_completion_tokens": ((int,), "an integer"),
+    "n": ((int,), "an integer"),
+    "seed": ((int,), "an integer"),
+    "stop": ((str, list), "a string or a list of strings"),
+    "tools": ((list,), "a list"),
+    "tool_choice": ((str, dict), "a string or an object"),
+    "response_format": ((dict,), "an object"),
+    "logit_bias": ((dict,), "an object"),
+    "logprobs": ((bool,), "a boolean"),
+    "top_logprobs": ((int,), "an integer"),
+    "parallel_tool_calls": ((bool,), "a boolean"),
+    "user": ((str,), "a string"),
+    "metadata": ((dict,), "an object"),
+    "reasoning_effort": ((str,), "a string"),
+    "modalities": ((list,), "a list"),
+    "service_tier": ((str,), "a string"),
+    "store": ((bool,), "a boolean"),
+    "prediction": ((dict,), "an object"),
+}
+_RANGES: dict[str, tuple[float, float]] = {
+    "temperature": (0, 2),
+    "top_p": (0, 1),
+    "presence_penalty": (-2, 2),
+    "frequency_penalty": (-2, 2),
+    "max_tokens": (1, MAX_OUTPUT_TOKENS),
+    "max_completion_tokens": (1, MAX_OUTPUT_TOKENS),
+    "n": (1, 16),
+    "top_logprobs": (0, 20),
+}
+
+
+class GatewayOptions:
+    """Fields of the body meant for the gateway, not the provider."""
+
+    __slots__ = ("fallback_models",)
+
+    def __init__(self, fallback_models: list[str] | None) -> None:
+        self.fallback_models = fallback_models
+
+
+def _bad(message: str, param: str) -> InvalidRequest:
+    return InvalidRequest(message, param=param, code="invalid_value")
+
+
+def _check_message(index: int, message: Any) -> None:
+    where = f"messages[{index}]"
+    if not isinstance(message, dict):
+        raise _bad(f"{where} must be an object", where)
+    role = message.get("role")
+    if role not in _ROLES:
+        raise _bad(
+            f"{where}.role must be one of {', '.join(sorted(_ROLES))}, not {role!r}",
+            f"{where}.role",
+        )
+    content = message.get("content")
+    if content is None:
+        if role == "assistant" and (message.get("tool_calls") or message.get("function_call")):
+            return
+        raise _bad(f"{where}.content is required for role '{role}'", f"{where}.content")
+    if isinstance(content, str):
+        return
+    if not isinstance(content, list) or not content:
+        raise _bad(f"{where}.content must be a string or a non-empty list of parts",
+                   f"{where}.content")
+    for j, part in enumerate(content):
+        if not isinstance(part, dict) or part.get("type") not in _PART_TYPES:
+            raise _bad(f"{where}.content[{j}] must be a part with a known type "
+                       f"({', '.join(sorted(_PART_TYPES))})", f"{where}.content[{j}]")
+        if part["type"] == "text" and not isinstance(part.get("text"), str):
+            raise _bad(f"{where}.content[{j}].text must be a string", f"{where}.content[{j}]")
+        if part["type"] == "image_url":
+            image = part.get("image_url")
+            url = image.get("url") if isinstance(image, dict) else None
+            if not isinstance(url, str) or not url:
+                raise _bad(f"{where}.content[{j}].image_url.url must be a string",
+                           f"{where}.content[{j}]")
+    if role == "tool" and not isinstance(message.get("tool_call_id"), str):
+        raise _bad(f"{where}.tool_call_id is required for role 'tool'", f"{where}.tool_call_id")
+
+
+def _check_param(name: str, value: Any) -> None:
+    types, described = _PARAM_TYPES[name]
+    if isinstance(value, bool) and bool not in types:
+        raise _bad(f"{name} must be {described}", name)
+    if not isinstance(value, types):
+        raise _bad(f"{name} must be {described}", name)
+    if name in _RANGES:
+        low, high = _RANGES[name]
+        if not low <= value <= high:
+            raise _bad(f"{name} must be between {low:g} and {high:g}", name)
+    if name == "stop" and isinstance(value, list) and (
+        len(value) > 4 or not all(isinstance(s, str) for s in value)
+    ):
+        raise _bad("stop must be a string or a list of at most 4 strings", name)
+    if name == "tools":
+        for i, tool in enumerate(value):
+            if not isinstance(tool, dict) or tool.get("type") != "function" or not isinstance(
+                tool.get("function"), dict
+            ) or not isinstance(tool["function"].get("name"), str):
+                raise _bad(f"tools[{i}] must be {{'type': 'function', 'function': {{'name': ...}}}}",
+                           f"tools[{i}]")
+
+
+def parse_chat_request(body: Any) -> tuple[ChatRequest, GatewayOptions]:
+    """Check ``body`` (a decoded JSON value) and split it into the provider request and the
+    gateway's own options. Unknown top-level fields are passed through untouched."""
+    if not isinstance(body, dict):
+        raise InvalidRequest("the request body must be a JSON object", code="invalid_json")
+    model = body.get("model")
+    if model is not None and (not isinstance(model, str) or not model.strip()):
+        raise _bad("model must be a non-empty string", "model")
+    messages = body.get("messages")
+    if messages is None:
+        raise _bad("messages is required", "messages")
+    if not isinstance(messages, list) or not messages:
+        raise _bad("messages must be a non-empty list", "messages")
+    if len(messages) > _MAX_MESSAGES:
+        raise _bad(f"messages may hold at most {_MAX_MESSAGES} entries", "messages")
+    for index, message in enumerate(messages):
+        _check_message(index, message)
+    stream = body.get("stream", False)
+    if not isinstance(stream, bool):
+        raise _bad("stream must be a boolean", "stream")
+    stream_options = body.get("stream_options")
+    if stream_options is not None and not isinstance(stream_options, dict):
+        raise _bad("stream_options must be an object", "stream_options")
+    fallback = body.get("fallback_models")
+    if fallback is not None and (
+        not isinstance(fallback, list) or not all(isinstance(m, str) for m in fallback)
+    ):
+        raise _bad("fallback_models must be a list of model ids", "fallback_models")
+    params: dict[str, Any] = {}
+    for name, value in body.items():
+        if name in ("model", "messages", "stream", "stream_options", "fallback_models"):
+            continue
+        if value is None:
+            continue
+        if name in _PARAM_TYPES:
+            _check_param(name, value)
+        params[name] = value
+    request = ChatRequest(
+        model=(model or "").strip(),
+        messages=messages,
+        params=params,
+        stream=stream,
+        include_usage=bool(stream_options and stream_options.get("include_usage")),
+    )
+    return request, GatewayOptions(fallback)
