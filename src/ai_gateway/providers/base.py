@@ -164,7 +164,9 @@ class Provider(ABC):
         self.http = http
 
     @abstractmethod
-    async def complete(self, request: ChatRequest, target: Target, upstream: Upstream) -> Completion:
+    async def complete(
+        self, request: ChatRequest, target: Target, upstream: Upstream
+    ) -> Completion:
         """One non-streamed call."""
 
     @abstractmethod
