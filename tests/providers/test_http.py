@@ -29,7 +29,7 @@ def test_status_error_uses_upstream_message_without_key() -> None:
 
 
 def test_gemini_invalid_key_400_is_auth() -> None:
-    body = b'{"error": {"code": 400, "message": "API key not valid", "details": [{"reason": "API_KEY_INVALID"}]}}'
+    body = b'{"error": {"code": 400, "details": [{"reason": "API_KEY_INVALID"}]}}'
     assert status_error(400, body, provider="google", secret=None).reason == "auth"
 
 

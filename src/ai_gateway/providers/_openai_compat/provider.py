@@ -89,8 +89,11 @@ class OpenAICompatProvider(Provider):
             provider=self.name,
             secret=upstream.api_key,
         )
+        completion = parse_completion(
+            answer, telemetry, model_id=target.model_id, provider=self.name
+        )
         self.read_body_telemetry(answer, telemetry)
-        return parse_completion(answer, telemetry, model_id=target.model_id, provider=self.name)
+        return completion
 
     async def stream(self, request: ChatRequest, target: Target, upstream: Upstream) -> ChunkStream:
         url, body, headers = self._request(request, target, upstream, stream=True)
