@@ -1,24 +1,9 @@
 """Fakes that speak real wire formats on loopback, for the whole test suite.
 
-``fake_providers`` is a pytest fixture: import it into a ``conftest.py``
-(``from tests.fakes import fake_providers``) to get a started :class:`FakeProviders`.
+* :mod:`tests.fakes.fake_providers`: ``FakeProviders`` (OpenAI, Groq, Anthropic, Gemini,
+  Vercel AI Gateway on one server), ``Behaviour``, ``RecordedRequest``; also runnable
+  as ``python -m tests.fakes.fake_providers --port N``.
+* :mod:`tests.fakes.fixtures`: the ``fake_providers`` pytest fixture.
+
+Nothing is imported here, so running the fake server as a module stays clean.
 """
-
-from collections.abc import AsyncIterator
-
-import pytest_asyncio
-
-from tests.fakes.fake_providers import Behaviour, FakeProviders, RecordedRequest, answer_text
-
-__all__ = ["Behaviour", "FakeProviders", "RecordedRequest", "answer_text", "fake_providers"]
-
-
-@pytest_asyncio.fixture
-async def fake_providers() -> AsyncIterator[FakeProviders]:
-    """A started fake upstream server, closed after the test."""
-    fake = FakeProviders()
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.close()

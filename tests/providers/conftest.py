@@ -8,7 +8,8 @@ import pytest
 import pytest_asyncio
 
 from ai_gateway.providers import Timeouts, Upstream
-from tests.fakes import FakeProviders, fake_providers
+from tests.fakes.fake_providers import FakeProviders
+from tests.fakes.fixtures import fake_providers
 
 __all__ = ["fake_providers"]
 

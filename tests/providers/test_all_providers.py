@@ -5,7 +5,7 @@ import aiohttp
 import pytest
 
 from ai_gateway.providers import PROVIDERS, ProviderError, Timeouts, Upstream, create_providers
-from tests.fakes import FakeProviders, answer_text
+from tests.fakes.fake_providers import FakeProviders, answer_text
 from tests.providers.helpers import TARGETS, chat, drain, streamed_text, user
 
 HTTP_PROVIDERS = ["openai", "groq", "anthropic", "google", "gateway"]
