@@ -1,0 +1,121 @@
+"""The base of every OpenAI-compatible adapter: POST ``{base}/chat/completions``.
+
+A subclass sets ``name`` and ``default_base_url`` and, when it must, overrides a hook:
+``unsupported_params`` (declarative: dropped from the body), :meth:`model_name`,
+:meth:`extra_body` and :meth:`read_body_telemetry`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ai_gateway.providers._http import open_stream, post_json, telemetry_from_headers
+from ai_gateway.providers._openai_compat.wire import (
+    OpenAIChunkDecoder,
+    build_body,
+    parse_completion,
+)
+from ai_gateway.providers._stream import HttpChunkStream, StreamState, prompt_chars
+from ai_gateway.providers.base import (
+    ChatRequest,
+    ChunkStream,
+    Completion,
+    Provider,
+    ProviderError,
+    Target,
+    Telemetry,
+    Upstream,
+)
+
+__all__ = ["OpenAICompatProvider", "base_url", "require_key"]
+
+JSON = dict[str, Any]
+
+
+def require_key(provider: str, upstream: Upstream) -> str:
+    """The key, or an error that says how to set it (not retryable: no key is no key)."""
+    if not upstream.api_key:
+        raise ProviderError(
+            f"no API key configured for {provider}; set it with "
+            f"`ai-gateway secrets set {provider}`",
+            reason="auth",
+            retryable=False,
+            provider=provider,
+        )
+    return upstream.api_key
+
+
+def base_url(upstream: Upstream, default: str) -> str:
+    return (upstream.base_url or default).rstrip("/")
+
+
+class OpenAICompatProvider(Provider):
+    default_base_url: ClassVar[str]
+    #: Params the upstream rejects with a 400; dropped rather than failing the call.
+    unsupported_params: ClassVar[frozenset[str]] = frozenset()
+
+    def model_name(self, target: Target) -> str:
+        """The ``model`` sent upstream."""
+        return target.upstream_model
+
+    def extra_body(self, upstream: Upstream) -> JSON:
+        """Fields added to every body (the upstream gateway's ``providerOptions``)."""
+        return {}
+
+    def read_body_telemetry(self, body: JSON, telemetry: Telemetry) -> None:
+        """Telemetry carried in the answer body or in a stream chunk (none by default)."""
+
+    def _request(
+        self, request: ChatRequest, target: Target, upstream: Upstream, *, stream: bool
+    ) -> tuple[str, JSON, dict[str, str]]:
+        key = require_key(self.name, upstream)
+        body = build_body(
+            request, self.model_name(target), stream=stream, drop=self.unsupported_params
+        )
+        body.update(self.extra_body(upstream))
+        url = base_url(upstream, self.default_base_url) + "/chat/completions"
+        return url, body, {"authorization": f"Bearer {key}"}
+
+    async def complete(
+        self, request: ChatRequest, target: Target, upstream: Upstream
+    ) -> Completion:
+        url, body, headers = self._request(request, target, upstream, stream=False)
+        answer, telemetry = await post_json(
+            self.http,
+            url,
+            body,
+            headers=headers,
+            timeouts=upstream.timeouts,
+            provider=self.name,
+            secret=upstream.api_key,
+        )
+        completion = parse_completion(
+            answer, telemetry, model_id=target.model_id, provider=self.name
+        )
+        self.read_body_telemetry(answer, telemetry)
+        return completion
+
+    async def stream(self, request: ChatRequest, target: Target, upstream: Upstream) -> ChunkStream:
+        url, body, headers = self._request(request, target, upstream, stream=True)
+        response = await open_stream(
+            self.http,
+            url,
+            body,
+            headers=headers,
+            timeouts=upstream.timeouts,
+            provider=self.name,
+            secret=upstream.api_key,
+        )
+        state = StreamState(
+            model=target.model_id, telemetry=telemetry_from_headers(response.headers)
+        )
+        decoder = OpenAIChunkDecoder(provider=self.name, on_body=self.read_body_telemetry)
+        return HttpChunkStream(
+            response,
+            decoder,
+            state,
+            provider=self.name,
+            include_usage=request.include_usage,
+            prompt_chars=prompt_chars(request.messages),
+            secret=upstream.api_key,
+        )

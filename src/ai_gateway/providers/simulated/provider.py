@@ -1,0 +1,226 @@
+"""A provider with no network, for demos, tests and load tests.
+
+The answer is a function of the messages and the model: the same request always gets
+the same text, and token counts come from text length (~4 characters per token), so a
+demo's costs and a benchmark's numbers are reproducible. ``Upstream.options``:
+
+* ``latency_ms`` (default 0): wait before answering, to look like a real upstream;
+* ``chunk_delay_ms`` (default 0): wait between streamed words;
+* ``failure_rate`` (0..1, default 0): share of calls that fail with a retryable
+  ``server_error``, drawn from a generator seeded by the request and a per-instance call
+  counter, so a fresh instance fails the same calls every run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+
+from ai_gateway.providers._stream import estimate_tokens, make_chunk, prompt_chars, usage_chunk
+from ai_gateway.providers.base import (
+    ChatRequest,
+    ChunkStream,
+    Completion,
+    Provider,
+    ProviderError,
+    Target,
+    Telemetry,
+    Upstream,
+    Usage,
+)
+
+__all__ = ["SimulatedProvider", "simulated_answer"]
+
+JSON = dict[str, Any]
+
+_WORDS = [
+    "the",
+    "gateway",
+    "answers",
+    "every",
+    "client",
+    "with",
+    "one",
+    "shared",
+    "set",
+    "of",
+    "keys",
+    "while",
+    "budgets",
+    "cache",
+    "and",
+    "fallbacks",
+    "keep",
+    "each",
+    "call",
+    "fast",
+    "cheap",
+    "and",
+    "measured",
+    "so",
+    "operators",
+    "sleep",
+    "well",
+    "and",
+    "bots",
+    "reply",
+    "in",
+    "time",
+    "sempre",
+    "com",
+    "custo",
+    "exato",
+    "em",
+    "reais",
+    "e",
+    "dolares",
+]
+
+
+def _digest(request: ChatRequest, target: Target) -> bytes:
+    return hashlib.sha256(orjson.dumps([target.model_id, request.messages])).digest()
+
+
+def simulated_answer(request: ChatRequest, target: Target) -> tuple[list[str], str]:
+    """``(words, finish_reason)``: 8 to 40 words chosen by the request's hash, cut to
+    ``max_tokens`` (then ``length``) when the caller set one."""
+    digest = _digest(request, target)
+    rng = random.Random(digest)
+    words = [rng.choice(_WORDS) for _ in range(8 + digest[0] % 33)]
+    words[0] = words[0].capitalize()
+    words[-1] += "."
+    limit = request.params.get("max_completion_tokens") or request.params.get("max_tokens")
+    if limit and estimate_tokens(len(" ".join(words))) > int(limit):
+        while len(words) > 1 and estimate_tokens(len(" ".join(words))) > int(limit):
+            words.pop()
+        return words, "length"
+    return words, "stop"
+
+
+class SimulatedProvider(Provider):
+    name = "simulated"
+    supports_vision = False
+    supports_tools = False
+
+    def __init__(self, http: Any) -> None:
+        super().__init__(http)
+        self._calls = 0
+
+    async def _prepare(
+        self, request: ChatRequest, target: Target, upstream: Upstream
+    ) -> tuple[list[str], str, Usage, Telemetry]:
+        self._calls += 1
+        digest = _digest(request, target)
+        rate = float(upstream.options.get("failure_rate") or 0.0)
+        latency = float(upstream.options.get("latency_ms") or 0.0)
+        if latency > 0:
+            await asyncio.sleep(latency / 1000)
+        if rate > 0 and random.Random(digest + self._calls.to_bytes(8, "big")).random() < rate:
+            raise ProviderError(
+                "simulated upstream failure",
+                reason="server_error",
+                retryable=True,
+                status=500,
+                provider=self.name,
+            )
+        words, finish = simulated_answer(request, target)
+        usage = Usage(
+            input_tokens=max(1, estimate_tokens(prompt_chars(request.messages))),
+            output_tokens=estimate_tokens(len(" ".join(words))),
+        )
+        telemetry = Telemetry(
+            upstream_request_id=f"sim-req-{digest.hex()[:16]}",
+            generation_id=f"sim-{digest.hex()[:24]}",
+            upstream_provider=self.name,
+        )
+        return words, finish, usage, telemetry
+
+    async def complete(
+        self, request: ChatRequest, target: Target, upstream: Upstream
+    ) -> Completion:
+        words, finish, usage, telemetry = await self._prepare(request, target, upstream)
+        body = {
+            "id": telemetry.generation_id,
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": target.model_id,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": " ".join(words)},
+                    "finish_reason": finish,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": usage.input_tokens,
+                "completion_tokens": usage.output_tokens,
+                "total_tokens": usage.input_tokens + usage.output_tokens,
+                "prompt_tokens_details": {"cached_tokens": 0},
+            },
+        }
+        return Completion(body=body, usage=usage, telemetry=telemetry, finish_reason=finish)
+
+    async def stream(self, request: ChatRequest, target: Target, upstream: Upstream) -> ChunkStream:
+        words, finish, usage, telemetry = await self._prepare(request, target, upstream)
+        delay = float(upstream.options.get("chunk_delay_ms") or 0.0) / 1000
+        return _SimulatedStream(
+            words,
+            finish,
+            usage,
+            telemetry,
+            model=target.model_id,
+            include_usage=request.include_usage,
+            delay=delay,
+        )
+
+
+class _SimulatedStream(ChunkStream):
+    """Word by word; usage is final from the start since it is known up front."""
+
+    def __init__(
+        self,
+        words: list[str],
+        finish: str,
+        usage: Usage,
+        telemetry: Telemetry,
+        *,
+        model: str,
+        include_usage: bool,
+        delay: float,
+    ) -> None:
+        self._words = words
+        self._finish = finish
+        self._model = model
+        self._include_usage = include_usage
+        self._delay = delay
+        self._closed = False
+        self.usage = usage
+        self.telemetry = telemetry
+        self.finish_reason = None
+
+    def __aiter__(self) -> AsyncIterator[JSON]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[JSON]:
+        chunk_id, created = self.telemetry.generation_id or "", int(time.time())
+        yield make_chunk(chunk_id, self._model, created, {"role": "assistant", "content": ""})
+        for i, word in enumerate(self._words):
+            if self._closed:
+                return
+            if self._delay:
+                await asyncio.sleep(self._delay)
+            text = word if i == 0 else " " + word
+            yield make_chunk(chunk_id, self._model, created, {"content": text})
+        self.finish_reason = self._finish
+        yield make_chunk(chunk_id, self._model, created, {}, self._finish)
+        if self._include_usage:
+            yield usage_chunk(chunk_id, self._model, created, self.usage)
+
+    async def aclose(self) -> None:
+        self._closed = True
