@@ -11,6 +11,7 @@ import pytest
 from ai_gateway.cache.base import CacheBackend, CachedEntry, CacheUnavailable, EntryInfo
 from ai_gateway.cache.memory import MemoryCacheBackend
 from ai_gateway.cache.service import CacheSettings, ResponseCache, parse_cache_control
+from ai_gateway.errors import StorageError
 from ai_gateway.providers.base import ChatRequest, Usage
 from tests.cache._helpers import completion, entry, request
 from tests.cache.conftest import Harness
@@ -139,6 +140,7 @@ def test_request_ttl(cache: ResponseCache) -> None:
     assert capped.ttl_seconds == CacheSettings().max_ttl_seconds
     zero = cache.key_for(request(), "a", cache_control="max-age=0")
     assert zero.key is None
+    assert zero.reason == "ttl 0"
 
 
 def test_parse_cache_control_ignores_unknown_directives() -> None:
@@ -392,3 +394,15 @@ async def test_management(harness: Harness) -> None:
         await cache.invalidate()
     assert await cache.invalidate_all() == 1
     assert await cache.list_entries() == []
+
+
+async def test_management_on_a_broken_backend_is_a_storage_error() -> None:
+    cache = ResponseCache(BrokenBackend())
+    for call in (
+        cache.list_entries(),
+        cache.invalidate_entry("k"),
+        cache.invalidate(client_id="a"),
+        cache.invalidate_all(),
+    ):
+        with pytest.raises(StorageError):
+            await call

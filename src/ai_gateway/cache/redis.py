@@ -10,8 +10,9 @@ Layout under ``key_prefix`` (default ``aigw:cache:``):
   expiry time, for listing and invalidation without ``SCAN``-ing the keyspace.
 
 Index members go stale when entries expire or Redis evicts them under ``maxmemory``;
-writes trim expired scores from the indexes they touch, and listing/invalidation drop any
-member whose hash is gone (lazy cleanup, no background job).
+writes trim long-expired scores from the indexes they touch, and listing/invalidation
+drop any member whose hash is gone (lazy cleanup, no background job). An index nobody
+writes to again keeps its dead members until it is next listed or invalidated.
 
 Reads count a hit with one Lua script (``HINCRBY`` only if the entry still exists), so a
 hit never resurrects an expired key without a TTL. Every ``redis`` error leaves as
@@ -30,9 +31,10 @@ from redis.exceptions import RedisError
 
 from ai_gateway.cache.base import CacheBackend, CachedEntry, CacheUnavailable, EntryInfo
 
-__all__ = ["DEFAULT_KEY_PREFIX", "RedisCacheBackend"]
+__all__ = ["DEFAULT_KEY_PREFIX", "DEFAULT_SOCKET_TIMEOUT", "RedisCacheBackend"]
 
 DEFAULT_KEY_PREFIX = "aigw:cache:"
+DEFAULT_SOCKET_TIMEOUT = 1.0
 
 _GET_AND_COUNT = """
 local data = redis.call('HGET', KEYS[1], 'data')
@@ -40,6 +42,10 @@ if data then redis.call('HINCRBY', KEYS[1], 'hits', 1) end
 return data
 """
 
+#: Index trimming keeps members this long past their expiry: scores come from each
+#: replica's own clock, and a replica running ahead must not drop a live entry's member
+#: (it would then escape invalidation). Listing still filters on the real expiry.
+_PRUNE_GRACE_SECONDS = 300.0
 _META_FIELDS = ("model", "client", "size", "hits", "created", "expires", "cost")
 _BATCH = 500
 _STALE_RETRIES = 3
@@ -71,8 +77,21 @@ class RedisCacheBackend(CacheBackend):
         self._closed = False
 
     @classmethod
-    def from_url(cls, url: str, *, key_prefix: str = DEFAULT_KEY_PREFIX) -> RedisCacheBackend:
-        client = aioredis.Redis.from_url(url, decode_responses=False)
+    def from_url(
+        cls,
+        url: str,
+        *,
+        key_prefix: str = DEFAULT_KEY_PREFIX,
+        socket_timeout: float = DEFAULT_SOCKET_TIMEOUT,
+    ) -> RedisCacheBackend:
+        """A backend owning its client. Timeouts are short on purpose: the cache sits on
+        every request's path, and a stalled Redis should cost a miss, not seconds."""
+        client = aioredis.Redis.from_url(
+            url,
+            decode_responses=False,
+            socket_timeout=socket_timeout,
+            socket_connect_timeout=socket_timeout,
+        )
         return cls(client, key_prefix=key_prefix, owns_client=True)
 
     async def get(self, key: str) -> CachedEntry | None:
@@ -106,7 +125,7 @@ class RedisCacheBackend(CacheBackend):
             pipe.expire(entry_key, ttl_seconds)
             for index in indexes:
                 pipe.zadd(index, {key: expires})
-                pipe.zremrangebyscore(index, "-inf", now)
+                pipe.zremrangebyscore(index, "-inf", now - _PRUNE_GRACE_SECONDS)
             await pipe.execute()
 
     async def delete(self, key: str) -> bool:

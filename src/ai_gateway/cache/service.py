@@ -25,8 +25,10 @@ bounds a waiter's latency at two upstream calls instead of queueing it behind a 
 failing leaders; the cost is one burst of parallel calls after a failure. Waiters also
 stop waiting after ``coalesce_timeout_seconds``, so a hung leader cannot hang them.
 
-Backend failures (:class:`CacheUnavailable`) are logged and treated as misses: the cache
-is an optimisation, and a Redis outage must not become a gateway outage.
+Backend failures (:class:`CacheUnavailable`) on the request path are logged and treated
+as misses: the cache is an optimisation, and a Redis outage must not become a gateway
+outage. The management operations have no answer to fall back on, so there the failure
+becomes :class:`~ai_gateway.errors.StorageError` (503) for the admin API to render.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from ai_gateway.cache.keys import (
     cache_key,
     not_cacheable_reason,
 )
+from ai_gateway.errors import StorageError
 from ai_gateway.providers.base import ChatRequest, Usage
 
 __all__ = [
@@ -180,7 +183,7 @@ class ResponseCache:
             ttl = control.max_age
         ttl = min(ttl, settings.max_ttl_seconds)
         if ttl <= 0:
-            return CacheDecision(None, "max-age=0")
+            return CacheDecision(None, "ttl 0")
         owner = None if settings.scope == "global" else client_id
         return CacheDecision(
             key=cache_key(request, scope=settings.scope, client_id=client_id),
@@ -284,22 +287,34 @@ class ResponseCache:
         limit: int = 50,
         offset: int = 0,
     ) -> list[EntryInfo]:
-        return await self.backend.list_entries(
-            client_id=client_id, model=model, limit=limit, offset=offset
-        )
+        async with _as_storage_error():
+            return await self.backend.list_entries(
+                client_id=client_id, model=model, limit=limit, offset=offset
+            )
 
     async def invalidate_entry(self, key: str) -> bool:
-        return await self.backend.delete(key)
+        async with _as_storage_error():
+            return await self.backend.delete(key)
 
     async def invalidate(self, *, client_id: str | None = None, model: str | None = None) -> int:
         """Drop entries of a client and/or a model. Refuses "no filter" so a caller that
         forgot to pass one cannot wipe everything; use :meth:`invalidate_all` for that."""
         if client_id is None and model is None:
             raise ValueError("pass client_id and/or model, or call invalidate_all()")
-        return await self.backend.invalidate(client_id=client_id, model=model)
+        async with _as_storage_error():
+            return await self.backend.invalidate(client_id=client_id, model=model)
 
     async def invalidate_all(self) -> int:
-        return await self.backend.invalidate()
+        async with _as_storage_error():
+            return await self.backend.invalidate()
 
     async def close(self) -> None:
         await self.backend.close()
+
+
+@asynccontextmanager
+async def _as_storage_error() -> AsyncIterator[None]:
+    try:
+        yield
+    except CacheUnavailable as exc:
+        raise StorageError("the response cache is unavailable") from exc
