@@ -162,3 +162,15 @@ def test_admin_may_allow_nondeterministic_requests() -> None:
     policy = CachePolicy(allow_nondeterministic=True)
     wild = request(temperature=2, n=4, tools=[{"type": "function", "function": {"name": "f"}}])
     assert not_cacheable_reason(wild, policy) is None
+
+
+def test_key_is_stable_across_releases() -> None:
+    """A changed key format silently empties every deployed cache: change it on purpose."""
+    req = request(temperature=0, max_tokens=5)
+    assert canonical_payload(req) == (
+        b'{"messages":[{"content":"Say hello","role":"user"}],'
+        b'"model":"openai/gpt-4o-mini","params":{"max_tokens":5,"temperature":0}}'
+    )
+    assert _key(req) == (
+        "client:acme:1e4c7e6a5ea7b38585ad34f4f7e040794bac45bbb1ecd5d6f3a391aa6f245f77"
+    )
