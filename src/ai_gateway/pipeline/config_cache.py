@@ -98,8 +98,11 @@ def _load(session: Session, master: MasterKey | None, settings: Settings) -> Con
         cache_count_tokens=row.cache_count_tokens,
         default_model=row.default_model,
         fallback_chain=tuple(row.fallback_chain or ()),
-        timeouts=Timeouts(connect=float(row.connect_timeout_s), read=float(row.read_timeout_s),
-                          total=float(row.total_timeout_s)),
+        timeouts=Timeouts(
+            connect=float(row.connect_timeout_s),
+            read=float(row.read_timeout_s),
+            total=float(row.total_timeout_s),
+        ),
         base_urls=MappingProxyType(base_urls),
         provider_options=MappingProxyType(dict(row.provider_options or {})),
         keys=MappingProxyType(keys),

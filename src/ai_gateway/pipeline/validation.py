@@ -7,7 +7,7 @@ Every rejection is an :class:`InvalidRequest` (400) — never a 500, never an up
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from ai_gateway.errors import InvalidRequest
 from ai_gateway.providers.base import ChatRequest
@@ -90,20 +90,25 @@ def _check_message(index: int, message: Any) -> None:
     if isinstance(content, str):
         return
     if not isinstance(content, list) or not content:
-        raise _bad(f"{where}.content must be a string or a non-empty list of parts",
-                   f"{where}.content")
+        raise _bad(
+            f"{where}.content must be a string or a non-empty list of parts", f"{where}.content"
+        )
     for j, part in enumerate(content):
         if not isinstance(part, dict) or part.get("type") not in _PART_TYPES:
-            raise _bad(f"{where}.content[{j}] must be a part with a known type "
-                       f"({', '.join(sorted(_PART_TYPES))})", f"{where}.content[{j}]")
+            raise _bad(
+                f"{where}.content[{j}] must be a part with a known type "
+                f"({', '.join(sorted(_PART_TYPES))})",
+                f"{where}.content[{j}]",
+            )
         if part["type"] == "text" and not isinstance(part.get("text"), str):
             raise _bad(f"{where}.content[{j}].text must be a string", f"{where}.content[{j}]")
         if part["type"] == "image_url":
             image = part.get("image_url")
             url = image.get("url") if isinstance(image, dict) else None
             if not isinstance(url, str) or not url:
-                raise _bad(f"{where}.content[{j}].image_url.url must be a string",
-                           f"{where}.content[{j}]")
+                raise _bad(
+                    f"{where}.content[{j}].image_url.url must be a string", f"{where}.content[{j}]"
+                )
     if role == "tool" and not isinstance(message.get("tool_call_id"), str):
         raise _bad(f"{where}.tool_call_id is required for role 'tool'", f"{where}.tool_call_id")
 
@@ -116,19 +121,28 @@ def _check_param(name: str, value: Any) -> None:
         raise _bad(f"{name} must be {described}", name)
     if name in _RANGES:
         low, high = _RANGES[name]
-        if not low <= value <= high:
+        number = cast(float, value)
+        if not low <= number <= high:
             raise _bad(f"{name} must be between {low:g} and {high:g}", name)
-    if name == "stop" and isinstance(value, list) and (
-        len(value) > 4 or not all(isinstance(s, str) for s in value)
+    if (
+        name == "stop"
+        and isinstance(value, list)
+        and (len(value) > 4 or not all(isinstance(s, str) for s in value))
     ):
         raise _bad("stop must be a string or a list of at most 4 strings", name)
     if name == "tools":
-        for i, tool in enumerate(value):
-            if not isinstance(tool, dict) or tool.get("type") != "function" or not isinstance(
-                tool.get("function"), dict
-            ) or not isinstance(tool["function"].get("name"), str):
-                raise _bad(f"tools[{i}] must be {{'type': 'function', 'function': {{'name': ...}}}}",
-                           f"tools[{i}]")
+        tools = cast(list[Any], value)
+        for i, tool in enumerate(tools):
+            if (
+                not isinstance(tool, dict)
+                or tool.get("type") != "function"
+                or not isinstance(tool.get("function"), dict)
+                or not isinstance(tool["function"].get("name"), str)
+            ):
+                raise _bad(
+                    f"tools[{i}] must be {{'type': 'function', 'function': {{'name': ...}}}}",
+                    f"tools[{i}]",
+                )
 
 
 def parse_chat_request(body: Any) -> tuple[ChatRequest, GatewayOptions]:

@@ -1,0 +1,191 @@
+"""Usage rows leave the request path through a queue and reach the database in batches.
+
+The request path only appends to a list (no I/O). A background task flushes every
+``flush_interval`` seconds or as soon as ``batch_size`` rows wait. Rows are never dropped:
+
+- a failed flush keeps the batch in memory and retries with back-off;
+- past ``max_memory_rows`` waiting rows (a long outage), rows go to a spool file
+  (JSON lines) in the data folder, replayed first once the database answers;
+- a graceful shutdown flushes what is left, and spools it if the database is down;
+- replays cannot double count: inserts are idempotent by row id and only inserted rows
+  move a budget (:func:`ai_gateway.storage.usage.write_usage_batch`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy.exc import SQLAlchemyError
+
+from ai_gateway.storage.db import Database
+from ai_gateway.storage.usage import UsageRecord, WriteResult, write_usage_batch
+
+__all__ = ["UsageWriter"]
+
+log = logging.getLogger("ai_gateway.usage")
+
+FlushListener = Callable[[WriteResult], None]
+_MAX_BACKOFF = 30.0
+
+
+class UsageWriter:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        spool_dir: Path,
+        flush_interval: float = 0.5,
+        batch_size: int = 500,
+        max_memory_rows: int = 50_000,
+        on_flush: FlushListener | None = None,
+    ) -> None:
+        self._db = db
+        self._spool = spool_dir / "usage-spool.jsonl"
+        self._interval = flush_interval
+        self._batch_size = batch_size
+        self._max_memory = max_memory_rows
+        self._on_flush = on_flush
+        self._pending: list[UsageRecord] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.written = 0
+        self.failures = 0
+
+    # -- request path ------------------------------------------------------------------
+
+    def submit(self, record: UsageRecord) -> None:
+        self._pending.append(record)
+        self._idle.clear()
+        if len(self._pending) >= self._batch_size:
+            self._wake.set()
+
+    @property
+    def backlog(self) -> int:
+        return len(self._pending)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="usage-writer")
+
+    async def stop(self) -> None:
+        """Flush everything (or spool it when the database is down), then stop."""
+        self._closing = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+        if self._pending:
+            self._spool_out(self._pending)
+            self._pending = []
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait until every submitted row is written (tests, shutdown hooks)."""
+        self._wake.set()
+        await asyncio.wait_for(self._idle.wait(), timeout)
+
+    async def _run(self) -> None:
+        delay = self._interval
+        while not self._closing:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
+            self._wake.clear()
+            ok = await self._flush_once()
+            delay = self._interval if ok else min(_MAX_BACKOFF, max(delay * 2, 0.25))
+        await self._flush_once()  # the last word; stop() spools whatever still fails
+
+    async def _flush_once(self) -> bool:
+        try:
+            if self._spool.exists() or self._spool.with_suffix(".replaying").exists():
+                for replayed in await self._db.run(self._replay_spool):
+                    self._report(replayed)
+            while self._pending:
+                batch = self._pending[: self._batch_size]
+                result = await self._db.run(self._write, batch)
+                del self._pending[: len(batch)]
+                self._report(result)
+        except (SQLAlchemyError, OSError) as exc:
+            self.failures += 1
+            log.warning("usage flush failed; rows kept for retry",
+                        extra={"waiting": len(self._pending), "error": type(exc).__name__})
+            if len(self._pending) > self._max_memory:
+                overflow = self._pending[: len(self._pending) - self._max_memory // 2]
+                self._spool_out(overflow)
+                del self._pending[: len(overflow)]
+            return False
+        if not self._pending:
+            self._idle.set()
+        return True
+
+    def _write(self, batch: list[UsageRecord]) -> WriteResult:
+        with self._db.write() as session:
+            return write_usage_batch(session, batch)
+
+    def _report(self, result: WriteResult) -> None:
+        self.written += result.inserted
+        if self._on_flush is not None:
+            self._on_flush(result)
+
+    # -- spool file ----------------------------------------------------------------------
+
+    def _spool_out(self, records: list[UsageRecord]) -> None:
+        self._spool.parent.mkdir(parents=True, exist_ok=True)
+        with self._spool.open("ab") as handle:
+            for record in records:
+                handle.write(_encode(record) + b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        log.warning("usage rows spooled to disk", extra={"rows": len(records)})
+
+    def _replay_spool(self) -> list[WriteResult]:
+        """Write the spooled rows (in a worker thread; results are reported by the loop).
+        The file is renamed first so rows spooled meanwhile wait for the next round; a
+        crash mid-replay leaves the renamed file, replayed (idempotently) next time."""
+        replaying = self._spool.with_suffix(".replaying")
+        if not replaying.exists():
+            os.replace(self._spool, replaying)
+        records = [_decode(line) for line in replaying.read_bytes().splitlines() if line]
+        results = [
+            self._write(records[start : start + self._batch_size])
+            for start in range(0, len(records), self._batch_size)
+        ]
+        replaying.unlink()
+        return results
+
+
+_DECIMAL_FIELDS = ("cost_usd", "cost_brl", "exchange_rate", "input_price_per_1m",
+                   "output_price_per_1m", "cached_input_price_per_1m", "saved_usd", "saved_brl")
+
+
+def _encode(record: UsageRecord) -> bytes:
+    payload = {"row": record.row, "budget_amount": record.budget_amount,
+               "cache_lookup": record.cache_lookup}
+    return orjson.dumps(payload, default=_default)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+def _decode(line: bytes) -> UsageRecord:
+    payload = orjson.loads(line)
+    row = payload["row"]
+    for name in _DECIMAL_FIELDS:
+        if row.get(name) is not None:
+            row[name] = Decimal(row[name])
+    row["created_at"] = datetime.fromisoformat(row["created_at"])
+    return UsageRecord(row=row, budget_amount=Decimal(payload["budget_amount"]),
+                       cache_lookup=bool(payload["cache_lookup"]))

@@ -1,0 +1,185 @@
+"""Budget enforcement on the request path: reserve before the upstream call, settle after.
+
+Every client's counters live in memory (``committed`` as last read from or written to the
+database, ``pending`` settled but not yet written, ``reserved`` held by calls in flight).
+A call is admitted while ``committed + pending + reserved`` is below the limit and then
+reserves its worst case (prompt tokens plus its max output), so however many calls race,
+usage ends above the limit by at most one call's estimate. Settling swaps the estimate for
+the real amount; a call that died releases its reservation in a ``finally``, so nothing
+leaks and a client is never refused for money it did not spend.
+
+The database stays the truth: the usage writer increments ``client_budgets`` in the same
+transaction as the usage rows and reports the new total back (:meth:`BudgetGuard.flushed`).
+State older than a few seconds is re-read (limit edits, pauses, other processes' usage).
+Across several processes without Redis each one enforces on its own counters plus what the
+others have written; the Redis-backed guard shares reservations between replicas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from ai_gateway.errors import BudgetExceeded, ClientPaused
+from ai_gateway.metering.periods import period_bounds
+from ai_gateway.storage.budgets import EffectiveBudget, effective_budget, reset_budget_usage
+from ai_gateway.storage.db import Database
+
+__all__ = ["BudgetGuard", "Reservation", "UsageChange"]
+
+_STATE_TTL = 5.0
+
+
+@dataclass(slots=True)
+class _State:
+    budget: EffectiveBudget
+    committed: Decimal
+    pending: Decimal
+    reserved: Decimal
+    loaded_at: float
+
+    @property
+    def used(self) -> Decimal:
+        return self.committed + self.pending
+
+    @property
+    def usage_with_reservations(self) -> Decimal:
+        return self.committed + self.pending + self.reserved
+
+
+@dataclass(slots=True)
+class Reservation:
+    """Held by one call until it settles or releases (each happens at most once)."""
+
+    client_id: str
+    budget_type: str
+    amount: Decimal
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class UsageChange:
+    """Usage before and after a settlement: what alerting compares with thresholds."""
+
+    budget: EffectiveBudget
+    before: Decimal
+    after: Decimal
+
+
+class BudgetGuard:
+    def __init__(self, db: Database, *, clock: Callable[[], float] = time.monotonic,
+                 state_ttl: float = _STATE_TTL) -> None:
+        self._db = db
+        self._clock = clock
+        self._ttl = state_ttl
+        self._states: dict[str, _State] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def budget_for(self, client_id: str) -> EffectiveBudget:
+        return (await self._state(client_id)).budget
+
+    async def _state(self, client_id: str) -> _State:
+        state = self._states.get(client_id)
+        if state is not None and self._clock() - state.loaded_at < self._ttl:
+            return state
+        lock = self._locks.setdefault(client_id, asyncio.Lock())
+        async with lock:
+            state = self._states.get(client_id)
+            if state is not None and self._clock() - state.loaded_at < self._ttl:
+                return state
+            budget = await self._db.run(self._load, client_id)
+            return self._merge(client_id, budget)
+
+    def _load(self, client_id: str) -> EffectiveBudget:
+        """Read the budget, starting a new period first when the current one is over."""
+        now = datetime.now(UTC)
+        with self._db.session() as session:
+            budget = effective_budget(session, client_id=client_id)
+        if budget.next_reset_at is None or budget.next_reset_at <= now:
+            start, next_reset = period_bounds(period=budget.period, tz=budget.timezone, now=now)
+            with self._db.write() as session:
+                current = effective_budget(session, client_id=client_id)
+                # Re-checked under the write lock: only one process resets a period.
+                if current.next_reset_at is None or current.next_reset_at <= now:
+                    reset_budget_usage(session, client_id=client_id, period_start=start,
+                                       next_reset_at=next_reset,
+                                       keep_usage=current.next_reset_at is None)
+                budget = effective_budget(session, client_id=client_id)
+        return budget
+
+    def _merge(self, client_id: str, budget: EffectiveBudget) -> _State:
+        state = self._states.get(client_id)
+        now = self._clock()
+        if state is None:
+            state = _State(budget, budget.current_usage, Decimal(0), Decimal(0), now)
+        else:
+            new_period = budget.period_start != state.budget.period_start
+            # Usage only grows within a period; a smaller value is a read that raced a
+            # flush, so keep the larger one.
+            state.committed = (budget.current_usage if new_period
+                               else max(state.committed, budget.current_usage))
+            state.budget, state.loaded_at = budget, now
+        self._states[client_id] = state
+        return state
+
+    async def reserve(self, client_id: str, estimate: Callable[[str], Decimal]) -> Reservation:
+        """Admit the call or raise (paused: 403, exhausted: 402). ``estimate`` gives the
+        call's worst case in a budget unit ('tokens', 'usd' or 'brl')."""
+        state = await self._state(client_id)
+        budget = state.budget
+        if budget.is_paused:
+            raise ClientPaused(
+                "this client is paused: its budget limit was reached; it resumes at the next "
+                "period or when an admin raises the limit"
+            )
+        if state.usage_with_reservations >= budget.limit_value:
+            raise BudgetExceeded(
+                f"budget exhausted: {state.used} of {budget.limit_value} "
+                f"{budget.budget_type} used this {budget.period} period"
+            )
+        amount = estimate(budget.budget_type)
+        state.reserved += amount
+        return Reservation(client_id, budget.budget_type, amount)
+
+    def release(self, reservation: Reservation) -> None:
+        """Give the reservation back; safe to call after ``settle`` or twice."""
+        if not reservation.active:
+            return
+        reservation.active = False
+        state = self._states.get(reservation.client_id)
+        if state is not None:
+            state.reserved = max(Decimal(0), state.reserved - reservation.amount)
+
+    def settle(self, reservation: Reservation, actual: Decimal) -> UsageChange:
+        """Replace the reservation with the real amount (added to ``pending`` until the
+        writer has it in the database)."""
+        self.release(reservation)
+        state = self._states[reservation.client_id]
+        before = state.used
+        state.pending += actual
+        return UsageChange(state.budget, before, state.used)
+
+    def flushed(self, client_id: str, amount: Decimal, new_total: Decimal) -> None:
+        """The writer committed ``amount`` and the database now holds ``new_total``."""
+        state = self._states.get(client_id)
+        if state is None:
+            return
+        state.pending = max(Decimal(0), state.pending - amount)
+        state.committed = max(state.committed, new_total)
+
+    def mark_paused(self, client_id: str, paused: bool) -> None:
+        state = self._states.get(client_id)
+        if state is not None:
+            state.budget = replace(state.budget, is_paused=paused)
+
+    def forget(self, client_id: str | None = None) -> None:
+        """Drop cached state (after an admin change), keeping in-flight reservations."""
+        targets = [client_id] if client_id else list(self._states)
+        for cid in targets:
+            state = self._states.get(cid)
+            if state is not None:
+                state.loaded_at = float("-inf")

@@ -1,0 +1,79 @@
+"""What a call returns to its caller (HTTP layer or ``call_ai``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from ai_gateway.providers.base import Telemetry, Usage
+
+__all__ = ["CallMeta", "CallResult", "FallbackInfo", "response_headers"]
+
+
+@dataclass(frozen=True, slots=True)
+class CallMeta:
+    """Per-call facts from outside the body (headers, or ``call_ai``'s arguments)."""
+
+    request_id: str
+    conversation_id: str | None = None
+    cache_control: str | None = None
+    cache_ttl: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FallbackInfo:
+    from_model: str
+    to_model: str
+    attempts: int
+    reason: str
+
+    @property
+    def header(self) -> str:
+        return f"{self.from_model}->{self.to_model}; reason={self.reason}; attempts={self.attempts}"
+
+
+@dataclass(slots=True)
+class CallResult:
+    """A finished call: the OpenAI body and the facts metering recorded."""
+
+    body: dict[str, Any]
+    request_id: str
+    model: str
+    provider: str
+    route: str
+    cache_hit: bool
+    usage: Usage
+    cost_usd: Decimal
+    cost_brl: Decimal
+    exchange_rate: Decimal
+    latency_ms: int
+    fallback: FallbackInfo | None = None
+    telemetry: Telemetry = field(default_factory=Telemetry)
+
+    @property
+    def content(self) -> str | None:
+        """The first choice's text (what a chatbot sends back)."""
+        choices = self.body.get("choices") or []
+        if not choices:
+            return None
+        content = choices[0].get("message", {}).get("content")
+        return content if isinstance(content, str) else None
+
+    def headers(self) -> dict[str, str]:
+        return response_headers(request_id=self.request_id, cache_hit=self.cache_hit,
+                                provider=self.provider, model=self.model,
+                                fallback=self.fallback)
+
+
+def response_headers(*, request_id: str, cache_hit: bool, provider: str, model: str,
+                     fallback: FallbackInfo | None) -> dict[str, str]:
+    headers = {
+        "x-request-id": request_id,
+        "x-ai-gateway-cache": "HIT" if cache_hit else "MISS",
+        "x-ai-gateway-provider": provider,
+        "x-ai-gateway-model": model,
+    }
+    if fallback is not None:
+        headers["x-ai-gateway-fallback"] = fallback.header
+    return headers

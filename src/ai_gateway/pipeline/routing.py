@@ -1,0 +1,98 @@
+"""Which route (via the upstream gateway, or direct), which models in which order, and how
+to reach each one. Pure functions over the config snapshot: no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ai_gateway.errors import InvalidRequest, ModelNotFound
+from ai_gateway.pipeline.config_cache import ConfigSnapshot
+from ai_gateway.providers.base import Target, Upstream
+from ai_gateway.storage.clients import ClientInfo
+from ai_gateway.storage.models_registry import ModelInfo
+
+__all__ = ["GATEWAY_PROVIDER", "Attempt", "choose_route", "plan_attempts", "resolve_model"]
+
+#: The provider adapter that speaks to the upstream managed gateway.
+GATEWAY_PROVIDER = "gateway"
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One step of the chain: a registry model and how to reach it."""
+
+    model: ModelInfo
+    provider: str
+    target: Target
+    upstream: Upstream
+
+
+def choose_route(*, global_flag: bool, client: ClientInfo) -> str:
+    """The seed's two-level flag: both on -> via the upstream gateway; else direct."""
+    return "gateway" if global_flag and client.use_ai_gateway else "direct"
+
+
+def resolve_model(snapshot: ConfigSnapshot, name: str, *, param: str = "model") -> ModelInfo:
+    model = snapshot.resolve_model(name)
+    if model is None or not model.is_active:
+        available = ", ".join(snapshot.active_model_ids()) or "none"
+        state = "is inactive" if model is not None else "does not exist"
+        raise ModelNotFound(f"the model '{name}' {state}; available models: {available}",
+                            param=param)
+    return model
+
+
+def _chain(
+    snapshot: ConfigSnapshot,
+    first: ModelInfo,
+    requested_fallbacks: Sequence[str] | None,
+    client: ClientInfo,
+) -> list[ModelInfo]:
+    chain = [first]
+    if requested_fallbacks is not None:
+        # The caller named these: an unknown one is its mistake, said plainly.
+        extra = [resolve_model(snapshot, m, param="fallback_models") for m in requested_fallbacks]
+    else:
+        names = client.fallback_chain if client.fallback_chain is not None else (
+            snapshot.fallback_chain)
+        # Configured chains may name models retired since; those are skipped.
+        extra = [m for m in (snapshot.resolve_model(n) for n in names) if m and m.is_active]
+    for model in extra:
+        if all(model.id != seen.id for seen in chain):
+            chain.append(model)
+    return chain
+
+
+def plan_attempts(
+    snapshot: ConfigSnapshot,
+    *,
+    route: str,
+    model: ModelInfo,
+    requested_fallbacks: Sequence[str] | None,
+    client: ClientInfo,
+) -> list[Attempt]:
+    """Every attempt the call may make, in order."""
+    chain = _chain(snapshot, model, requested_fallbacks, client)
+    if len(chain) > 10:
+        raise InvalidRequest("a fallback chain may hold at most 10 models", param="fallback_models")
+    timeouts = snapshot.timeouts
+    attempts: list[Attempt] = []
+    for index, step in enumerate(chain):
+        if route == "gateway":
+            provider = GATEWAY_PROVIDER
+            options = dict(snapshot.provider_options.get(GATEWAY_PROVIDER, {}))
+            options["byok"] = {p: k for p, k in snapshot.keys.items() if p != GATEWAY_PROVIDER}
+            options["fallback_models"] = [m.id for m in chain[index + 1 :]]
+        else:
+            provider = step.provider
+            options = dict(snapshot.provider_options.get(provider, {}))
+        upstream = Upstream(
+            base_url=snapshot.base_urls.get(provider, ""),
+            api_key=snapshot.keys.get(provider),
+            timeouts=timeouts,
+            options=options,
+        )
+        target = Target(model_id=step.id, provider=step.provider, upstream_model=step.model_name)
+        attempts.append(Attempt(step, provider, target, upstream))
+    return attempts
