@@ -71,9 +71,15 @@ async def test_a_fresh_quote_is_the_latest_selling_rate_and_is_stored(
 
 
 async def test_rates_are_parsed_as_decimals_never_floats(http, db, ptax, clock) -> None:
-    ptax.bulletins = [bulletin("5.12345678901234567891", "2025-06-05 13:00:00")]
+    # Exactly half-way at 6 places: half-even gives ...002; via a float (5.00000149999...)
+    # it would be ...001.
+    ptax.bulletins = [bulletin("5.0000015", "2025-06-05 13:00:00")]
     quote = await service(http, db, ptax, clock).get_exchange_rate()
-    assert quote.rate == Decimal("5.12345678901234567891")  # a float keeps ~17 digits
+    assert quote.rate == Decimal("5.000002")
+    # What was used is what the history records.
+    stored = latest_stored_rate(db)
+    assert stored is not None
+    assert stored.rate == quote.rate
 
 
 async def test_a_quote_is_cached_for_24_hours(http, db, ptax, clock) -> None:

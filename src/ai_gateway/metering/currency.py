@@ -12,7 +12,9 @@ warning. A fresh quote is cached in memory for 24 h; a fallback only for
 does not cost every request a timeout. One lock means a burst of first calls fetches once.
 
 Numbers are parsed straight to ``Decimal`` (``parse_float``): a binary float never touches
-a rate, so ``5.1464`` stays ``5.1464``.
+a rate, so ``5.1464`` stays ``5.1464``. A rate is kept at :data:`RATE_SCALE` places, the
+scale of ``exchange_rates.rate`` and ``gateway_usage_logs.exchange_rate``, so the rate a
+usage row records is exactly the one its BRL cost was computed with.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -42,6 +44,7 @@ __all__ = [
     "FALLBACK_SOURCE",
     "PLAUSIBLE_RATE_RANGE",
     "PTAX_SOURCE",
+    "RATE_SCALE",
     "RETRY_AFTER_FAILURE",
     "ExchangeRateService",
     "Quote",
@@ -57,6 +60,8 @@ FALLBACK_SOURCE: Final = "fallback"
 FALLBACK_RATE: Final = Decimal("5.00")
 CACHE_TTL: Final = timedelta(hours=24)
 RETRY_AFTER_FAILURE: Final = timedelta(minutes=15)
+#: Decimal places of a rate, as stored (``Money(18, 6)``).
+RATE_SCALE: Final = 6
 #: A USD->BRL rate outside this range is a broken answer, not a market move.
 PLAUSIBLE_RATE_RANGE: Final = (Decimal(1), Decimal(50))
 
@@ -64,6 +69,7 @@ PLAUSIBLE_RATE_RANGE: Final = (Decimal(1), Decimal(50))
 _PTAX_ZONE: Final = ZoneInfo("America/Sao_Paulo")
 _LOOKBACK_DAYS: Final = 7
 _SUPPORTED: Final = ("USD", "BRL")
+_RATE_QUANTUM: Final = Decimal(1).scaleb(-RATE_SCALE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +229,7 @@ def _entry_quote(entry: Any) -> Quote:
     rate = entry.get("cotacaoVenda")
     if isinstance(rate, bool) or not isinstance(rate, Decimal | int):
         raise _SourceFailure("cotacaoVenda is not a number")
-    rate = Decimal(rate)
+    rate = Decimal(rate).quantize(_RATE_QUANTUM, rounding=ROUND_HALF_EVEN)
     low, high = PLAUSIBLE_RATE_RANGE
     if not low <= rate <= high:
         raise _SourceFailure(f"cotacaoVenda {rate} is outside {low}..{high}")
