@@ -179,7 +179,8 @@ class ExchangeRateService:
                     raise _SourceFailure(f"HTTP {resp.status}")
                 raw = await resp.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise _SourceFailure(f"{type(exc).__name__}: {exc}".rstrip(": ")) from exc
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            raise _SourceFailure(reason) from exc
         return _parse_ptax(raw)
 
     async def _store(self, fresh: Quote) -> None:
