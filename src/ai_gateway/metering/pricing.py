@@ -1,0 +1,98 @@
+"""What one call cost, in exact decimals.
+
+Prices are USD per 1M tokens (the unit every provider publishes). Token counts follow the
+OpenAI convention: ``input_tokens`` *includes* ``cached_tokens``, and the cached part is
+billed at the cached-input rate when the model has one (otherwise at the input rate).
+Provider adapters normalise other conventions (Anthropic reports cache reads apart) before
+their usage reaches this module.
+
+Every amount is quantized to :data:`~ai_gateway.storage.types.MONEY_SCALE` places with the
+same rounding the ``Money`` column applies, so the value computed here is exactly the value
+read back from the database: sums over the usage log match sums of what callers saw.
+
+A model without a price is never silently free: :func:`compute_cost` says ``priced=False``
+and the caller flags the usage row (``unpriced``) so an operator can fix the registry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
+
+from ai_gateway.storage.types import MONEY_SCALE
+
+__all__ = ["MONEY_QUANTUM", "Cost", "ModelPrice", "compute_cost", "quantize_money", "to_brl"]
+
+#: The smallest amount stored (1e-10); every computed amount is a multiple of it.
+MONEY_QUANTUM = Decimal(1).scaleb(-MONEY_SCALE)
+
+# Wide enough that token counts x prices never round before the final quantize, and fixed
+# here so a caller changing the thread's decimal context cannot change a bill.
+_EXACT = Context(prec=60, rounding=ROUND_HALF_EVEN)
+_TOKENS_PER_PRICE_UNIT = 6  # prices are per 10**6 tokens
+
+
+@dataclass(frozen=True, slots=True)
+class ModelPrice:
+    """A model's list price in USD per 1M tokens; ``None`` means "not known"."""
+
+    input_per_1m: Decimal | None
+    output_per_1m: Decimal | None
+    cached_input_per_1m: Decimal | None = None
+
+    @property
+    def is_priced(self) -> bool:
+        return self.input_per_1m is not None and self.output_per_1m is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Cost:
+    """The USD cost of a call. ``priced`` is False when the model had no price; ``usd`` is
+    then zero and must not be read as "free"."""
+
+    usd: Decimal
+    priced: bool
+
+
+def quantize_money(amount: Decimal) -> Decimal:
+    """Round to the storage scale exactly as the ``Money`` column does (half-even)."""
+    return amount.quantize(MONEY_QUANTUM, rounding=ROUND_HALF_EVEN, context=_EXACT)
+
+
+def compute_cost(
+    price: ModelPrice | None, *, input_tokens: int, output_tokens: int, cached_tokens: int = 0
+) -> Cost:
+    """Price one call. Raises ``ValueError`` for impossible counts (negative, or more cached
+    tokens than input tokens): that is an adapter bug, and billing it would hide it."""
+    _check_counts(input_tokens=input_tokens, output_tokens=output_tokens, cached=cached_tokens)
+    if price is None or price.input_per_1m is None or price.output_per_1m is None:
+        return Cost(usd=Decimal(0).quantize(MONEY_QUANTUM), priced=False)
+    cached_rate = price.cached_input_per_1m
+    if cached_rate is None:
+        cached_rate = price.input_per_1m
+    with localcontext(_EXACT):
+        total = (
+            (input_tokens - cached_tokens) * price.input_per_1m
+            + cached_tokens * cached_rate
+            + output_tokens * price.output_per_1m
+        )
+        usd = quantize_money(total.scaleb(-_TOKENS_PER_PRICE_UNIT))
+    return Cost(usd=usd, priced=True)
+
+
+def to_brl(usd: Decimal, rate: Decimal) -> Decimal:
+    """Convert a USD amount with a USD->BRL rate, at the storage scale."""
+    if rate <= 0:
+        raise ValueError("an exchange rate must be positive")
+    with localcontext(_EXACT):
+        return quantize_money(usd * rate)
+
+
+def _check_counts(*, input_tokens: int, output_tokens: int, cached: int) -> None:
+    if min(input_tokens, output_tokens, cached) < 0:
+        raise ValueError("token counts cannot be negative")
+    if cached > input_tokens:
+        raise ValueError(
+            f"cached_tokens ({cached}) exceeds input_tokens ({input_tokens}); "
+            "input_tokens must include cached tokens"
+        )

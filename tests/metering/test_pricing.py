@@ -1,0 +1,90 @@
+from decimal import Decimal
+
+import pytest
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+
+from ai_gateway.metering.pricing import (
+    MONEY_QUANTUM,
+    Cost,
+    ModelPrice,
+    compute_cost,
+    quantize_money,
+    to_brl,
+)
+from ai_gateway.storage.types import Money
+
+GPT_4O = ModelPrice(Decimal("2.50"), Decimal("10.00"), Decimal("1.25"))
+
+
+def test_cached_tokens_are_part_of_input_and_billed_at_the_cached_rate() -> None:
+    cost = compute_cost(GPT_4O, input_tokens=1234, output_tokens=567, cached_tokens=100)
+    # (1134 x 2.50 + 100 x 1.25 + 567 x 10.00) / 1e6 = 8630 / 1e6
+    assert cost == Cost(usd=Decimal("0.0086300000"), priced=True)
+    assert cost.usd.as_tuple().exponent == -10
+
+
+def test_without_a_cached_rate_cached_tokens_cost_the_input_rate() -> None:
+    price = ModelPrice(Decimal("2.50"), Decimal("10.00"))
+    cost = compute_cost(price, input_tokens=1234, output_tokens=567, cached_tokens=100)
+    assert cost.usd == Decimal("0.008755")  # (1234 x 2.50 + 567 x 10) / 1e6
+
+
+def test_sub_quantum_amounts_round_half_even_like_the_money_column() -> None:
+    price = ModelPrice(Decimal("0.00015"), Decimal("0.00025"))
+    # 0.00015 / 1e6 = 1.5e-10 -> 2e-10 ; 0.00025 / 1e6 = 2.5e-10 -> 2e-10 (half-up: 3e-10)
+    assert compute_cost(price, input_tokens=1, output_tokens=0).usd == Decimal("2E-10")
+    assert compute_cost(price, input_tokens=0, output_tokens=1).usd == Decimal("2E-10")
+
+
+def test_many_calls_sum_exactly() -> None:
+    price = ModelPrice(Decimal("0.15"), Decimal("0.60"), Decimal("0.075"))
+    one = compute_cost(price, input_tokens=333, output_tokens=77, cached_tokens=33).usd
+    assert sum([one] * 1000, Decimal(0)) == one * 1000
+    assert one == Decimal("0.0000936750")  # (300 x 0.15 + 33 x 0.075 + 77 x 0.60) / 1e6
+
+
+@pytest.mark.parametrize(
+    "price",
+    [None, ModelPrice(None, None), ModelPrice(Decimal("1"), None), ModelPrice(None, Decimal("1"))],
+)
+def test_an_unpriced_model_is_flagged_not_free(price: ModelPrice | None) -> None:
+    cost = compute_cost(price, input_tokens=1000, output_tokens=1000)
+    assert cost.priced is False
+    assert cost.usd == 0
+
+
+def test_a_free_model_is_priced_at_zero() -> None:
+    cost = compute_cost(ModelPrice(Decimal(0), Decimal(0)), input_tokens=10, output_tokens=10)
+    assert cost == Cost(usd=Decimal(0), priced=True)
+
+
+@pytest.mark.parametrize(
+    ("inp", "out", "cached"), [(-1, 0, 0), (0, -1, 0), (10, 0, -1), (10, 0, 11)]
+)
+def test_impossible_token_counts_are_refused(inp: int, out: int, cached: int) -> None:
+    with pytest.raises(ValueError):
+        compute_cost(GPT_4O, input_tokens=inp, output_tokens=out, cached_tokens=cached)
+
+
+def test_to_brl_is_exact_at_the_storage_scale() -> None:
+    assert to_brl(Decimal("0.0086300000"), Decimal("5.4321")) == Decimal("0.0468790230")
+    # 7e-11 x 5.5 = 3.85e-10: kept at 10 places, half-even
+    assert to_brl(Decimal("0.00000000007"), Decimal("5.5")) == Decimal("4E-10")
+    assert to_brl(Decimal("0.00000000005"), Decimal("5")) == Decimal("2E-10")
+
+
+def test_to_brl_refuses_a_non_positive_rate() -> None:
+    with pytest.raises(ValueError):
+        to_brl(Decimal(1), Decimal(0))
+
+
+@pytest.mark.parametrize(
+    "amount", ["0.00000000015", "0.00000000025", "1.23456789015", "0.000000000049999"]
+)
+def test_rounding_matches_what_the_money_column_stores(amount: str) -> None:
+    sqlite = sqlite_dialect.dialect()
+    stored = Money().process_result_value(
+        Money().process_bind_param(Decimal(amount), sqlite), sqlite
+    )
+    assert stored == quantize_money(Decimal(amount))
+    assert MONEY_QUANTUM.as_tuple().exponent == -10
