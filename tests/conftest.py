@@ -168,3 +168,9 @@ class ServerThread:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=15)
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, object]:
+    """Settings a test module changes for its harness (override this fixture)."""
+    return {}

@@ -1,40 +1,64 @@
-"""The ASGI application: routers, error handlers and the gateway's lifespan."""
+"""The ASGI application: the hot chat endpoint, the FastAPI routers, the lifespan.
+
+``/v1/chat/completions`` is dispatched before FastAPI sees the request (see
+:mod:`ai_gateway.api.openai.chat`); everything else goes through FastAPI, which also
+serves the OpenAPI document (the chat route is described there too).
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
 from ai_gateway import __version__
 from ai_gateway.api import health
 from ai_gateway.api.errors import install_error_handlers
+from ai_gateway.api.openai import chat, models
+from ai_gateway.api.openai.schema import describe_chat_route
 from ai_gateway.gateway import Gateway
 from ai_gateway.settings import Settings
 
-__all__ = ["create_app", "create_app_from_env"]
+__all__ = ["GatewayApp", "create_app", "create_app_from_env"]
 
 
-def create_app(settings: Settings) -> FastAPI:
+class GatewayApp:
+    """The outer ASGI callable: one string comparison routes the hot path."""
+
+    def __init__(self, api: FastAPI) -> None:
+        self.api = api
+        self.chat = chat.ChatCompletionsEndpoint(lambda: api.state.gateway)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == chat.PATH:
+            await self.chat(scope, receive, send)
+        else:
+            await self.api(scope, receive, send)
+
+
+def create_app(settings: Settings) -> GatewayApp:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with Gateway.running(settings) as gateway:
             app.state.gateway = gateway
             yield
 
-    app = FastAPI(
+    api = FastAPI(
         title="AI Gateway",
         version=__version__,
         lifespan=lifespan,
         docs_url="/docs",
         openapi_url="/openapi.json",
     )
-    install_error_handlers(app)
-    app.include_router(health.router)
-    return app
+    install_error_handlers(api)
+    api.include_router(health.router)
+    api.include_router(models.router)
+    describe_chat_route(api)
+    return GatewayApp(api)
 
 
-def create_app_from_env() -> FastAPI:
+def create_app_from_env() -> GatewayApp:
     """Factory for ``uvicorn --factory``: settings from the environment."""
     return create_app(Settings())

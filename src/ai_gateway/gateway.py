@@ -1,37 +1,95 @@
 """The running gateway: every long-lived part, built once at start-up and closed once.
 
 The HTTP app, ``call_ai`` and the jobs all reach the database, the providers and the
-caches through one :class:`Gateway`, never through module globals.
+caches through one :class:`Gateway`, never through module globals. Background tasks (the
+usage writer, the exchange-rate refresher, the config version poll, the key last-used
+writer) start with it and stop with it; stopping flushes every usage row.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from decimal import Decimal
+from typing import Any
+
+import aiohttp
+import orjson
 
 from ai_gateway.bootstrap import master_key_for, open_database
+from ai_gateway.cache import CacheSettings, ResponseCache, create_cache_backend
+from ai_gateway.errors import NotFound
+from ai_gateway.metering.currency import ExchangeRateService
+from ai_gateway.metering.usage_writer import UsageWriter
 from ai_gateway.metrics import GatewayMetrics
+from ai_gateway.pipeline.auth import Authenticator, Principal
+from ai_gateway.pipeline.breaker import BreakerBoard
+from ai_gateway.pipeline.budget import BudgetGuard
+from ai_gateway.pipeline.config_cache import ConfigCache, ConfigSnapshot
+from ai_gateway.pipeline.dispatch import Dispatcher
+from ai_gateway.pipeline.metering import Meter
+from ai_gateway.pipeline.outcome import CallMeta, CallResult
+from ai_gateway.pipeline.rates import RateHolder
+from ai_gateway.pipeline.run import ChatPipeline
+from ai_gateway.pipeline.validation import parse_chat_request
+from ai_gateway.providers import create_providers
 from ai_gateway.settings import Settings
+from ai_gateway.storage.api_keys import mark_used
+from ai_gateway.storage.clients import ClientInfo, get_client
 from ai_gateway.storage.db import Database
+from ai_gateway.storage.usage import WriteResult
 from ai_gateway.vault import MasterKey
 
 __all__ = ["Gateway"]
 
 log = logging.getLogger("ai_gateway")
 
+_CONFIG_POLL_SECONDS = 2.0
+_LAST_USED_SECONDS = 10.0
+
+
+def _cache_settings(snapshot: ConfigSnapshot) -> CacheSettings:
+    return CacheSettings(
+        enabled=snapshot.cache_enabled,
+        default_ttl_seconds=snapshot.cache_ttl_seconds,
+        scope="global" if snapshot.cache_scope == "global" else "client",
+        allow_nondeterministic=snapshot.cache_nondeterministic,
+    )
+
 
 class Gateway:
+    """Build with :meth:`running` (an async context manager)."""
+
     def __init__(self, settings: Settings, db: Database, master: MasterKey | None) -> None:
         self.settings = settings
         self.db = db
         self.master = master
         self.metrics = GatewayMetrics()
+        self.config = ConfigCache(db, master, settings)
+        self.auth = Authenticator(db)
+        self.budgets = BudgetGuard(db)
+        self.breakers = BreakerBoard(on_change=self._breaker_changed)
+        self.cache = ResponseCache(create_cache_backend(settings.redis_url))
+        self.usage = UsageWriter(
+            db,
+            spool_dir=settings.data_dir / "spool",
+            flush_interval=settings.usage_flush_interval,
+            batch_size=settings.usage_batch_size,
+            on_flush=self._usage_flushed,
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+        self._http: aiohttp.ClientSession | None = None
+        self.rates: RateHolder
+        self.pipeline: ChatPipeline
 
     @classmethod
     @asynccontextmanager
     async def running(cls, settings: Settings) -> AsyncIterator[Gateway]:
-        db = await _to_thread_open(settings)
+        db = await asyncio.to_thread(open_database, settings)
         gateway = cls(settings, db, master_key_for(settings, db))
         await gateway.start()
         try:
@@ -40,14 +98,145 @@ class Gateway:
             await gateway.stop()
 
     async def start(self) -> None:
-        log.info("gateway started", extra={"database": self.db.dialect})
+        # One pooled keep-alive session for every provider, made once: no per-request set-up.
+        connector = aiohttp.TCPConnector(
+            limit=0,
+            limit_per_host=0,
+            ttl_dns_cache=300,
+            keepalive_timeout=60,
+            enable_cleanup_closed=True,
+        )
+        self._http = aiohttp.ClientSession(
+            connector=connector, json_serialize=_dumps, auto_decompress=True
+        )
+        snapshot = await self.config.reload()
+        self.cache.settings = _cache_settings(snapshot)
+        self.config.on_reload(lambda snap: setattr(self.cache, "settings", _cache_settings(snap)))
+        self.rates = RateHolder(
+            ExchangeRateService.from_settings(self.settings, http=self._http, db=self.db), self.db
+        )
+        await self.rates.start()
+        meter = Meter(
+            writer=self.usage,
+            budgets=self.budgets,
+            rate=lambda: self.rates.rate,
+            count_cached_tokens=lambda: self.config.current.cache_count_tokens,
+        )
+        self.meter = meter
+        dispatcher = Dispatcher(
+            create_providers(self._http),
+            self.breakers,
+            self.metrics,
+            max_retries=lambda: self.config.current.max_retries,
+        )
+        self.pipeline = ChatPipeline(
+            config=self.config,
+            budgets=self.budgets,
+            cache=self.cache,
+            dispatcher=dispatcher,
+            meter=meter,
+            rates=self.rates,
+            gateway_enabled=self.settings.enable_ai_gateway,
+        )
+        self.usage.start()
+        self._every(_CONFIG_POLL_SECONDS, self.config.check_version, "config-poll")
+        self._every(_LAST_USED_SECONDS, self._write_last_used, "key-last-used")
+        log.info(
+            "gateway started",
+            extra={"database": self.db.dialect, "redis": bool(self.settings.redis_url)},
+        )
 
     async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.usage.stop()
+        await self._write_last_used()
+        await self.rates.stop()
+        await self.cache.close()
+        if self._http is not None:
+            await self._http.close()
         self.db.dispose()
-        log.info("gateway stopped")
+        log.info("gateway stopped", extra={"usage_rows_written": self.usage.written})
+
+    # -- library entry point -------------------------------------------------------------
+
+    async def call_ai(
+        self,
+        client_id: str,
+        messages: list[dict[str, Any]],
+        *,
+        model: str | None = None,
+        conversation_id: str | None = None,
+        request_id: str | None = None,
+        cache_control: str | None = None,
+        **params: Any,
+    ) -> CallResult:
+        """One chat call for ``client_id``, through the same pipeline as the HTTP endpoint
+        (flags, budget, cache, fallback, metering). Raises :class:`GatewayError`."""
+        body: dict[str, Any] = {"messages": messages, **params}
+        if model is not None:
+            body["model"] = model
+        body.pop("stream", None)
+        request, options = parse_chat_request(body)
+        client = await self.db.run(self._client, client_id)
+        Principal(key_id="library", role="client", client=client).require_client()
+        meta = CallMeta(
+            request_id=request_id or uuid.uuid4().hex,
+            conversation_id=conversation_id,
+            cache_control=cache_control,
+        )
+        return await self.pipeline.complete(client, request, options, meta)
+
+    def _client(self, client_id: str) -> ClientInfo:
+        with self.db.session() as session:
+            client = get_client(session, client_id)
+        if client.id != client_id:
+            raise NotFound(f"no client with id '{client_id}'")
+        return client
+
+    # -- background work -----------------------------------------------------------------
+
+    def _every(self, seconds: float, job: Callable[[], Awaitable[Any]], name: str) -> None:
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(seconds)
+                try:
+                    await job()
+                except Exception:  # a background job must outlive a failed round
+                    log.exception("background job failed", extra={"job": name})
+
+        self._tasks.append(asyncio.create_task(loop(), name=name))
+
+    async def _write_last_used(self) -> None:
+        used = self.auth.take_last_used()
+        if used:
+            await self.db.run(self._mark_used, used)
+
+    def _mark_used(self, used: dict[str, Any]) -> None:
+        with self.db.write() as session:
+            mark_used(session, key_ids=used)
+
+    def _usage_flushed(self, result: WriteResult) -> None:
+        self.metrics.usage_written.inc(result.inserted)
+        for client_id, (amount, total) in result.budgets.items():
+            self.budgets.flushed(client_id, amount, total)
+        self.metrics.usage_queue.set(self.usage.backlog)
+
+    def _breaker_changed(self, provider: str, is_open: bool) -> None:
+        self.metrics.breaker_open.labels(provider).set(1 if is_open else 0)
+        log.warning(
+            "circuit breaker " + ("opened" if is_open else "closed"), extra={"provider": provider}
+        )
 
 
-async def _to_thread_open(settings: Settings) -> Database:
-    import asyncio
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value, default=_json_default).decode()
 
-    return await asyncio.to_thread(open_database, settings)
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(type(value).__name__)

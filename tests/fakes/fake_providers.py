@@ -59,6 +59,7 @@ class Behaviour:
     ``status``: an error status answered in the provider's error format; ``delay``:
     seconds before answering; ``hang``: never answer (until the fake closes);
     ``cut_after_chunks``: drop the connection after that many stream events;
+    ``chunk_delay``: seconds between stream events;
     ``text``/``tool_calls`` (``[(name, args)]``): the answer; ``finish``: OpenAI-level
     finish reason (``stop``, ``length``, ``tool_calls``); ``cached_tokens``: reported
     cached prompt tokens; ``headers``: extra response headers; ``metadata``: for the
@@ -68,6 +69,7 @@ class Behaviour:
     delay: float = 0.0
     hang: bool = False
     cut_after_chunks: int | None = None
+    chunk_delay: float = 0.0
     text: str | None = None
     tool_calls: list[tuple[str, JSON]] | None = None
     finish: str | None = None
@@ -480,6 +482,8 @@ class FakeProviders:
                 request.transport.abort()
                 return response
             await response.write(chunk)
+            if behaviour.chunk_delay:
+                await asyncio.sleep(behaviour.chunk_delay)
         await response.write_eof()
         return response
 

@@ -1,4 +1,5 @@
-"""Dependencies as named types (``GatewayDep``), so routes declare what they use."""
+"""Dependencies as named types (``GatewayDep``, ``PrincipalDep``, ``AdminDep``), so routes
+declare what they use and who may call them."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from ai_gateway.errors import PermissionDenied
 from ai_gateway.gateway import Gateway
+from ai_gateway.pipeline.auth import Principal, bearer_token
 
-__all__ = ["GatewayDep", "get_gateway"]
+__all__ = ["AdminDep", "GatewayDep", "PrincipalDep", "get_gateway", "get_principal"]
 
 
 def get_gateway(request: Request) -> Gateway:
@@ -17,3 +20,19 @@ def get_gateway(request: Request) -> Gateway:
 
 
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]
+
+
+async def get_principal(request: Request, gateway: GatewayDep) -> Principal:
+    return await gateway.auth.authenticate(bearer_token(request.headers.get("authorization")))
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_admin(principal: PrincipalDep) -> Principal:
+    if not principal.is_admin:
+        raise PermissionDenied("this route is for admin keys only")
+    return principal
+
+
+AdminDep = Annotated[Principal, Depends(get_admin)]

@@ -90,10 +90,11 @@ class UsageWriter:
             self._spool_out(self._pending)
             self._pending = []
 
-    async def drain(self, timeout: float = 10.0) -> None:
-        """Wait until every submitted row is written (tests, shutdown hooks)."""
+    async def drain(self) -> None:
+        """Wait until every submitted row is written (tests, shutdown hooks); callers bound
+        the wait with ``asyncio.timeout``."""
         self._wake.set()
-        await asyncio.wait_for(self._idle.wait(), timeout)
+        await self._idle.wait()
 
     async def _run(self) -> None:
         delay = self._interval
@@ -117,8 +118,10 @@ class UsageWriter:
                 self._report(result)
         except (SQLAlchemyError, OSError) as exc:
             self.failures += 1
-            log.warning("usage flush failed; rows kept for retry",
-                        extra={"waiting": len(self._pending), "error": type(exc).__name__})
+            log.warning(
+                "usage flush failed; rows kept for retry",
+                extra={"waiting": len(self._pending), "error": type(exc).__name__},
+            )
             if len(self._pending) > self._max_memory:
                 overflow = self._pending[: len(self._pending) - self._max_memory // 2]
                 self._spool_out(overflow)
@@ -164,13 +167,24 @@ class UsageWriter:
         return results
 
 
-_DECIMAL_FIELDS = ("cost_usd", "cost_brl", "exchange_rate", "input_price_per_1m",
-                   "output_price_per_1m", "cached_input_price_per_1m", "saved_usd", "saved_brl")
+_DECIMAL_FIELDS = (
+    "cost_usd",
+    "cost_brl",
+    "exchange_rate",
+    "input_price_per_1m",
+    "output_price_per_1m",
+    "cached_input_price_per_1m",
+    "saved_usd",
+    "saved_brl",
+)
 
 
 def _encode(record: UsageRecord) -> bytes:
-    payload = {"row": record.row, "budget_amount": record.budget_amount,
-               "cache_lookup": record.cache_lookup}
+    payload = {
+        "row": record.row,
+        "budget_amount": record.budget_amount,
+        "cache_lookup": record.cache_lookup,
+    }
     return orjson.dumps(payload, default=_default)
 
 
@@ -187,5 +201,8 @@ def _decode(line: bytes) -> UsageRecord:
         if row.get(name) is not None:
             row[name] = Decimal(row[name])
     row["created_at"] = datetime.fromisoformat(row["created_at"])
-    return UsageRecord(row=row, budget_amount=Decimal(payload["budget_amount"]),
-                       cache_lookup=bool(payload["cache_lookup"]))
+    return UsageRecord(
+        row=row,
+        budget_amount=Decimal(payload["budget_amount"]),
+        cache_lookup=bool(payload["cache_lookup"]),
+    )

@@ -46,9 +46,14 @@ class CircuitBreaker:
 class BreakerBoard:
     """One breaker per provider name, created on first use."""
 
-    def __init__(self, *, threshold: int = 5, cooldown: float = 30.0,
-                 clock: Callable[[], float] = time.monotonic,
-                 on_change: Callable[[str, bool], None] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        threshold: int = 5,
+        cooldown: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+        on_change: Callable[[str, bool], None] | None = None,
+    ) -> None:
         self._threshold = threshold
         self._cooldown = cooldown
         self._clock = clock

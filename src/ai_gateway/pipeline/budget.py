@@ -71,8 +71,13 @@ class UsageChange:
 
 
 class BudgetGuard:
-    def __init__(self, db: Database, *, clock: Callable[[], float] = time.monotonic,
-                 state_ttl: float = _STATE_TTL) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        state_ttl: float = _STATE_TTL,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._ttl = state_ttl
@@ -105,9 +110,13 @@ class BudgetGuard:
                 current = effective_budget(session, client_id=client_id)
                 # Re-checked under the write lock: only one process resets a period.
                 if current.next_reset_at is None or current.next_reset_at <= now:
-                    reset_budget_usage(session, client_id=client_id, period_start=start,
-                                       next_reset_at=next_reset,
-                                       keep_usage=current.next_reset_at is None)
+                    reset_budget_usage(
+                        session,
+                        client_id=client_id,
+                        period_start=start,
+                        next_reset_at=next_reset,
+                        keep_usage=current.next_reset_at is None,
+                    )
                 budget = effective_budget(session, client_id=client_id)
         return budget
 
@@ -120,8 +129,9 @@ class BudgetGuard:
             new_period = budget.period_start != state.budget.period_start
             # Usage only grows within a period; a smaller value is a read that raced a
             # flush, so keep the larger one.
-            state.committed = (budget.current_usage if new_period
-                               else max(state.committed, budget.current_usage))
+            state.committed = (
+                budget.current_usage if new_period else max(state.committed, budget.current_usage)
+            )
             state.budget, state.loaded_at = budget, now
         self._states[client_id] = state
         return state

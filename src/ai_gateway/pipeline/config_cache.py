@@ -56,6 +56,7 @@ class ConfigSnapshot:
     aliases: MappingProxyType[str, str]
     admin_alert_email: str | None
     admin_alert_webhook: str | None
+    max_retries: int = 0
 
     def resolve_model(self, name: str) -> ModelInfo | None:
         """A registry model by id or alias, active or not."""
@@ -110,6 +111,7 @@ def _load(session: Session, master: MasterKey | None, settings: Settings) -> Con
         aliases=MappingProxyType(aliases),
         admin_alert_email=row.admin_alert_email,
         admin_alert_webhook=row.admin_alert_webhook,
+        max_retries=row.max_retries,
     )
 
 
@@ -145,6 +147,13 @@ class ConfigCache:
     def on_reload(self, listener: Callable[[ConfigSnapshot], None]) -> None:
         self._listeners.append(listener)
 
+    @property
+    def current(self) -> ConfigSnapshot:
+        """The last snapshot, stale or not (for synchronous readers; ``get`` first)."""
+        if self._snapshot is None:
+            raise RuntimeError("the config cache has not been loaded yet")
+        return self._snapshot
+
     def _fresh(self, snapshot: ConfigSnapshot | None) -> bool:
         return snapshot is not None and self._clock() - snapshot.loaded_at < self._ttl
 
@@ -172,8 +181,9 @@ class ConfigCache:
         return _restamp(snapshot, self._clock())
 
     def invalidate(self) -> None:
-        """Drop the snapshot; the next ``get`` reloads it."""
-        self._snapshot = None
+        """Mark the snapshot stale; the next ``get`` reloads it."""
+        if self._snapshot is not None:
+            self._snapshot = replace(self._snapshot, loaded_at=float("-inf"))
 
     async def check_version(self) -> bool:
         """Reload if the database holds a newer version; True when it did."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ai_gateway.errors import GatewayError, InvalidRequest, UpstreamError, UpstreamTimeout
 from ai_gateway.metrics import GatewayMetrics
@@ -25,7 +25,7 @@ T = TypeVar("T")
 
 
 @dataclass(slots=True)
-class Dispatched[T]:
+class Dispatched(Generic[T]):
     value: T
     attempt: Attempt
     fallback: FallbackInfo | None
@@ -44,27 +44,34 @@ class ChainFailed(Exception):
 def _caller_error(exc: ProviderError, attempt: Attempt) -> GatewayError:
     """A non-retryable provider failure in the caller's terms."""
     if exc.reason in ("bad_request", "not_found"):
-        return InvalidRequest(f"{attempt.model.id} rejected the request: {exc.message}",
-                              code="upstream_bad_request")
-    return UpstreamError(f"{attempt.provider} refused the call ({exc.reason}): {exc.message}",
-                         code=f"upstream_{exc.reason}")
+        return InvalidRequest(
+            f"{attempt.model.id} rejected the request: {exc.message}", code="upstream_bad_request"
+        )
+    return UpstreamError(
+        f"{attempt.provider} refused the call ({exc.reason}): {exc.message}",
+        code=f"upstream_{exc.reason}",
+    )
 
 
 class Dispatcher:
-    def __init__(self, providers: dict[str, Provider], breakers: BreakerBoard,
-                 metrics: GatewayMetrics, *, max_retries: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        providers: dict[str, Provider],
+        breakers: BreakerBoard,
+        metrics: GatewayMetrics,
+        *,
+        max_retries: Callable[[], int],
+    ) -> None:
         self._providers = providers
         self._breakers = breakers
         self._metrics = metrics
         self._max_retries = max_retries
 
     async def complete(self, request: ChatRequest, chain: Sequence[Attempt]) -> Dispatched[Any]:
-        return await self._walk(
-            chain, lambda p, a: p.complete(request, a.target, a.upstream))
+        return await self._walk(chain, lambda p, a: p.complete(request, a.target, a.upstream))
 
     async def open_stream(self, request: ChatRequest, chain: Sequence[Attempt]) -> Dispatched[Any]:
-        return await self._walk(
-            chain, lambda p, a: p.stream(request, a.target, a.upstream))
+        return await self._walk(chain, lambda p, a: p.stream(request, a.target, a.upstream))
 
     async def _walk(
         self, chain: Sequence[Attempt], call: Callable[[Provider, Attempt], Awaitable[T]]
@@ -74,19 +81,31 @@ class Dispatcher:
         for attempt in chain:
             provider = self._providers.get(attempt.provider)
             if provider is None:
-                tried.append({"model": attempt.model.id, "provider": attempt.provider,
-                              "error": "no_adapter"})
+                tried.append(
+                    {"model": attempt.model.id, "provider": attempt.provider, "error": "no_adapter"}
+                )
                 continue
             for _ in range(1 + max(0, self._max_retries())):
                 if not self._breakers.allow(attempt.provider):
-                    tried.append({"model": attempt.model.id, "provider": attempt.provider,
-                                  "error": "circuit_open"})
+                    tried.append(
+                        {
+                            "model": attempt.model.id,
+                            "provider": attempt.provider,
+                            "error": "circuit_open",
+                        }
+                    )
                     break
                 try:
                     value = await call(provider, attempt)
                 except ProviderError as exc:
-                    tried.append({"model": attempt.model.id, "provider": attempt.provider,
-                                  "error": exc.reason, "status": exc.status})
+                    tried.append(
+                        {
+                            "model": attempt.model.id,
+                            "provider": attempt.provider,
+                            "error": exc.reason,
+                            "status": exc.status,
+                        }
+                    )
                     if not exc.retryable:
                         raise ChainFailed(_caller_error(exc, attempt), tried) from exc
                     self._breakers.failure(attempt.provider)
@@ -101,8 +120,12 @@ class Dispatcher:
 def _fallback(first: Attempt, used: Attempt, tried: list[dict[str, Any]]) -> FallbackInfo | None:
     if not tried:
         return None
-    return FallbackInfo(from_model=first.model.id, to_model=used.model.id, attempts=len(tried),
-                        reason=str(tried[0]["error"]))
+    return FallbackInfo(
+        from_model=first.model.id,
+        to_model=used.model.id,
+        attempts=len(tried),
+        reason=str(tried[0]["error"]),
+    )
 
 
 def _chain_error(failures: list[ProviderError], tried: list[dict[str, Any]]) -> GatewayError:

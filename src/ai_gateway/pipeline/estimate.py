@@ -47,8 +47,9 @@ def max_output_tokens(request: ChatRequest) -> int:
 
 
 def price_of(model: ModelInfo) -> ModelPrice:
-    return ModelPrice(model.input_price_per_1m, model.output_price_per_1m,
-                      model.cached_input_price_per_1m)
+    return ModelPrice(
+        model.input_price_per_1m, model.output_price_per_1m, model.cached_input_price_per_1m
+    )
 
 
 def reservation_estimator(
@@ -61,8 +62,10 @@ def reservation_estimator(
         if unit == "tokens":
             return Decimal(prompt + output)
         usd = max(
-            (compute_cost(price_of(m), input_tokens=prompt, output_tokens=output).usd
-             for m in chain),
+            (
+                compute_cost(price_of(m), input_tokens=prompt, output_tokens=output).usd
+                for m in chain
+            ),
             default=Decimal(0),
         )
         return usd if unit == "usd" else to_brl(usd, rate)

@@ -86,9 +86,12 @@ class Meter:
         if facts.cache_hit:
             cost_usd, priced = Decimal(0), True
         else:
-            cost = compute_cost(price, input_tokens=usage.input_tokens,
-                                output_tokens=usage.output_tokens,
-                                cached_tokens=min(usage.cached_tokens, usage.input_tokens))
+            cost = compute_cost(
+                price,
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                cached_tokens=min(usage.cached_tokens, usage.input_tokens),
+            )
             cost_usd, priced = cost.usd, cost.priced
         has_tokens = usage.input_tokens or usage.output_tokens
         unpriced = bool(model is not None and has_tokens and not priced)
@@ -97,8 +100,9 @@ class Meter:
 
         budget_amount = Decimal(0)
         if reservation is not None:
-            budget_amount = self._budget_amount(reservation.budget_type, facts, usage, cost_usd,
-                                                cost_brl)
+            budget_amount = self._budget_amount(
+                reservation.budget_type, facts, usage, cost_usd, cost_brl
+            )
             change = self._budgets.settle(reservation, budget_amount)
             for listener in self.usage_listeners:
                 listener(change, facts.client_id)
@@ -106,23 +110,34 @@ class Meter:
             for on_unpriced in self.unpriced_listeners:
                 on_unpriced(model.id)
 
-        self._writer.submit(UsageRecord(
-            row=self._row(facts, usage, cost_usd, cost_brl, rate, saved_brl, unpriced),
-            budget_amount=budget_amount,
-            cache_lookup=facts.cache_lookup,
-        ))
+        self._writer.submit(
+            UsageRecord(
+                row=self._row(facts, usage, cost_usd, cost_brl, rate, saved_brl, unpriced),
+                budget_amount=budget_amount,
+                cache_lookup=facts.cache_lookup,
+            )
+        )
         return Metered(cost_usd, cost_brl, rate)
 
-    def _budget_amount(self, unit: str, facts: CallFacts, usage: Usage, usd: Decimal,
-                       brl: Decimal) -> Decimal:
+    def _budget_amount(
+        self, unit: str, facts: CallFacts, usage: Usage, usd: Decimal, brl: Decimal
+    ) -> Decimal:
         if unit == "tokens":
             if facts.cache_hit and not self._count_cached_tokens():
                 return Decimal(0)
             return Decimal(usage.input_tokens + usage.output_tokens)
         return usd if unit == "usd" else brl
 
-    def _row(self, facts: CallFacts, usage: Usage, usd: Decimal, brl: Decimal, rate: Decimal,
-             saved_brl: Decimal, unpriced: bool) -> dict[str, Any]:
+    def _row(
+        self,
+        facts: CallFacts,
+        usage: Usage,
+        usd: Decimal,
+        brl: Decimal,
+        rate: Decimal,
+        saved_brl: Decimal,
+        unpriced: bool,
+    ) -> dict[str, Any]:
         model, telemetry = facts.model, facts.telemetry or Telemetry()
         extra: dict[str, Any] = {}
         if telemetry.generation_id:

@@ -61,13 +61,18 @@ class CallResult:
         return content if isinstance(content, str) else None
 
     def headers(self) -> dict[str, str]:
-        return response_headers(request_id=self.request_id, cache_hit=self.cache_hit,
-                                provider=self.provider, model=self.model,
-                                fallback=self.fallback)
+        return response_headers(
+            request_id=self.request_id,
+            cache_hit=self.cache_hit,
+            provider=self.provider,
+            model=self.model,
+            fallback=self.fallback,
+        )
 
 
-def response_headers(*, request_id: str, cache_hit: bool, provider: str, model: str,
-                     fallback: FallbackInfo | None) -> dict[str, str]:
+def response_headers(
+    *, request_id: str, cache_hit: bool, provider: str, model: str, fallback: FallbackInfo | None
+) -> dict[str, str]:
     headers = {
         "x-request-id": request_id,
         "x-ai-gateway-cache": "HIT" if cache_hit else "MISS",

@@ -38,8 +38,9 @@ def resolve_model(snapshot: ConfigSnapshot, name: str, *, param: str = "model") 
     if model is None or not model.is_active:
         available = ", ".join(snapshot.active_model_ids()) or "none"
         state = "is inactive" if model is not None else "does not exist"
-        raise ModelNotFound(f"the model '{name}' {state}; available models: {available}",
-                            param=param)
+        raise ModelNotFound(
+            f"the model '{name}' {state}; available models: {available}", param=param
+        )
     return model
 
 
@@ -54,8 +55,11 @@ def _chain(
         # The caller named these: an unknown one is its mistake, said plainly.
         extra = [resolve_model(snapshot, m, param="fallback_models") for m in requested_fallbacks]
     else:
-        names = client.fallback_chain if client.fallback_chain is not None else (
-            snapshot.fallback_chain)
+        names = (
+            client.fallback_chain
+            if client.fallback_chain is not None
+            else (snapshot.fallback_chain)
+        )
         # Configured chains may name models retired since; those are skipped.
         extra = [m for m in (snapshot.resolve_model(n) for n in names) if m and m.is_active]
     for model in extra:

@@ -196,4 +196,6 @@ class HttpChunkStream(ChunkStream):
         if self._state.complete:
             self._response.release()
         else:
+            # Abandoned by our caller mid-way: meter what was received so far.
+            self._settle_usage()
             self._response.close()

@@ -134,17 +134,15 @@ def reset_budget_usage(
     client_id: str,
     period_start: datetime | None = None,
     next_reset_at: datetime | None = None,
+    keep_usage: bool = False,
 ) -> None:
-    """Start a new period: usage back to zero, a budget pause lifted."""
+    """Start a new period: usage back to zero, a budget pause lifted. ``keep_usage`` only
+    records the period bounds (a budget's first period, whose usage is already right)."""
+    values: dict[str, Any] = {"period_start": period_start, "next_reset_at": next_reset_at}
+    if not keep_usage:
+        values.update(current_usage=Decimal(0), is_paused=False)
     result = session.execute(
-        update(ClientBudget)
-        .where(ClientBudget.client_id == client_id)
-        .values(
-            current_usage=Decimal(0),
-            is_paused=False,
-            period_start=period_start,
-            next_reset_at=next_reset_at,
-        )
+        update(ClientBudget).where(ClientBudget.client_id == client_id).values(**values)
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFound(f"no budget for client '{client_id}'")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -26,6 +27,7 @@ class ModelInfo:
     capabilities: tuple[str, ...]
     aliases: tuple[str, ...]
     is_active: bool
+    created_at: datetime
 
     @classmethod
     def of(cls, row: AiModel) -> ModelInfo:
@@ -41,6 +43,7 @@ class ModelInfo:
             tuple(row.capabilities),
             tuple(row.aliases),
             row.is_active,
+            row.created_at,
         )
 
 

@@ -53,7 +53,7 @@ class WriteResult:
 
 def _insert(session: Session) -> Any:
     dialect = session.get_bind().dialect.name
-    return (sqlite.insert if dialect == "sqlite" else postgresql.insert)
+    return sqlite.insert if dialect == "sqlite" else postgresql.insert
 
 
 def write_usage_batch(session: Session, records: list[UsageRecord]) -> WriteResult:
@@ -91,22 +91,35 @@ def _roll_up_cache(session: Session, insert: Any, records: list[UsageRecord]) ->
         if not record.cache_lookup:
             continue
         created: datetime = row["created_at"]
-        key = (created.date().isoformat(), row["client_id"],
-               row.get("model_used") or row["model_requested"])
-        acc = totals.setdefault(key, {"hits": 0, "misses": 0, "tokens_saved": 0,
-                                      "saved_usd": Decimal(0), "saved_brl": Decimal(0)})
+        key = (
+            created.date().isoformat(),
+            row["client_id"],
+            row.get("model_used") or row["model_requested"],
+        )
+        acc = totals.setdefault(
+            key,
+            {
+                "hits": 0,
+                "misses": 0,
+                "tokens_saved": 0,
+                "saved_usd": Decimal(0),
+                "saved_brl": Decimal(0),
+            },
+        )
         if row.get("cache_hit"):
             acc["hits"] += 1
             acc["tokens_saved"] += int(row.get("input_tokens", 0)) + int(
-                row.get("output_tokens", 0))
+                row.get("output_tokens", 0)
+            )
             acc["saved_usd"] += row.get("saved_usd", Decimal(0))
             acc["saved_brl"] += row.get("saved_brl", Decimal(0))
         else:
             acc["misses"] += 1
     table = CachePerformance.__table__
     for (day, client_id, model_id), acc in sorted(totals.items()):
-        statement = insert(CachePerformance).values(day=day, client_id=client_id,
-                                                    model_id=model_id, **acc)
+        statement = insert(CachePerformance).values(
+            day=day, client_id=client_id, model_id=model_id, **acc
+        )
         statement = statement.on_conflict_do_update(
             index_elements=["day", "client_id", "model_id"],
             set_={name: table.c[name] + statement.excluded[name] for name in acc},

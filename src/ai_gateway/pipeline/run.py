@@ -1,0 +1,406 @@
+"""The call path, in order — the only module that knows it:
+
+    auth (HTTP layer / call_ai) -> flags -> model -> budget -> cache -> route + fallback
+    -> provider -> metering
+
+Every outcome, including refusals and failures, is metered exactly once: a call either
+settles its budget reservation with what it really cost or releases it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncGenerator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import Any
+
+from ai_gateway.cache import ResponseCache
+from ai_gateway.cache.base import CachedEntry
+from ai_gateway.cache.service import CacheDecision, CoalesceSlot
+from ai_gateway.cache.stream import StreamAccumulator, completion_to_chunks
+from ai_gateway.errors import GatewayError
+from ai_gateway.pipeline.budget import BudgetGuard, Reservation
+from ai_gateway.pipeline.config_cache import ConfigCache, ConfigSnapshot
+from ai_gateway.pipeline.dispatch import ChainFailed, Dispatcher
+from ai_gateway.pipeline.estimate import reservation_estimator
+from ai_gateway.pipeline.metering import CallFacts, Meter
+from ai_gateway.pipeline.outcome import CallMeta, CallResult, FallbackInfo, response_headers
+from ai_gateway.pipeline.rates import RateHolder
+from ai_gateway.pipeline.routing import Attempt, choose_route, plan_attempts, resolve_model
+from ai_gateway.pipeline.validation import GatewayOptions
+from ai_gateway.providers.base import ChatRequest, ChunkStream, Completion, ProviderError, Usage
+from ai_gateway.storage.clients import ClientInfo
+
+__all__ = ["ChatPipeline", "StreamCall"]
+
+
+def _ms(since: float) -> int:
+    return int((time.perf_counter() - since) * 1000)
+
+
+@dataclass(slots=True)
+class _Plan:
+    client: ClientInfo
+    request: ChatRequest
+    meta: CallMeta
+    route: str
+    attempts: list[Attempt]
+    reservation: Reservation
+    decision: CacheDecision
+    started: float
+
+    def facts(self, status: str, **values: Any) -> CallFacts:
+        return CallFacts(
+            client_id=self.client.id,
+            request_id=self.meta.request_id,
+            conversation_id=self.meta.conversation_id,
+            model_requested=self.request.model,
+            route=self.route,
+            status=status,
+            is_stream=self.request.stream,
+            cache_lookup=self.decision.key is not None,
+            **values,
+        )
+
+
+class ChatPipeline:
+    def __init__(
+        self,
+        *,
+        config: ConfigCache,
+        budgets: BudgetGuard,
+        cache: ResponseCache,
+        dispatcher: Dispatcher,
+        meter: Meter,
+        rates: RateHolder,
+        gateway_enabled: bool,
+    ) -> None:
+        self._config = config
+        self._budgets = budgets
+        self._cache = cache
+        self._dispatcher = dispatcher
+        self._meter = meter
+        self._rates = rates
+        self._gateway_enabled = gateway_enabled
+
+    # -- shared first half -------------------------------------------------------------
+
+    async def _plan(
+        self,
+        client: ClientInfo,
+        request: ChatRequest,
+        options: GatewayOptions,
+        meta: CallMeta,
+        started: float,
+    ) -> _Plan:
+        snapshot: ConfigSnapshot = await self._config.get()
+        route = choose_route(global_flag=self._gateway_enabled, client=client)
+        try:
+            model = resolve_model(snapshot, request.model or snapshot.default_model)
+            request.model = model.id
+            attempts = plan_attempts(
+                snapshot,
+                route=route,
+                model=model,
+                requested_fallbacks=options.fallback_models,
+                client=client,
+            )
+            estimate = reservation_estimator(request, [a.model for a in attempts], self._rates.rate)
+            reservation = await self._budgets.reserve(client.id, estimate)
+        except GatewayError as exc:
+            self._meter.record(
+                CallFacts(
+                    client_id=client.id,
+                    request_id=meta.request_id,
+                    conversation_id=meta.conversation_id,
+                    model_requested=request.model or snapshot.default_model,
+                    route=route,
+                    status="rejected",
+                    is_stream=request.stream,
+                    latency_ms=_ms(started),
+                    error_code=exc.code,
+                    error_message=exc.message,
+                ),
+                None,
+            )
+            raise
+        decision = self._cache.key_for(
+            request, client.id, cache_control=meta.cache_control, ttl_seconds=meta.cache_ttl
+        )
+        return _Plan(client, request, meta, route, attempts, reservation, decision, started)
+
+    def _fail(self, plan: _Plan, failed: ChainFailed) -> GatewayError:
+        self._meter.record(
+            plan.facts(
+                "error",
+                latency_ms=_ms(plan.started),
+                attempts=failed.attempts,
+                error_code=failed.error.code,
+                error_message=failed.error.message,
+                provider=failed.attempts[-1]["provider"] if failed.attempts else None,
+            ),
+            plan.reservation,
+        )
+        return failed.error
+
+    def _hit_result(self, plan: _Plan, entry: CachedEntry) -> CallResult:
+        usage = Usage(
+            entry.usage.input_tokens, entry.usage.output_tokens, entry.usage.cached_tokens
+        )
+        model = next(
+            (a.model for a in plan.attempts if a.model.id == entry.model_id), plan.attempts[0].model
+        )
+        metered = self._meter.record(
+            plan.facts(
+                "success",
+                model=model,
+                provider=model.provider,
+                usage=usage,
+                latency_ms=_ms(plan.started),
+                ttft_ms=_ms(plan.started),
+                cache_hit=True,
+                saved_usd=entry.cost_usd,
+            ),
+            plan.reservation,
+        )
+        return CallResult(
+            body=entry.body,
+            request_id=plan.meta.request_id,
+            model=model.id,
+            provider=model.provider,
+            route=plan.route,
+            cache_hit=True,
+            usage=usage,
+            cost_usd=metered.cost_usd,
+            cost_brl=metered.cost_brl,
+            exchange_rate=metered.rate,
+            latency_ms=_ms(plan.started),
+        )
+
+    # -- non-streamed ------------------------------------------------------------------
+
+    async def complete(
+        self, client: ClientInfo, request: ChatRequest, options: GatewayOptions, meta: CallMeta
+    ) -> CallResult:
+        started = time.perf_counter()
+        plan = await self._plan(client, request, options, meta, started)
+        try:
+            if plan.decision.key is None:
+                return await self._upstream(plan)
+            async with self._cache.coalesce(plan.decision) as slot:
+                if slot.entry is not None:
+                    return self._hit_result(plan, slot.entry)
+                result = await self._upstream(plan)
+                await slot.fill(
+                    self._cache.build_entry(
+                        plan.decision,
+                        result.body,
+                        model_id=result.model,
+                        usage=result.usage,
+                        cost_usd=result.cost_usd,
+                    )
+                )
+                return result
+        finally:
+            self._budgets.release(plan.reservation)
+
+    async def _upstream(self, plan: _Plan) -> CallResult:
+        try:
+            done = await self._dispatcher.complete(plan.request, plan.attempts)
+        except ChainFailed as failed:
+            raise self._fail(plan, failed) from None
+        completion: Completion = done.value
+        attempt = done.attempt
+        latency = _ms(plan.started)
+        metered = self._meter.record(
+            plan.facts(
+                "success",
+                model=attempt.model,
+                provider=attempt.target.provider,
+                usage=completion.usage,
+                telemetry=completion.telemetry,
+                latency_ms=latency,
+                ttft_ms=latency,
+                fallback=done.fallback,
+                attempts=done.attempts or None,
+            ),
+            plan.reservation,
+        )
+        return CallResult(
+            body=completion.body,
+            request_id=plan.meta.request_id,
+            model=attempt.model.id,
+            provider=attempt.target.provider,
+            route=plan.route,
+            cache_hit=False,
+            usage=completion.usage,
+            cost_usd=metered.cost_usd,
+            cost_brl=metered.cost_brl,
+            exchange_rate=metered.rate,
+            latency_ms=latency,
+            fallback=done.fallback,
+            telemetry=completion.telemetry,
+        )
+
+    # -- streamed ----------------------------------------------------------------------
+
+    async def stream(
+        self, client: ClientInfo, request: ChatRequest, options: GatewayOptions, meta: CallMeta
+    ) -> StreamCall:
+        """Open a stream. Errors before the first byte (refusals, the whole chain failing)
+        raise here, so the HTTP layer can still answer with a status code."""
+        started = time.perf_counter()
+        plan = await self._plan(client, request, options, meta, started)
+        stack = AsyncExitStack()
+        try:
+            slot: CoalesceSlot | None = None
+            if plan.decision.key is not None:
+                slot = await stack.enter_async_context(self._cache.coalesce(plan.decision))
+                if slot.entry is not None:
+                    return StreamCall(self, plan, stack, slot=slot, hit=slot.entry)
+            try:
+                done = await self._dispatcher.open_stream(plan.request, plan.attempts)
+            except ChainFailed as failed:
+                raise self._fail(plan, failed) from None
+            return StreamCall(
+                self,
+                plan,
+                stack,
+                slot=slot,
+                opened=done.value,
+                attempt=done.attempt,
+                fallback=done.fallback,
+                attempts=done.attempts,
+            )
+        except BaseException:
+            self._budgets.release(plan.reservation)
+            await stack.aclose()
+            raise
+
+
+class StreamCall:
+    """An open streamed call. Iterate it for OpenAI chunk dicts (a final ``{"error": ...}``
+    dict if the upstream cut the stream); metering runs when iteration ends, however it
+    ends — finished, cut, or abandoned by a client that went away."""
+
+    def __init__(
+        self,
+        pipeline: ChatPipeline,
+        plan: _Plan,
+        stack: AsyncExitStack,
+        *,
+        slot: CoalesceSlot | None,
+        hit: CachedEntry | None = None,
+        opened: ChunkStream | None = None,
+        attempt: Attempt | None = None,
+        fallback: FallbackInfo | None = None,
+        attempts: list[dict[str, Any]] | None = None,
+    ) -> None:
+        self._pipeline = pipeline
+        self._plan = plan
+        self._stack = stack
+        self._slot = slot
+        self._hit = hit
+        self._opened = opened
+        self._attempt = attempt
+        self.fallback = fallback
+        self._attempts = attempts
+        if hit is not None:
+            self.model = hit.model_id
+            self.provider = next(
+                (a.model.provider for a in plan.attempts if a.model.id == hit.model_id),
+                plan.attempts[0].provider,
+            )
+        else:
+            assert attempt is not None
+            self.model, self.provider = attempt.model.id, attempt.target.provider
+
+    @property
+    def request_id(self) -> str:
+        return self._plan.meta.request_id
+
+    @property
+    def cache_hit(self) -> bool:
+        return self._hit is not None
+
+    def headers(self) -> dict[str, str]:
+        return response_headers(
+            request_id=self.request_id,
+            cache_hit=self.cache_hit,
+            provider=self.provider,
+            model=self.model,
+            fallback=self.fallback,
+        )
+
+    def __aiter__(self) -> AsyncGenerator[dict[str, Any], None]:
+        # The generator itself (not a wrapper around it), so closing the iterator runs its
+        # ``finally`` — the metering — at once.
+        return self._replay(self._hit) if self._hit is not None else self._live()
+
+    async def _replay(self, entry: CachedEntry) -> AsyncGenerator[dict[str, Any], None]:
+        pipeline, plan = self._pipeline, self._plan
+        try:
+            for chunk in completion_to_chunks(entry.body, include_usage=plan.request.include_usage):
+                yield chunk
+        finally:
+            pipeline._hit_result(plan, entry)
+            pipeline._budgets.release(plan.reservation)
+            await self._stack.aclose()
+
+    async def _live(self) -> AsyncGenerator[dict[str, Any], None]:
+        pipeline, plan = self._pipeline, self._plan
+        stream, attempt = self._opened, self._attempt
+        assert stream is not None and attempt is not None
+        accumulator = StreamAccumulator() if self._slot is not None else None
+        status, ttft, error = "abandoned", None, None
+        try:
+            try:
+                async for chunk in stream:
+                    if ttft is None:
+                        ttft = _ms(plan.started)
+                    if accumulator is not None:
+                        accumulator.add(chunk)
+                    yield chunk
+                status = "success"
+            except ProviderError as exc:
+                status, error = "cut", exc
+                yield {
+                    "error": {
+                        "message": f"the upstream stream was cut: {exc.message}",
+                        "type": "upstream_error",
+                        "code": "stream_cut",
+                    }
+                }
+        finally:
+            await stream.aclose()
+            metered = pipeline._meter.record(
+                plan.facts(
+                    status,
+                    model=attempt.model,
+                    provider=attempt.target.provider,
+                    usage=stream.usage,
+                    telemetry=stream.telemetry,
+                    latency_ms=_ms(plan.started),
+                    ttft_ms=ttft,
+                    fallback=self.fallback,
+                    attempts=self._attempts or None,
+                    error_code="stream_cut" if error else None,
+                    error_message=error.message if error else None,
+                ),
+                plan.reservation,
+            )
+            pipeline._budgets.release(plan.reservation)
+            if status == "success" and accumulator is not None and self._slot is not None:
+                accumulator.mark_ended()
+                if accumulator.complete:
+                    await self._slot.fill(
+                        pipeline._cache.build_entry(
+                            plan.decision,
+                            accumulator.body(),
+                            model_id=attempt.model.id,
+                            usage=stream.usage,
+                            cost_usd=metered.cost_usd,
+                        )
+                    )
+            await self._stack.aclose()
