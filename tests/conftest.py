@@ -81,9 +81,44 @@ def pg_database_url() -> Iterator[str]:
 
 
 def _reset_pg(db: Database) -> None:
+    """Empty the tables tests fill, and put the seeded rows (config, plans, models and
+    their price history) back as migrated: a test's change must not leak into the next."""
+    key = str(db.url)
     with db.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {', '.join(_MUTABLE_TABLES)} CASCADE"))
+        if key not in _SEEDED_ROWS:
+            _SEEDED_ROWS[key] = {
+                table: [dict(r._mapping) for r in conn.execute(text(f"SELECT * FROM {table}"))]
+                for table in _SEEDED_TABLES
+            }
+            return
+        conn.execute(text(f"TRUNCATE {', '.join(_SEEDED_TABLES)} CASCADE"))
+        for table in _SEEDED_TABLES:
+            rows = _SEEDED_ROWS[key][table]
+            if rows:
+                columns = ", ".join(rows[0])
+                values = ", ".join(f":{c}" for c in rows[0])
+                conn.execute(
+                    text(f"INSERT INTO {table} ({columns}) VALUES ({values})"),
+                    [_jsonable(r) for r in rows],
+                )
         conn.execute(text("UPDATE shared_gateway_config SET version = version + 1"))
+
+
+def _jsonable(row: dict[str, object]) -> dict[str, object]:
+    import json
+
+    return {k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in row.items()}
+
+
+#: Seeded tables restored between PostgreSQL tests (their rows as first seen).
+_SEEDED_TABLES = (
+    "plan_budgets",
+    "ai_models_registry",
+    "model_price_history",
+    "shared_gateway_config",
+)
+_SEEDED_ROWS: dict[str, dict[str, list[dict[str, object]]]] = {}
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -19,6 +19,7 @@ from typing import Any
 
 import aiohttp
 import orjson
+from redis.asyncio import Redis
 
 from ai_gateway.bootstrap import master_key_for, open_database
 from ai_gateway.cache import CacheSettings, ResponseCache, create_cache_backend
@@ -35,6 +36,7 @@ from ai_gateway.pipeline.metering import Meter
 from ai_gateway.pipeline.outcome import CallMeta, CallResult
 from ai_gateway.pipeline.rates import RateHolder
 from ai_gateway.pipeline.run import ChatPipeline
+from ai_gateway.pipeline.shared_budget import RedisBudgetCounters
 from ai_gateway.pipeline.validation import parse_chat_request
 from ai_gateway.providers import create_providers
 from ai_gateway.settings import Settings
@@ -71,7 +73,10 @@ class Gateway:
         self.metrics = GatewayMetrics()
         self.config = ConfigCache(db, master, settings)
         self.auth = Authenticator(db)
-        self.budgets = BudgetGuard(db)
+        self.shared_budget = (
+            RedisBudgetCounters(Redis.from_url(settings.redis_url)) if settings.redis_url else None
+        )
+        self.budgets = BudgetGuard(db, shared=self.shared_budget)
         self.breakers = BreakerBoard(on_change=self._breaker_changed)
         self.cache = ResponseCache(create_cache_backend(settings.redis_url))
         self.usage = UsageWriter(
@@ -121,6 +126,7 @@ class Gateway:
             budgets=self.budgets,
             rate=lambda: self.rates.rate,
             count_cached_tokens=lambda: self.config.current.cache_count_tokens,
+            metrics=self.metrics,
         )
         self.meter = meter
         dispatcher = Dispatcher(
@@ -156,6 +162,8 @@ class Gateway:
         await self._write_last_used()
         await self.rates.stop()
         await self.cache.close()
+        if self.shared_budget is not None:
+            await self.shared_budget.close()
         if self._http is not None:
             await self._http.close()
         self.db.dispose()

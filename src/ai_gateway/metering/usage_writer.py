@@ -71,6 +71,10 @@ class UsageWriter:
         if len(self._pending) >= self._batch_size:
             self._wake.set()
 
+    def flush_soon(self) -> None:
+        """Try a flush now instead of at the end of the current (back-off) wait."""
+        self._wake.set()
+
     @property
     def backlog(self) -> int:
         return len(self._pending)

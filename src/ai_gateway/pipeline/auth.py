@@ -15,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from ai_gateway.errors import AuthenticationFailed, ClientPaused, PermissionDenied
+from ai_gateway.errors import AuthenticationFailed, ClientPaused, PermissionDenied, StorageError
 from ai_gateway.storage.api_keys import find_key, hash_key
 from ai_gateway.storage.clients import ClientInfo, get_client
 from ai_gateway.storage.db import Database
@@ -73,7 +74,13 @@ class Authenticator:
         entry = self._entries.get(digest)
         now = self._clock()
         if entry is None or entry[0] <= now:
-            principal = await self._db.run(self._lookup, token)
+            try:
+                principal = await self._db.run(self._lookup, token)
+            except SQLAlchemyError as exc:
+                if entry is None or entry[1] is None:
+                    raise StorageError("the key store is unreachable; try again") from exc
+                # A key we knew a moment ago stays valid while the database is away.
+                principal = entry[1]
             if len(self._entries) >= _MAX_ENTRIES:
                 self._entries.clear()
             ttl = _POSITIVE_TTL if principal else _NEGATIVE_TTL

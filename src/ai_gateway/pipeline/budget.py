@@ -18,18 +18,26 @@ others have written; the Redis-backed guard shares reservations between replicas
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from ai_gateway.errors import BudgetExceeded, ClientPaused
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+
+from ai_gateway.errors import BudgetExceeded, ClientPaused, StorageError
 from ai_gateway.metering.periods import period_bounds
+from ai_gateway.pipeline.shared_budget import RedisBudgetCounters
 from ai_gateway.storage.budgets import EffectiveBudget, effective_budget, reset_budget_usage
 from ai_gateway.storage.db import Database
+from ai_gateway.storage.tables import new_id
 
 __all__ = ["BudgetGuard", "Reservation", "UsageChange"]
+
+log = logging.getLogger("ai_gateway.budget")
 
 _STATE_TTL = 5.0
 
@@ -59,6 +67,8 @@ class Reservation:
     budget_type: str
     amount: Decimal
     active: bool = True
+    shared_id: str | None = None
+    period: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +87,11 @@ class BudgetGuard:
         *,
         clock: Callable[[], float] = time.monotonic,
         state_ttl: float = _STATE_TTL,
+        shared: RedisBudgetCounters | None = None,
     ) -> None:
         self._db = db
+        self._shared = shared
+        self._background: set[asyncio.Task[None]] = set()
         self._clock = clock
         self._ttl = state_ttl
         self._states: dict[str, _State] = {}
@@ -96,7 +109,19 @@ class BudgetGuard:
             state = self._states.get(client_id)
             if state is not None and self._clock() - state.loaded_at < self._ttl:
                 return state
-            budget = await self._db.run(self._load, client_id)
+            try:
+                budget = await self._db.run(self._load, client_id)
+            except SQLAlchemyError as exc:
+                if state is None:
+                    raise StorageError("the budget store is unreachable") from exc
+                # Enforce on what we know rather than refuse every call while the database
+                # is away; the usage rows wait in the writer and settle when it is back.
+                log.warning(
+                    "budget refresh failed; using the last known state",
+                    extra={"client_id": client_id},
+                )
+                state.loaded_at = self._clock() - self._ttl + 1.0
+                return state
             return self._merge(client_id, budget)
 
     def _load(self, client_id: str) -> EffectiveBudget:
@@ -152,13 +177,61 @@ class BudgetGuard:
                 f"{budget.budget_type} used this {budget.period} period"
             )
         amount = estimate(budget.budget_type)
+        reservation = Reservation(client_id, budget.budget_type, amount, period=_period_key(budget))
+        if self._shared is not None:
+            await self._reserve_shared(reservation, state)
         state.reserved += amount
-        return Reservation(client_id, budget.budget_type, amount)
+        return reservation
+
+    async def _reserve_shared(self, reservation: Reservation, state: _State) -> None:
+        """Ask Redis, where every replica's calls in flight are counted."""
+        assert self._shared is not None
+        budget, rid = state.budget, new_id()
+        try:
+            admitted = await self._shared.reserve(
+                client_id=reservation.client_id,
+                reservation_id=rid,
+                amount=reservation.amount,
+                limit=budget.limit_value,
+                period=reservation.period,
+                floor=state.committed,
+            )
+        except RedisError:
+            # Redis is away: this replica's own counters (already checked) decide.
+            log.warning(
+                "shared budget unavailable; enforcing locally",
+                extra={"client_id": reservation.client_id},
+            )
+            return
+        if not admitted:
+            raise BudgetExceeded(
+                f"budget exhausted: the {budget.limit_value} {budget.budget_type} limit of "
+                f"this {budget.period} period is used or reserved by calls in flight"
+            )
+        reservation.shared_id = rid
+
+    def _shared_settle(self, reservation: Reservation, actual: Decimal) -> None:
+        if self._shared is None or reservation.shared_id is None:
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._shared.settle(
+                client_id=reservation.client_id,
+                reservation_id=reservation.shared_id,
+                actual=actual,
+                period=reservation.period,
+            )
+        )
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def release(self, reservation: Reservation) -> None:
         """Give the reservation back; safe to call after ``settle`` or twice."""
         if not reservation.active:
             return
+        self._close(reservation)
+        self._shared_settle(reservation, Decimal(0))
+
+    def _close(self, reservation: Reservation) -> None:
         reservation.active = False
         state = self._states.get(reservation.client_id)
         if state is not None:
@@ -167,7 +240,9 @@ class BudgetGuard:
     def settle(self, reservation: Reservation, actual: Decimal) -> UsageChange:
         """Replace the reservation with the real amount (added to ``pending`` until the
         writer has it in the database)."""
-        self.release(reservation)
+        if reservation.active:
+            self._close(reservation)
+            self._shared_settle(reservation, actual)
         state = self._states[reservation.client_id]
         before = state.used
         state.pending += actual
@@ -193,3 +268,8 @@ class BudgetGuard:
             state = self._states.get(cid)
             if state is not None:
                 state.loaded_at = float("-inf")
+
+
+def _period_key(budget: EffectiveBudget) -> str:
+    start = budget.period_start
+    return start.isoformat() if start is not None else "none"

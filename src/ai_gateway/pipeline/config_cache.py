@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ai_gateway.errors import ConfigurationError
@@ -164,7 +165,15 @@ class ConfigCache:
         async with self._lock:
             if self._snapshot is not None and self._fresh(self._snapshot):
                 return self._snapshot
-            return await self.reload()
+            try:
+                return await self.reload()
+            except SQLAlchemyError:
+                if self._snapshot is None:
+                    raise
+                # Serve the last config while the database is away; retry in a minute.
+                log.warning("config reload failed; serving the last snapshot")
+                self._snapshot = replace(self._snapshot, loaded_at=self._clock() - self._ttl + 60.0)
+                return self._snapshot
 
     async def reload(self) -> ConfigSnapshot:
         snapshot = await self._db.run(self._load_sync)

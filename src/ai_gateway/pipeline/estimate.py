@@ -1,6 +1,6 @@
 """A call's worst case before it runs, for the budget reservation.
 
-Prompt tokens are estimated from the characters of the messages (about four per token,
+Prompt tokens are estimated from the characters of the messages (generously: three per token,
 plus a little per message), and output from the request's max tokens, or a default when
 it sets none. The money estimate prices that at the dearest model the chain may use, so a
 fallback to a pricier model is still covered by the reservation.
@@ -36,7 +36,9 @@ def estimate_prompt_tokens(request: ChatRequest) -> int:
     tools = request.params.get("tools")
     if tools:
         chars += len(str(tools))
-    return chars // 4 + _PER_MESSAGE * len(request.messages) + 1
+    # A third of a token per character errs high (Portuguese and code run denser than
+    # English): the reservation must not fall short of the real prompt.
+    return chars // 3 + _PER_MESSAGE * len(request.messages) + 1
 
 
 def max_output_tokens(request: ChatRequest) -> int:

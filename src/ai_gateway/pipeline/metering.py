@@ -15,6 +15,7 @@ from typing import Any
 
 from ai_gateway.metering.pricing import compute_cost, to_brl
 from ai_gateway.metering.usage_writer import UsageWriter
+from ai_gateway.metrics import GatewayMetrics
 from ai_gateway.pipeline.budget import BudgetGuard, Reservation, UsageChange
 from ai_gateway.pipeline.estimate import price_of
 from ai_gateway.pipeline.outcome import FallbackInfo
@@ -70,7 +71,9 @@ class Meter:
         budgets: BudgetGuard,
         rate: Callable[[], Decimal],
         count_cached_tokens: Callable[[], bool],
+        metrics: GatewayMetrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._writer = writer
         self._budgets = budgets
         self._rate = rate
@@ -110,6 +113,15 @@ class Meter:
             for on_unpriced in self.unpriced_listeners:
                 on_unpriced(model.id)
 
+        if self._metrics is not None:
+            provider = facts.provider or "none"
+            self._metrics.requests.labels(
+                provider,
+                model.id if model else facts.model_requested,
+                facts.status,
+                "hit" if facts.cache_hit else "miss",
+            ).inc()
+            self._metrics.latency.labels(provider).observe(facts.latency_ms / 1000)
         self._writer.submit(
             UsageRecord(
                 row=self._row(facts, usage, cost_usd, cost_brl, rate, saved_brl, unpriced),

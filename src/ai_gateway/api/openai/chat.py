@@ -167,6 +167,7 @@ async def _send_error(
                 _JSON,
                 (b"content-length", str(len(data)).encode()),
                 (b"x-request-id", request_id.encode()),
+                (b"x-ai-gateway-cache", b"MISS"),
             ],
         }
     )
