@@ -17,11 +17,14 @@ from tests.cli.conftest import RunCli
 HEADER = (
     "client,created_at,model,input_tokens,output_tokens,cost_usd,conversation_id,latency_ms,status"
 )
-CSV = HEADER + """
+CSV = (
+    HEADER
+    + """
 acme,2025-01-10T12:00:00Z,openai/gpt-4o-mini,1000,500,,whatsapp:5511999,850,success
 acme,2025-01-10T12:01:00,gpt-4o,2000,100,0.0123,whatsapp:5511999,900,success
 {client_id},1736510520,groq/llama-3.3-70b,300,40,,,120,error
 """
+)
 
 
 def _client(run_cli: RunCli) -> str:
