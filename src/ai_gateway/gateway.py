@@ -3,7 +3,8 @@
 The HTTP app, ``call_ai`` and the jobs all reach the database, the providers and the
 caches through one :class:`Gateway`, never through module globals. Background tasks (the
 usage writer, the exchange-rate refresher, the config version poll, the key last-used
-writer) start with it and stop with it; stopping flushes every usage row.
+writer, the WhatsApp bot's replies) start with it and stop with it; stopping waits for
+WhatsApp replies in flight, then flushes every usage row.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from ai_gateway.storage.clients import ClientInfo, get_client
 from ai_gateway.storage.db import Database
 from ai_gateway.storage.usage import WriteResult
 from ai_gateway.vault import MasterKey
+from ai_gateway.whatsapp.service import WhatsAppService
 
 __all__ = ["Gateway"]
 
@@ -85,6 +87,9 @@ class Gateway:
             flush_interval=settings.usage_flush_interval,
             batch_size=settings.usage_batch_size,
             on_flush=self._usage_flushed,
+        )
+        self.whatsapp = WhatsAppService(
+            settings=settings, db=db, master=master, call_ai=self.call_ai
         )
         self._tasks: list[asyncio.Task[None]] = []
         self._http: aiohttp.ClientSession | None = None
@@ -145,6 +150,7 @@ class Gateway:
             gateway_enabled=self.settings.enable_ai_gateway,
         )
         self.usage.start()
+        await self.whatsapp.start()
         self._every(_CONFIG_POLL_SECONDS, self.config.check_version, "config-poll")
         self._every(_LAST_USED_SECONDS, self._write_last_used, "key-last-used")
         log.info(
@@ -153,6 +159,7 @@ class Gateway:
         )
 
     async def stop(self) -> None:
+        await self.whatsapp.stop()  # replies in flight finish first; their usage rows follow
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

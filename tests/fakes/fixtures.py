@@ -5,9 +5,10 @@ from collections.abc import AsyncIterator
 
 import pytest_asyncio
 
+from tests.fakes.fake_graph import FakeGraph
 from tests.fakes.fake_providers import FakeProviders
 
-__all__ = ["fake_providers"]
+__all__ = ["fake_graph", "fake_providers"]
 
 
 @pytest_asyncio.fixture
@@ -19,3 +20,14 @@ async def fake_providers() -> AsyncIterator[FakeProviders]:
         yield fake
     finally:
         await fake.close()
+
+
+@pytest_asyncio.fixture
+async def fake_graph() -> AsyncIterator[FakeGraph]:
+    """A started :class:`FakeGraph` (the WhatsApp Graph API) on 127.0.0.1."""
+    graph = FakeGraph()
+    await graph.start()
+    try:
+        yield graph
+    finally:
+        await graph.close()

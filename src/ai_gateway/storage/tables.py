@@ -46,6 +46,8 @@ __all__ = [
     "Secret",
     "SharedGatewayConfig",
     "UsageLog",
+    "WhatsAppMessage",
+    "WhatsAppNumber",
     "new_id",
     "utcnow",
 ]
@@ -370,3 +372,51 @@ class JobRun(Base):
     last_finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_status: Mapped[str | None] = mapped_column(String(16))
     last_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class WhatsAppNumber(Base):
+    """A WhatsApp Business number a client owns. Its Graph API access token is sealed in the
+    vault as secret ``whatsapp:<phone_number_id>``, never stored here."""
+
+    __tablename__ = "whatsapp_numbers"
+    __table_args__ = (
+        CheckConstraint(
+            "history_length >= 0 AND history_length <= 100", name="ck_whatsapp_history_length"
+        ),
+    )
+
+    phone_number_id: Mapped[str] = mapped_column(String(50), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"), index=True)
+    model: Mapped[str] = mapped_column(String(128))
+    system_prompt: Mapped[str | None] = mapped_column(Text)
+    history_length: Mapped[int] = mapped_column(Integer, default=10)
+    language: Mapped[str] = mapped_column(String(16), default="pt-BR")
+    replies: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class WhatsAppMessage(Base):
+    """Every message in or out of a WhatsApp number. ``wamid`` is unique: claiming an
+    inbound message is an INSERT that a redelivery (or a racing delivery) cannot repeat."""
+
+    __tablename__ = "whatsapp_messages"
+    __table_args__ = (
+        CheckConstraint("direction IN ('in', 'out')", name="ck_whatsapp_direction"),
+        Index("ix_whatsapp_messages_contact", "phone_number_id", "contact_wa_id", "id"),
+        Index("ix_whatsapp_messages_client_time", "client_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"))
+    phone_number_id: Mapped[str] = mapped_column(ForeignKey("whatsapp_numbers.phone_number_id"))
+    contact_wa_id: Mapped[str] = mapped_column(String(32))
+    direction: Mapped[str] = mapped_column(String(3))
+    wamid: Mapped[str | None] = mapped_column(String(255), unique=True)
+    message_type: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

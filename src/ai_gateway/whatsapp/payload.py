@@ -1,0 +1,72 @@
+"""Reading Meta's webhook notifications (WhatsApp Business Cloud API).
+
+A notification is ``{"object": "whatsapp_business_account", "entry": [{"id", "changes":
+[{"field": "messages", "value": {...}}]}]}`` where ``value`` carries
+``metadata.phone_number_id`` (the business number that received it), ``contacts``
+(``wa_id`` and profile name) and ``messages`` (each with ``id`` = the ``wamid``,
+``from``, ``timestamp``, ``type`` and, for text, ``text.body``) — or ``statuses``
+(delivery receipts for what we sent), which need no answer. Anything malformed is
+skipped, never raised: Meta would only redeliver it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["InboundMessage", "parse_notification"]
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    phone_number_id: str
+    wamid: str
+    contact_wa_id: str
+    message_type: str
+    text: str | None
+    contact_name: str | None = None
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _message(
+    phone_number_id: str, raw: dict[str, Any], names: dict[str, str]
+) -> InboundMessage | None:
+    wamid, sender = raw.get("id"), raw.get("from")
+    if not isinstance(wamid, str) or not wamid or not isinstance(sender, str) or not sender:
+        return None
+    kind = raw.get("type") if isinstance(raw.get("type"), str) else "unknown"
+    text = None
+    if kind == "text":
+        body = (raw.get("text") or {}).get("body") if isinstance(raw.get("text"), dict) else None
+        text = body if isinstance(body, str) and body.strip() else None
+        if text is None:
+            kind = "empty"
+    return InboundMessage(phone_number_id, wamid, sender, str(kind), text, names.get(sender))
+
+
+def parse_notification(payload: Any) -> list[InboundMessage]:
+    """Every inbound message in a notification, in order (statuses are dropped)."""
+    found: list[InboundMessage] = []
+    if not isinstance(payload, dict):
+        return found
+    for entry in _dicts(payload.get("entry")):
+        for change in _dicts(entry.get("changes")):
+            value = change.get("value")
+            if not isinstance(value, dict):
+                continue
+            metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+            phone_number_id = metadata.get("phone_number_id") if metadata else None
+            if not isinstance(phone_number_id, str) or not phone_number_id:
+                continue
+            names = {
+                str(c.get("wa_id")): str((c.get("profile") or {}).get("name") or "")
+                for c in _dicts(value.get("contacts"))
+            }
+            for raw in _dicts(value.get("messages")):
+                message = _message(phone_number_id, raw, names)
+                if message is not None:
+                    found.append(message)
+    return found
