@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from ai_gateway.cli import clients, keys, models, secrets, service
+from ai_gateway.cli import budgets, clients, cron, keys, models, secrets, service
 from ai_gateway.errors import GatewayError
 
 __all__ = ["cli", "main"]
@@ -32,7 +32,7 @@ def cli() -> None:
     """AI Gateway: one service between your tenants and their LLM providers."""
 
 
-for module in (service, clients, keys, secrets, models):
+for module in (service, clients, keys, secrets, models, budgets, cron):
     module.register(cli)
 
 
