@@ -56,3 +56,19 @@ def add_usage(
                     created_at=at,
                 )
             )
+
+
+def restore_shared_config(db: Database) -> None:
+    """Undo what alert and pricing tests set on the single config row (PostgreSQL keeps it
+    between tests)."""
+    from ai_gateway.storage.shared_config import update_shared_config
+
+    with db.write() as s:
+        update_shared_config(
+            s,
+            changes={
+                "admin_alert_email": None,
+                "admin_alert_webhook": None,
+                "gateway_secret_id": None,
+            },
+        )

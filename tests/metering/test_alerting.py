@@ -29,7 +29,7 @@ from ai_gateway.storage.shared_config import update_shared_config
 from ai_gateway.storage.tables import AuditLog, BudgetAlert, GatewayAlert
 from ai_gateway.vault import MasterKey, generate_master_key
 from tests.fakes.alert_sinks import SmtpSink, WebhookReceiver
-from tests.fakes.seeding import add_client, set_counters
+from tests.fakes.seeding import add_client, restore_shared_config, set_counters
 
 SECRET = "whsec-client-secret"
 JUNE = datetime(2025, 6, 1, 3, 0, tzinfo=UTC)
@@ -40,6 +40,7 @@ JULY = datetime(2025, 7, 1, 3, 0, tzinfo=UTC)
 def db(database_url: str) -> Iterator[Database]:  # SQLite and PostgreSQL
     database = Database(database_url)
     yield database
+    restore_shared_config(database)
     database.dispose()
 
 

@@ -32,8 +32,10 @@ from decimal import Decimal
 from typing import Any, Final
 
 import aiohttp
+import orjson
 
 from ai_gateway.metering.alerts import AlertChannel, AlertDeliveryError, AlertMessage
+from ai_gateway.metering.alerts.base import encode_json
 from ai_gateway.metering.alerts.email import EmailChannel
 from ai_gateway.metering.alerts.webhook import WebhookChannel
 from ai_gateway.metering.budget_rules import crossed_thresholds
@@ -185,7 +187,7 @@ class Alerter:
             kind=kind,
             scope=scope,
             window_start=window,
-            details=message.payload,
+            details=orjson.loads(encode_json(message.payload)),  # Decimals as strings
         )
         if alert_id is None:
             return False
