@@ -60,7 +60,11 @@ async def make_ctx(
             alerter = Alerter(db=db, settings=config, master=master, http=http)
             alerters.append(alerter)
             return JobContext(
-                db=db, settings=config, master=master, http=http, alerter=alerter,
+                db=db,
+                settings=config,
+                master=master,
+                http=http,
+                alerter=alerter,
                 clock=lambda: now,
             )
 

@@ -20,7 +20,14 @@ async def test_ended_periods_restart_in_the_client_timezone(db: Database, make_c
     ended = add_client(db, "ended")
     tokyo = add_client(db, "tokyo", timezone="Asia/Tokyo")
     current = add_client(db, "current")
-    set_counters(db, ended.id, current_usage=Decimal(50), is_paused=True, period_start=MAY, next_reset_at=JUNE)
+    set_counters(
+        db,
+        ended.id,
+        current_usage=Decimal(50),
+        is_paused=True,
+        period_start=MAY,
+        next_reset_at=JUNE,
+    )
     set_counters(db, tokyo.id, current_usage=Decimal(9), period_start=MAY, next_reset_at=JUNE)
     set_counters(db, current.id, current_usage=Decimal(7), period_start=JUNE, next_reset_at=JULY)
 
@@ -32,8 +39,15 @@ async def test_ended_periods_restart_in_the_client_timezone(db: Database, make_c
         a = effective_budget(s, client_id=ended.id)
         t = effective_budget(s, client_id=tokyo.id)
         c = effective_budget(s, client_id=current.id)
-        audited = list(s.scalars(select(AuditLog.client_id).where(AuditLog.action == "budget.reset")))
-    assert (a.current_usage, a.is_paused, a.period_start, a.next_reset_at) == (Decimal(0), False, JUNE, JULY)
+        audited = list(
+            s.scalars(select(AuditLog.client_id).where(AuditLog.action == "budget.reset"))
+        )
+    assert (a.current_usage, a.is_paused, a.period_start, a.next_reset_at) == (
+        Decimal(0),
+        False,
+        JUNE,
+        JULY,
+    )
     assert (t.period_start, t.next_reset_at) == (
         datetime(2025, 5, 31, 15, 0, tzinfo=UTC),  # June 1st, 00:00 in Tokyo
         datetime(2025, 6, 30, 15, 0, tzinfo=UTC),

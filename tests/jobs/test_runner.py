@@ -68,4 +68,6 @@ def test_schedules() -> None:
     assert hourly.next_after(datetime(2025, 6, 6, 15, 0, tzinfo=UTC)) == datetime(
         2025, 6, 6, 16, 0, tzinfo=UTC
     )
-    assert daily_2am.describe() == "daily at 02:00 UTC" and hourly.describe() == "hourly at minute 0"
+    assert (
+        daily_2am.describe() == "daily at 02:00 UTC" and hourly.describe() == "hourly at minute 0"
+    )
