@@ -105,6 +105,8 @@ def test_plan_default_applies_to_followers_only(db: Database) -> None:
     with pytest.raises(NotFound), db.write() as s:
         set_plan_budget(s, plan="gold", settings=brl("1"), actor="t")
     assert audits(db, "plan_budget.set") == 1
+    with db.write() as s:  # PostgreSQL keeps plan rows between tests: the seed's values back
+        set_plan_budget(s, plan="pro", settings=brl("500"), actor="t", now=NOW)
 
 
 def test_raising_the_limit_above_usage_unpauses(db: Database) -> None:
