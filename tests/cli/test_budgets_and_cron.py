@@ -150,3 +150,13 @@ def test_cron_run_and_list(run_cli: RunCli) -> None:
     )
     assert failed.exit_code == 1
     assert "fetching the models list failed" in failed.stderr and failed.stderr.count("\n") == 1
+
+
+def test_webhook_secrets_are_sealed_per_client(run_cli: RunCli) -> None:
+    cid = run_cli("clients", "create", "--name", "acme", "--plan", "pro", "--json").json()
+    result = run_cli("secrets", "set-webhook", "acme", "--json", input="whsec-abcdefgh1234")
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["id"] == f"webhook:{cid['client']['id']}"
+    assert "whsec-abcdefgh1234" not in result.stdout
+    admin = run_cli("secrets", "set-webhook", "admin", "--json", input="whsec-admin000001")
+    assert admin.json()["id"] == "webhook:admin"
