@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from ai_gateway import __version__
-from ai_gateway.api import health, whatsapp
+from ai_gateway.api import cron, health, whatsapp
 from ai_gateway.api.errors import install_error_handlers
 from ai_gateway.api.openai import chat, models
 from ai_gateway.api.openai.schema import describe_chat_route
@@ -54,6 +54,7 @@ def create_app(settings: Settings) -> GatewayApp:
     )
     install_error_handlers(api)
     api.include_router(health.router)
+    api.include_router(cron.router)
     api.include_router(models.router)
     api.include_router(whatsapp.router)
     describe_chat_route(api)

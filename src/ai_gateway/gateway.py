@@ -3,8 +3,10 @@
 The HTTP app, ``call_ai`` and the jobs all reach the database, the providers and the
 caches through one :class:`Gateway`, never through module globals. Background tasks (the
 usage writer, the exchange-rate refresher, the config version poll, the key last-used
-writer, the WhatsApp bot's replies) start with it and stop with it; stopping waits for
-WhatsApp replies in flight, then flushes every usage row.
+writer, the job scheduler, the WhatsApp bot's replies) start with it and stop with it;
+stopping waits for WhatsApp replies in flight, flushes every usage row and waits for
+pending alerts. The :class:`~ai_gateway.metering.alerting.Alerter` listens to the meter
+(thresholds, auto-pause, unpriced models).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from redis.asyncio import Redis
 from ai_gateway.bootstrap import master_key_for, open_database
 from ai_gateway.cache import CacheSettings, ResponseCache, create_cache_backend
 from ai_gateway.errors import NotFound
+from ai_gateway.jobs import JobContext, JobOutcome, Scheduler, run_job
+from ai_gateway.metering.alerting import Alerter
 from ai_gateway.metering.currency import ExchangeRateService
 from ai_gateway.metering.usage_writer import UsageWriter
 from ai_gateway.metrics import GatewayMetrics
@@ -95,6 +99,8 @@ class Gateway:
         self._http: aiohttp.ClientSession | None = None
         self.rates: RateHolder
         self.pipeline: ChatPipeline
+        self.alerter: Alerter
+        self.jobs: JobContext
 
     @classmethod
     @asynccontextmanager
@@ -134,6 +140,7 @@ class Gateway:
             metrics=self.metrics,
         )
         self.meter = meter
+        self._start_alerts_and_jobs(meter)
         dispatcher = Dispatcher(
             create_providers(self._http),
             self.breakers,
@@ -166,6 +173,7 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.usage.stop()
+        await self.alerter.close()
         await self._write_last_used()
         await self.rates.stop()
         await self.cache.close()
@@ -175,6 +183,34 @@ class Gateway:
             await self._http.close()
         self.db.dispose()
         log.info("gateway stopped", extra={"usage_rows_written": self.usage.written})
+
+    def _start_alerts_and_jobs(self, meter: Meter) -> None:
+        assert self._http is not None
+        self.alerter = Alerter(
+            db=self.db,
+            settings=self.settings,
+            master=self.master,
+            http=self._http,
+            budgets=self.budgets,
+        )
+        meter.usage_listeners.append(self.alerter.on_usage)
+        meter.unpriced_listeners.append(self.alerter.on_unpriced)
+        self.jobs = JobContext(
+            db=self.db,
+            settings=self.settings,
+            master=self.master,
+            http=self._http,
+            alerter=self.alerter,
+            budgets=self.budgets,
+            on_config_change=self.config.invalidate,
+        )
+        if self.settings.scheduler_enabled:
+            scheduler = Scheduler(self.jobs)
+            self._tasks.append(asyncio.create_task(scheduler.run_forever(), name="scheduler"))
+
+    async def run_job(self, name: str) -> JobOutcome:
+        """Run a scheduled job now (``POST /api/cron/JOB``), under its lock."""
+        return await run_job(self.jobs, name)
 
     # -- library entry point -------------------------------------------------------------
 

@@ -11,7 +11,17 @@ from typing import Any
 
 import click
 
-from ai_gateway.cli import clients, keys, legacy, models, secrets, service, whatsapp
+from ai_gateway.cli import (
+    budgets,
+    clients,
+    cron,
+    keys,
+    legacy,
+    models,
+    secrets,
+    service,
+    whatsapp,
+)
 from ai_gateway.errors import GatewayError
 
 __all__ = ["cli", "main"]
@@ -32,7 +42,7 @@ def cli() -> None:
     """AI Gateway: one service between your tenants and their LLM providers."""
 
 
-for module in (service, clients, keys, secrets, models, whatsapp, legacy):
+for module in (service, clients, keys, secrets, models, budgets, cron, whatsapp, legacy):
     module.register(cli)
 
 

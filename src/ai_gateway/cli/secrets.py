@@ -15,6 +15,7 @@ from ai_gateway.cli._common import CLI_ACTOR, database, emit, json_option, setti
 from ai_gateway.errors import InvalidRequest
 from ai_gateway.storage import secrets as store
 from ai_gateway.storage.audit import record_audit
+from ai_gateway.storage.clients import get_client
 from ai_gateway.storage.shared_config import update_shared_config
 from ai_gateway.vault import MasterKey, generate_master_key, write_key_file
 
@@ -45,6 +46,30 @@ def set_(provider: str, as_json: bool) -> None:
             actor=CLI_ACTOR,
             action="secret.set",
             target=provider,
+            details={"masked": info.masked},
+        )
+    emit({"id": info.id, "masked": info.masked}, as_json=as_json, columns=["id", "masked"])
+
+
+@secrets_group.command("set-webhook")
+@click.argument("owner")
+@json_option
+def set_webhook(owner: str, as_json: bool) -> None:
+    """Store the alert webhook signing secret of client OWNER (id or name), or of the
+    operator (OWNER = admin), read from stdin."""
+    value = sys.stdin.read()
+    db = database()
+    master = require_master_key(settings(), db)
+    with db.write() as session:
+        owner_id = "admin" if owner == "admin" else get_client(session, owner).id
+        secret_id = f"webhook:{owner_id}"
+        info = store.set_secret(session, master=master, secret_id=secret_id, value=value)
+        record_audit(
+            session,
+            actor=CLI_ACTOR,
+            action="secret.set",
+            client_id=None if owner == "admin" else owner_id,
+            target=secret_id,
             details={"masked": info.masked},
         )
     emit({"id": info.id, "masked": info.masked}, as_json=as_json, columns=["id", "masked"])

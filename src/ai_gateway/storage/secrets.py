@@ -14,6 +14,7 @@ from ai_gateway.vault import MasterKey, mask_secret
 
 __all__ = [
     "SECRET_NAMES",
+    "SECRET_PREFIXES",
     "SecretInfo",
     "any_secrets",
     "delete_secret",
@@ -25,6 +26,9 @@ __all__ = [
 
 #: Provider keys the shared config knows; anything else is refused.
 SECRET_NAMES = ("gateway", "openai", "anthropic", "groq", "google")
+#: Per-owner secrets: WhatsApp tokens, and alert webhook signing secrets
+#: (``webhook:<client_id>``, ``webhook:admin``).
+SECRET_PREFIXES = ("whatsapp:", "webhook:")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +39,7 @@ class SecretInfo:
 
 
 def _check_name(secret_id: str) -> None:
-    if secret_id not in SECRET_NAMES and not secret_id.startswith("whatsapp:"):
+    if secret_id not in SECRET_NAMES and not secret_id.startswith(SECRET_PREFIXES):
         raise InvalidRequest(
             f"unknown secret '{secret_id}'; known: {', '.join(SECRET_NAMES)}", param="provider"
         )

@@ -1,0 +1,96 @@
+"""Sent alerts: ``budget_alerts`` (per client, threshold, period, channel) and
+``gateway_alerts`` (per anomaly kind, scope, window).
+
+"At most once" is the database's job: an alert is *claimed* by inserting its row, and the
+unique key makes a second claim (another call crossing the same threshold, the hourly
+job, another replica) fail, so only the claimer sends. Each claim is its own short
+transaction, committed before anything is sent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from ai_gateway.storage.db import Database
+from ai_gateway.storage.tables import BudgetAlert, GatewayAlert
+
+__all__ = [
+    "claim_budget_alert",
+    "claim_gateway_alert",
+    "finish_budget_alert",
+    "finish_gateway_alert",
+    "sent_thresholds",
+]
+
+
+def claim_budget_alert(
+    db: Database,
+    *,
+    client_id: str,
+    threshold: int,
+    period_start: datetime,
+    channel: str,
+    recipient: str | None,
+) -> int | None:
+    """The new row's id, or None when this alert was claimed already."""
+    row = BudgetAlert(
+        client_id=client_id,
+        threshold=threshold,
+        period_start=period_start,
+        channel=channel,
+        recipient=recipient,
+    )
+    try:
+        with db.write() as session:
+            session.add(row)
+            session.flush()
+            return row.id
+    except IntegrityError:
+        return None
+
+
+def finish_budget_alert(db: Database, *, alert_id: int, error: str | None) -> None:
+    with db.write() as session:
+        session.execute(
+            update(BudgetAlert)
+            .where(BudgetAlert.id == alert_id)
+            .values(delivered=error is None, error=error)
+        )
+
+
+def sent_thresholds(db: Database, *, client_id: str, period_start: datetime) -> set[int]:
+    """Thresholds with at least one claimed alert in the period."""
+    with db.session() as session:
+        return set(
+            session.scalars(
+                select(BudgetAlert.threshold).where(
+                    BudgetAlert.client_id == client_id, BudgetAlert.period_start == period_start
+                )
+            )
+        )
+
+
+def claim_gateway_alert(
+    db: Database, *, kind: str, scope: str, window_start: datetime, details: dict[str, Any]
+) -> int | None:
+    row = GatewayAlert(kind=kind, scope=scope, window_start=window_start, details=details)
+    try:
+        with db.write() as session:
+            session.add(row)
+            session.flush()
+            return row.id
+    except IntegrityError:
+        return None
+
+
+def finish_gateway_alert(db: Database, *, alert_id: int, error: str | None) -> None:
+    with db.write() as session:
+        session.execute(
+            update(GatewayAlert)
+            .where(GatewayAlert.id == alert_id)
+            .values(delivered=error is None, error=error)
+        )
