@@ -160,3 +160,11 @@ def test_webhook_secrets_are_sealed_per_client(run_cli: RunCli) -> None:
     assert "whsec-abcdefgh1234" not in result.stdout
     admin = run_cli("secrets", "set-webhook", "admin", "--json", input="whsec-admin000001")
     assert admin.json()["id"] == "webhook:admin"
+
+
+def test_models_sync_pricing_runs_the_pricing_job(run_cli: RunCli) -> None:
+    failed = run_cli(
+        "models", "sync-pricing", env={"AI_GATEWAY_GATEWAY_BASE_URL": "http://127.0.0.1:9/v1"}
+    )
+    assert failed.exit_code == 1
+    assert "job 'sync-model-pricing' failed" in failed.stderr

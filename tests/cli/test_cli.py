@@ -95,3 +95,39 @@ def test_migrate_twice_is_a_noop(run_cli: RunCli) -> None:
     first = run_cli("migrate", "--json").json()
     second = run_cli("migrate", "--json").json()
     assert first["to"] == second["from"] == second["to"]
+
+
+def test_rotate_master_on_the_embedded_default(run_cli: RunCli, database_url: str) -> None:
+    if not database_url.startswith("sqlite"):
+        run_cli("secrets", "set", "openai", input=CLEAR)
+        refused = run_cli("secrets", "rotate-master")
+        assert refused.exit_code == 1 and "--new-key-stdin" in refused.stderr
+        new_key = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="
+        rotated = run_cli("secrets", "rotate-master", "--new-key-stdin", "--json", input=new_key)
+        assert rotated.json()["resealed"] == 1
+        assert new_key not in rotated.stdout
+        still = run_cli(
+            "secrets",
+            "set",
+            "groq",
+            input="gsk_x0000000000000000",
+            env={"AI_GATEWAY_MASTER_KEY": new_key},
+        )
+        assert still.exit_code == 0
+        return
+    run_cli("secrets", "set", "openai", input=CLEAR)
+    rotated = run_cli("secrets", "rotate-master", "--json")
+    assert rotated.exit_code == 0 and rotated.json()["key_file_updated"] is True
+    from pathlib import Path
+
+    from ai_gateway.storage.db import Database
+    from ai_gateway.storage.secrets import get_secret
+    from ai_gateway.vault import load_or_create_key_file
+
+    db = Database(database_url)
+    assert db.sqlite_path is not None
+    key = load_or_create_key_file(Path(db.sqlite_path).parent)
+    assert key.key_id == rotated.json()["key_id"]
+    with db.session() as s:
+        assert get_secret(s, master=key, secret_id="openai") == CLEAR
+    db.dispose()

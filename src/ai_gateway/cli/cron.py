@@ -14,7 +14,7 @@ from ai_gateway.cli._common import database, emit, json_option, settings
 from ai_gateway.jobs import JOBS, JobContext, JobOutcome, get_job, run_job
 from ai_gateway.metering.alerting import Alerter
 
-__all__ = ["register"]
+__all__ = ["register", "run_and_report"]
 
 
 @click.group("cron")
@@ -28,6 +28,11 @@ def cron_group() -> None:
 def run(job: str, as_json: bool) -> None:
     """Run JOB now: sync-model-pricing, check-gateway-alerts, check-budget-alerts or
     reset-budget-periods. Exits 1 if the job failed."""
+    run_and_report(job, as_json=as_json)
+
+
+def run_and_report(job: str, *, as_json: bool) -> None:
+    """Run a job now and print its outcome (also behind ``models sync-pricing``)."""
     get_job(job)
     outcome = asyncio.run(_run(job))
     if as_json:

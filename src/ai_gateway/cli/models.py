@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ai_gateway.cli._common import database, emit, json_option
+from ai_gateway.cli.cron import run_and_report
 from ai_gateway.storage.models_registry import list_models
 
 __all__ = ["register"]
@@ -34,6 +35,13 @@ def list_(show_all: bool, as_json: bool) -> None:
             "is_active",
         ],
     )
+
+
+@models_group.command("sync-pricing")
+@json_option
+def sync_pricing(as_json: bool) -> None:
+    """Update prices from the upstream gateway's model list now (the daily job)."""
+    run_and_report("sync-model-pricing", as_json=as_json)
 
 
 def register(cli: click.Group) -> None:
