@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import aiohttp
 import orjson
+from multidict import CIMultiDict
 import pytest
 from openai import AsyncOpenAI, OpenAI
 from sqlalchemy import select
@@ -26,7 +27,7 @@ def sdk(h: Harness, key: str | None = None) -> AsyncOpenAI:
 
 async def post(
     h: Harness, body: object, *, key: str | None = None, raw: bytes | None = None, **headers: str
-) -> tuple[int, dict[str, str], dict]:
+) -> tuple[int, CIMultiDict[str], dict]:
     data: object = raw if raw is not None else orjson.dumps(body)
     if isinstance(data, bytes) and len(data) > 1_000_000:
         data = io.BytesIO(data)
@@ -39,7 +40,7 @@ async def post(
         ) as resp,
     ):
         payload = await resp.read()
-        return resp.status, dict(resp.headers), orjson.loads(payload) if payload else {}
+        return resp.status, CIMultiDict(resp.headers), orjson.loads(payload) if payload else {}
 
 
 def rows(h: Harness) -> list[UsageLog]:
@@ -373,3 +374,25 @@ async def test_call_ai_uses_the_same_pipeline(harness: Harness) -> None:
     await harness.drain()
     [row] = rows(harness)
     assert row.conversation_id == "whatsapp:5511999"
+
+
+async def test_upstream_telemetry_is_logged_and_request_ids_propagate(harness: Harness) -> None:
+    _client, key = harness.new_client("telemetry", use_ai_gateway=True)
+    harness.gateway.pipeline._gateway_enabled = True
+    status, headers, _ = await post(
+        harness,
+        {"model": "openai/gpt-4o", "messages": MESSAGES},
+        key=key,
+        **{"X-Request-Id": "bot-req-42"},
+    )
+    assert status == 200 and headers["x-request-id"] == "bot-req-42"
+    status, headers, _ = await post(
+        harness, {"messages": MESSAGES}, key=key, **{"X-Request-Id": "bad id with spaces"}
+    )
+    assert len(headers["x-request-id"]) == 32  # replaced by a generated one
+    await harness.drain()
+    row = next(r for r in rows(harness) if r.request_id == "bot-req-42")
+    assert row.upstream_provider == "openai"
+    assert row.upstream_cache == "MISS"
+    assert row.upstream_request_id
+    assert row.telemetry and row.telemetry.get("upstream_cost") == "0.00012"
