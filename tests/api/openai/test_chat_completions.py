@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import aiohttp
 import orjson
-from multidict import CIMultiDict
 import pytest
+from multidict import CIMultiDict
 from openai import AsyncOpenAI, OpenAI
 from sqlalchemy import select
 
