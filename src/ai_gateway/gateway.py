@@ -36,7 +36,7 @@ from ai_gateway.pipeline.outcome import CallMeta, CallResult
 from ai_gateway.pipeline.rates import RateHolder
 from ai_gateway.pipeline.run import ChatPipeline
 from ai_gateway.pipeline.validation import parse_chat_request
-from ai_gateway.providers import create_providers
+from ai_gateway.providers import Provider, create_providers
 from ai_gateway.settings import Settings
 from ai_gateway.storage.api_keys import mark_used
 from ai_gateway.storage.clients import ClientInfo, get_client
@@ -85,6 +85,7 @@ class Gateway:
         self._http: aiohttp.ClientSession | None = None
         self.rates: RateHolder
         self.pipeline: ChatPipeline
+        self.providers: dict[str, Provider] = {}
 
     @classmethod
     @asynccontextmanager
@@ -123,8 +124,10 @@ class Gateway:
             count_cached_tokens=lambda: self.config.current.cache_count_tokens,
         )
         self.meter = meter
+        # Kept on the gateway too: the admin API's provider test calls them directly.
+        self.providers = create_providers(self._http)
         dispatcher = Dispatcher(
-            create_providers(self._http),
+            self.providers,
             self.breakers,
             self.metrics,
             max_retries=lambda: self.config.current.max_retries,

@@ -219,7 +219,7 @@ def cache_savings(
         where += [c.day >= first, c.day < end]
     if client_id is not None:
         where.append(c.client_id == client_id)
-    sums = [
+    sums: list[Any] = [
         func.coalesce(func.sum(c.hits), 0).label("hits"),
         func.coalesce(func.sum(c.misses), 0).label("misses"),
         func.coalesce(func.sum(c.tokens_saved), 0).label("tokens_saved"),
@@ -243,7 +243,7 @@ def _cache_shape(row: Any) -> dict[str, Any]:
     return data
 
 
-_CALL_COLUMNS = (
+_CALL_COLUMNS: tuple[Any, ...] = (
     UsageLog.id,
     UsageLog.client_id,
     UsageLog.conversation_id,

@@ -18,7 +18,7 @@ from ai_gateway.storage.tables import Client, PlanBudget, UsageDaily
 __all__ = ["DEFAULT_MARKUP_PERCENT", "billing_summaries"]
 
 DEFAULT_MARKUP_PERCENT = Decimal(30)
-_CENT = Decimal("0.01")
+_EXACT = Decimal("1e-10")
 
 
 def _sums() -> list[Any]:
@@ -99,8 +99,8 @@ def _price(summary: dict[str, Any]) -> None:
     cost_usd = sum((line["cost_usd"] for line in lines), Decimal(0))
     cost_brl = sum((line["cost_brl"] for line in lines), Decimal(0))
     factor = 1 + summary["markup_percent"] / 100
-    price_usd = (cost_usd * factor).quantize(_CENT, ROUND_HALF_UP)
-    price_brl = (cost_brl * factor).quantize(_CENT, ROUND_HALF_UP)
+    price_usd = (cost_usd * factor).quantize(_EXACT, ROUND_HALF_UP)
+    price_brl = (cost_brl * factor).quantize(_EXACT, ROUND_HALF_UP)
     summary.update(
         cost_usd=cost_usd,
         cost_brl=cost_brl,

@@ -27,7 +27,7 @@ _NAMES = ("p50", "p95", "p99")
 def exact_percentiles(
     session: Session,
     *,
-    value: ColumnElement[Any],
+    value: Any,
     group: ColumnElement[Any] | None,
     where: Sequence[ColumnElement[bool]],
 ) -> dict[Any, dict[str, float]]:
@@ -49,7 +49,7 @@ def exact_percentiles(
 
 
 def _sqlite_percentiles(
-    value: ColumnElement[Any], key: ColumnElement[Any], where: Sequence[ColumnElement[bool]]
+    value: Any, key: ColumnElement[Any], where: Sequence[ColumnElement[bool]]
 ) -> Select[Any]:
     ranked = (
         select(
