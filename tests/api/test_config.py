@@ -3,6 +3,7 @@ vault, the audit trail, and the provider test."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from ai_gateway.storage.secrets import get_secret
@@ -11,6 +12,7 @@ from tests.api.client import call
 from tests.harness import PROVIDER_KEYS, Harness
 
 
+@pytest.mark.usefixtures("restore_shared_state")
 async def test_read_masks_keys_and_update_applies_at_once(harness: Harness) -> None:
     h = harness
     status, config = await call(h, "GET", "/api/ai-gateway/config", admin=True)
@@ -56,6 +58,7 @@ async def test_read_masks_keys_and_update_applies_at_once(harness: Harness) -> N
     assert new_key not in str(audit.details)
 
 
+@pytest.mark.usefixtures("restore_shared_state")
 async def test_bad_config_is_refused_and_changes_nothing(harness: Harness) -> None:
     h = harness
     _, before = await call(h, "GET", "/api/ai-gateway/config", admin=True)
@@ -86,6 +89,7 @@ async def test_bad_config_is_refused_and_changes_nothing(harness: Harness) -> No
     assert after == before
 
 
+@pytest.mark.usefixtures("restore_shared_state")
 async def test_provider_test_reports_each_provider(harness: Harness) -> None:
     h = harness
     h.fake.enqueue_failure("anthropic", status=401)

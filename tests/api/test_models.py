@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from ai_gateway.storage.models_registry import price_history
 from tests.api.client import call
 from tests.harness import Harness
@@ -20,6 +22,7 @@ NEW = {
 }
 
 
+@pytest.mark.usefixtures("restore_shared_state")
 async def test_models_lifecycle_keeps_price_history(harness: Harness) -> None:
     h = harness
     status, vision = await call(h, "GET", "/api/ai-gateway/models?capability=vision")
@@ -68,6 +71,7 @@ async def test_models_lifecycle_keeps_price_history(harness: Harness) -> None:
         assert len(price_history(s, model_id="openai/gpt-test")) == 2
 
 
+@pytest.mark.usefixtures("restore_shared_state")
 async def test_bad_model_input_is_a_400(harness: Harness) -> None:
     h = harness
     bad = [

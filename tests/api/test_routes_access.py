@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import pytest
 
 from ai_gateway.storage.api_keys import issue_key
+from ai_gateway.storage.models_registry import create_model
 from tests.api.usage_rows import usage_row, write_rows
 from tests.harness import Harness
 
@@ -126,11 +128,17 @@ def _body(value: Any, values: dict[str, str]) -> Any:
     return _fill(value, values) if isinstance(value, str) else value
 
 
+@pytest.mark.usefixtures("restore_shared_state")
 async def test_every_route_has_a_wall(harness: Harness) -> None:
     h = harness
     other, other_key = h.new_client("globex", plan="pro")
     with h.db.write() as s:
         spare_key = issue_key(s, role="client", client_id=h.client.id, name="spare").info.id
+        create_model(
+            s,
+            model_id="openai/gpt-walked",
+            values={"provider": "openai", "model_name": "gpt-walked", "display_name": "W"},
+        )
     write_rows(
         h.db,
         [
@@ -142,7 +150,7 @@ async def test_every_route_has_a_wall(harness: Harness) -> None:
     values = {
         "client": h.client.id,
         "key": spare_key,
-        "model": "groq/llama-3.3-70b",
+        "model": "openai/gpt-walked",
         "conversation": "acme-secret-conversation",
     }
     foreign = (h.client.id, "acme-secret-conversation", '"acme"')
