@@ -31,6 +31,8 @@ _MUTABLE_TABLES = (
     "gateway_usage_logs",
     "gateway_cache_performance",
     "gateway_usage_daily",
+    "gateway_usage_daily_totals",
+    "gateway_usage_daily_clients",
     "gateway_latency_daily",
     "budget_alerts",
     "gateway_alerts",

@@ -113,12 +113,25 @@ def fill(url: str, rows: int, clients: int) -> None:
             """)
             done += n
             print(f"  usage rows: {done:,} ({time.perf_counter() - started:.1f} s)", flush=True)
-        started = time.perf_counter()
-        day = "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+    build_rollups(url)
+
+
+def build_rollups(url: str) -> None:
+    """(Re)build every roll-up from the usage rows, as migration 0004 backfills them."""
+    sums = (
+        "requests, errors, cache_hits, fallbacks, input_tokens, output_tokens, "
+        "cached_tokens, cost_usd, cost_brl, latency_ms_sum"
+    )
+    summed = ", ".join(f"SUM({c.strip()})" for c in sums.split(","))
+    day = "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+    started = time.perf_counter()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "TRUNCATE gateway_usage_daily, gateway_usage_daily_totals, "
+            "gateway_usage_daily_clients, gateway_latency_daily, gateway_cache_performance"
+        )
         conn.execute(f"""
-            INSERT INTO gateway_usage_daily (day, client_id, model_id, provider, requests,
-                errors, cache_hits, fallbacks, input_tokens, output_tokens, cached_tokens,
-                cost_usd, cost_brl, latency_ms_sum)
+            INSERT INTO gateway_usage_daily (day, client_id, model_id, provider, {sums})
             SELECT {day}, client_id, model_used, provider, COUNT(*),
                 COUNT(*) FILTER (WHERE status IN ('error', 'cut')),
                 COUNT(*) FILTER (WHERE cache_hit),
@@ -126,6 +139,14 @@ def fill(url: str, rows: int, clients: int) -> None:
                 SUM(input_tokens), SUM(output_tokens), SUM(cached_tokens), SUM(cost_usd),
                 SUM(cost_brl), SUM(latency_ms)
             FROM gateway_usage_logs GROUP BY 1, 2, 3, 4
+        """)
+        conn.execute(f"""
+            INSERT INTO gateway_usage_daily_totals (day, model_id, provider, {sums})
+            SELECT day, model_id, provider, {summed} FROM gateway_usage_daily GROUP BY 1, 2, 3
+        """)
+        conn.execute(f"""
+            INSERT INTO gateway_usage_daily_clients (day, client_id, {sums})
+            SELECT day, client_id, {summed} FROM gateway_usage_daily GROUP BY 1, 2
         """)
         conn.execute(f"""
             INSERT INTO gateway_latency_daily (day, model_id, bucket_ms, calls)
@@ -145,7 +166,7 @@ def fill(url: str, rows: int, clients: int) -> None:
             FROM gateway_usage_logs GROUP BY 1, 2, 3
         """)
         conn.execute("VACUUM ANALYZE")
-        print(f"  roll-ups and ANALYZE: {time.perf_counter() - started:.1f} s", flush=True)
+    print(f"  roll-ups and ANALYZE: {time.perf_counter() - started:.1f} s", flush=True)
 
 
 def prepare(fresh: bool, rows: int, clients: int) -> str:
@@ -239,9 +260,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--clients", type=int, default=500)
     parser.add_argument("--calls", type=int, default=30)
-    parser.add_argument("--fresh", action="store_true")
+    parser.add_argument("--fresh", action="store_true", help="drop and refill the database")
+    parser.add_argument(
+        "--rebuild-rollups", action="store_true", help="rebuild the roll-ups from the rows"
+    )
     args = parser.parse_args()
     url = prepare(args.fresh, args.rows, args.clients)
+    if args.rebuild_rollups:
+        build_rollups(url)
     print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, {sys.platform}")
     asyncio.run(time_routes(url, args.calls))
 
