@@ -33,6 +33,7 @@ _MUTABLE_TABLES = (
     "gateway_usage_daily",
     "gateway_usage_daily_totals",
     "gateway_usage_daily_clients",
+    "gateway_usage_monthly",
     "gateway_latency_daily",
     "budget_alerts",
     "gateway_alerts",

@@ -128,7 +128,8 @@ def build_rollups(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
             "TRUNCATE gateway_usage_daily, gateway_usage_daily_totals, "
-            "gateway_usage_daily_clients, gateway_latency_daily, gateway_cache_performance"
+            "gateway_usage_daily_clients, gateway_usage_monthly, gateway_latency_daily, "
+            "gateway_cache_performance"
         )
         conn.execute(f"""
             INSERT INTO gateway_usage_daily (day, client_id, model_id, provider, {sums})
@@ -147,6 +148,11 @@ def build_rollups(url: str) -> None:
         conn.execute(f"""
             INSERT INTO gateway_usage_daily_clients (day, client_id, {sums})
             SELECT day, client_id, {summed} FROM gateway_usage_daily GROUP BY 1, 2
+        """)
+        conn.execute(f"""
+            INSERT INTO gateway_usage_monthly (month, client_id, model_id, provider, {sums})
+            SELECT substr(day, 1, 7), client_id, model_id, provider, {summed}
+            FROM gateway_usage_daily GROUP BY 1, 2, 3, 4
         """)
         conn.execute(f"""
             INSERT INTO gateway_latency_daily (day, model_id, bucket_ms, calls)

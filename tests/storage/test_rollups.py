@@ -17,6 +17,7 @@ from ai_gateway.storage.tables import (
     UsageDailyTotal,
     UsageLatencyDaily,
     UsageLog,
+    UsageMonthly,
 )
 from tests.api.usage_rows import usage_row, write_rows
 
@@ -28,6 +29,7 @@ def _sums(db: Database) -> dict[str, tuple[object, ...]]:
             ("daily", UsageDaily),
             ("totals", UsageDailyTotal),
             ("clients", UsageDailyClient),
+            ("monthly", UsageMonthly),
         ):
             row = s.execute(
                 select(func.sum(table.requests), func.sum(table.cost_brl), func.sum(table.errors))
@@ -60,7 +62,7 @@ def test_writer_keeps_every_rollup_in_step(db: Database) -> None:
     write_rows(db, rows)  # a replayed batch: no row is new, nothing moves
     sums = _sums(db)
     assert sums["log"] == (4, Decimal("0.1384567891"), 1)
-    assert sums["daily"] == sums["totals"] == sums["clients"] == sums["log"]
+    assert sums["daily"] == sums["totals"] == sums["clients"] == sums["monthly"] == sums["log"]
     assert sums["latency"] == (4,)
 
 
@@ -73,6 +75,6 @@ def test_migration_backfills_existing_usage(tmp_path: Path) -> None:
         s.add_all(UsageLog(**row) for row in _rows(a, b))
     migrate.upgrade(db)
     sums = _sums(db)
-    assert sums["daily"] == sums["totals"] == sums["clients"] == sums["log"]
+    assert sums["daily"] == sums["totals"] == sums["clients"] == sums["monthly"] == sums["log"]
     assert sums["latency"] == (4,)
     db.dispose()

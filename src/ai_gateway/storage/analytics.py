@@ -213,9 +213,13 @@ def latency_by_model(
 ) -> dict[str, dict[str, float]]:
     if client_id is None:
         return histogram_percentiles(session, since_day=window.days()[0], by="model_id")
-    model = func.coalesce(UsageLog.model_used, UsageLog.model_requested)
+    # model_used, not the requested one: the columns of ix_usage_client_latency, so this
+    # reads the index only (calls that reached no model have no per-model latency).
     return exact_percentiles(
-        session, value=UsageLog.latency_ms, group=model, where=_log_where(window, client_id)
+        session,
+        value=UsageLog.latency_ms,
+        group=UsageLog.model_used,
+        where=_log_where(window, client_id),
     )
 
 

@@ -1,7 +1,7 @@
 """Monthly billing summaries: tokens and cost per client, by model and provider, and the
 price to charge with the plan's markup (``plan_budgets.markup_percent``, 30 % by default).
 
-Read from the daily roll-up, so a month of every client is a few thousand rows at most.
+Read from the monthly roll-up: a month of every client is one row per client x model.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ai_gateway.storage.analytics import Window
-from ai_gateway.storage.tables import Client, PlanBudget, UsageDaily
+from ai_gateway.storage.tables import Client, PlanBudget, UsageMonthly
 
 __all__ = ["DEFAULT_MARKUP_PERCENT", "billing_summaries"]
 
@@ -23,7 +23,7 @@ ZERO = Decimal(0)
 
 
 def _sums() -> list[Any]:
-    d = UsageDaily
+    d = UsageMonthly
     return [
         func.sum(d.requests).label("requests"),
         func.sum(d.input_tokens).label("input_tokens"),
@@ -47,18 +47,18 @@ def _line(row: Any) -> dict[str, Any]:
 def billing_summaries(
     session: Session, *, window: Window, client_id: str | None
 ) -> list[dict[str, Any]]:
-    """One summary per client with usage in the window (or just ``client_id``'s, usage or
-    not), ordered by cost."""
-    first, end = window.days()
-    where = [UsageDaily.day >= first, UsageDaily.day < end]
+    """One summary per client with usage in the month starting at ``window.first_day``
+    (or just ``client_id``'s, usage or not), ordered by cost."""
+    m = UsageMonthly
+    where = [m.month == window.first_day.strftime("%Y-%m")]
     if client_id is not None:
-        where.append(UsageDaily.client_id == client_id)
-    # One scan of the roll-up, grouped per client x model x provider; the model and
-    # provider breakdowns are regroupings of those few lines.
+        where.append(m.client_id == client_id)
+    # One row per client x model x provider; the model and provider breakdowns are
+    # regroupings of those few lines.
     lines = session.execute(
-        select(UsageDaily.client_id, UsageDaily.model_id, UsageDaily.provider, *_sums())
+        select(m.client_id, m.model_id, m.provider, *_sums())
         .where(*where)
-        .group_by(UsageDaily.client_id, UsageDaily.model_id, UsageDaily.provider)
+        .group_by(m.client_id, m.model_id, m.provider)
     ).all()
     ids = {client_id} if client_id is not None else {line.client_id for line in lines}
     summaries = {cid: _summary(row) for cid, row in _clients(session, ids).items()}

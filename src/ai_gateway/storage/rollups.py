@@ -8,6 +8,8 @@ concurrent writers and replays add up instead of overwriting:
 - ``gateway_usage_daily_totals``: the same per day x model x provider, every client
   together (the operator's totals, breakdowns and series);
 - ``gateway_usage_daily_clients``: the same per day x client (the top-clients ranking);
+- ``gateway_usage_monthly``: the same per calendar month x client x model x provider
+  (monthly billing);
 - ``gateway_latency_daily``: a latency histogram per UTC day x model with log-scale
   buckets about 5 % wide (:func:`latency_bucket`).
 
@@ -31,6 +33,7 @@ from ai_gateway.storage.tables import (
     UsageDailyClient,
     UsageDailyTotal,
     UsageLatencyDaily,
+    UsageMonthly,
 )
 
 __all__ = [
@@ -102,6 +105,13 @@ def roll_up_usage(session: Session, insert: Any, rows: list[dict[str, Any]]) -> 
         session, insert, UsageDailyTotal, ("day", "model_id", "provider"), _fold(daily, 0, 2, 3)
     )
     _upsert(session, insert, UsageDailyClient, ("day", "client_id"), _fold(daily, 0, 1))
+    _upsert(
+        session,
+        insert,
+        UsageMonthly,
+        ("month", "client_id", "model_id", "provider"),
+        _fold_months(daily),
+    )
     _upsert_latency(session, insert, latency)
 
 
@@ -146,3 +156,16 @@ def _upsert_latency(session: Session, insert: Any, counts: dict[tuple[str, str, 
             set_={"calls": table.c.calls + statement.excluded.calls},
         )
         session.execute(statement)
+
+
+def _fold_months(
+    daily: dict[tuple[str, str, str, str], dict[str, Any]],
+) -> dict[tuple[str, ...], dict[str, Any]]:
+    months: dict[tuple[str, ...], dict[str, Any]] = {}
+    for (day, client_id, model_id, provider), acc in daily.items():
+        target = months.setdefault(
+            (day[:7], client_id, model_id, provider), {name: 0 for name in _SUMS}
+        )
+        for name in _SUMS:
+            target[name] += acc[name]
+    return months

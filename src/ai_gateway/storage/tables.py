@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -50,6 +51,7 @@ __all__ = [
     "UsageDailyTotal",
     "UsageLatencyDaily",
     "UsageLog",
+    "UsageMonthly",
     "new_id",
     "utcnow",
 ]
@@ -202,6 +204,18 @@ class UsageLog(Base):
         Index("ix_usage_model_time", "model_used", "created_at"),
         Index("ix_usage_time", "created_at"),
         Index("ix_usage_client_conversation", "client_id", "conversation_id", "created_at"),
+        # One client's latency percentiles (per model, per day) read only this index:
+        # a client's rows are scattered over the table, so a heap visit per row is what
+        # made per-client analytics slow at 5M rows (docs/PERFORMANCE.md).
+        Index("ix_usage_client_latency", "client_id", "created_at", "model_used", "latency_ms"),
+        # Fallback events are a few % of calls: a partial index lists them directly.
+        Index(
+            "ix_usage_client_fallbacks",
+            "client_id",
+            "created_at",
+            postgresql_where=text("fallback_from IS NOT NULL"),
+            sqlite_where=text("fallback_from IS NOT NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -303,6 +317,23 @@ class UsageDailyTotal(_UsageSums, Base):
 
     id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
     day: Mapped[str] = mapped_column(String(10))
+    model_id: Mapped[str] = mapped_column(String(128))
+    provider: Mapped[str] = mapped_column(String(32))
+
+
+class UsageMonthly(_UsageSums, Base):
+    """Per calendar month (UTC) x client x model x provider: monthly billing of every
+    client reads a few thousand rows."""
+
+    __tablename__ = "gateway_usage_monthly"
+    __table_args__ = (
+        UniqueConstraint("month", "client_id", "model_id", "provider", name="uq_usage_monthly"),
+        Index("ix_usage_monthly_client", "client_id", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    month: Mapped[str] = mapped_column(String(7))
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"))
     model_id: Mapped[str] = mapped_column(String(128))
     provider: Mapped[str] = mapped_column(String(32))
 
