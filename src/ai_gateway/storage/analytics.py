@@ -346,9 +346,21 @@ def _conversation_query(window: Window, client_id: str) -> Select[Any]:
 def conversations(
     session: Session, *, window: Window, client_id: str, limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], int]:
-    where = [*_log_where(window, client_id), UsageLog.conversation_id.is_not(None)]
-    count = session.scalar(select(func.count(distinct(UsageLog.conversation_id))).where(*where))
-    return _page(session, _conversation_query(window, client_id), limit, offset), int(count or 0)
+    # The total rides along as a window over the groups: one pass over the client's rows
+    # gives the page and the count.
+    query = _conversation_query(window, client_id).add_columns(func.count().over().label("total"))
+    rows = _page(session, query, limit, offset)
+    if rows:
+        count = int(rows[0]["total"])
+    else:  # a page past the end: count on its own
+        where = [*_log_where(window, client_id), UsageLog.conversation_id.is_not(None)]
+        count = int(
+            session.scalar(select(func.count(distinct(UsageLog.conversation_id))).where(*where))
+            or 0
+        )
+    for row in rows:
+        del row["total"]
+    return rows, count
 
 
 def iter_conversations(
