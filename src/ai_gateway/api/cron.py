@@ -9,13 +9,18 @@ secret, so an unauthenticated caller learns nothing about which jobs exist.
 from __future__ import annotations
 
 import hmac
+from datetime import datetime
+from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
+from pydantic import BaseModel
 from starlette.responses import Response
 
+from ai_gateway.api.common import ERRORS
 from ai_gateway.api.deps import GatewayDep
 from ai_gateway.api.errors import error_response
+from ai_gateway.api.openai.schema import ErrorBody
 from ai_gateway.errors import AuthenticationFailed, PermissionDenied
 from ai_gateway.jobs import get_job
 
@@ -37,7 +42,27 @@ def _check_secret(configured: str | None, header: str | None) -> None:
         raise AuthenticationFailed("missing or wrong cron secret", code="invalid_cron_secret")
 
 
-@router.post("/api/cron/{job}", summary="Run a scheduled job now")
+class JobRunPublic(BaseModel):
+    """What a run did: ``ok`` or ``skipped`` (another run held the lock)."""
+
+    job: str
+    status: str
+    result: dict[str, Any]
+    started_at: datetime
+    finished_at: datetime
+
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    200: {"model": JobRunPublic, "description": "The job ran (or was skipped)"},
+    401: {"model": ErrorBody, "description": "Missing or wrong cron secret"},
+    403: {"model": ErrorBody, "description": "AI_GATEWAY_CRON_SECRET is not configured"},
+    404: {"model": ErrorBody, "description": "No such job"},
+    500: {"model": ErrorBody, "description": "The job failed"},
+}
+
+
+@router.post("/api/cron/{job}", summary="Run a scheduled job now", responses=_RESPONSES)
 async def run_cron_job(job: str, request: Request, gateway: GatewayDep) -> Response:
     """Runs the job under its lock; 200 with the outcome (``ok`` or ``skipped``), 500 in the
     OpenAI error shape when the job failed."""
