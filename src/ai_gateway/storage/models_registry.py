@@ -95,16 +95,7 @@ def apply_prices(
             continue
         row.input_price_per_1m, row.output_price_per_1m, row.cached_input_price_per_1m = new
         row.updated_at = now
-        session.add(
-            ModelPriceHistory(
-                model_id=row.id,
-                input_price_per_1m=new[0],
-                output_price_per_1m=new[1],
-                cached_input_price_per_1m=new[2],
-                source=source,
-                effective_at=now,
-            )
-        )
+        _record_prices(session, row, source, at=now)
         changed.append(row.id)
     session.flush()
     return changed
@@ -123,7 +114,10 @@ _MODEL_FIELDS = (
 )
 
 
-def _record_prices(session: Session, row: AiModel, source: str) -> None:
+def _record_prices(
+    session: Session, row: AiModel, source: str, *, at: datetime | None = None
+) -> None:
+    """One ``model_price_history`` row with the model's current prices."""
     session.add(
         ModelPriceHistory(
             model_id=row.id,
@@ -131,7 +125,7 @@ def _record_prices(session: Session, row: AiModel, source: str) -> None:
             output_price_per_1m=row.output_price_per_1m,
             cached_input_price_per_1m=row.cached_input_price_per_1m,
             source=source,
-            effective_at=utcnow(),
+            effective_at=at or utcnow(),
         )
     )
 
