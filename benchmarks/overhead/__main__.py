@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from benchmarks.overhead.cpu import tree_cpu_seconds
 from benchmarks.overhead.gateway_setup import BenchGateway, Seeded, free_port, seed_gateway
 from benchmarks.overhead.report import Results, render
 from benchmarks.overhead.ttfb import probe
@@ -75,12 +76,17 @@ def _settled_rows(seeded: Seeded, timeout: float = 15.0) -> tuple[int, dict[str,
     return last, seeded.usage_rows()
 
 
-def _gateway_run(res: Results, name: str, seeded: Seeded, run: Any, connections: int) -> None:
+def _gateway_run(
+    res: Results, name: str, seeded: Seeded, gateway: BenchGateway, run: Any, connections: int
+) -> None:
     before = sum(seeded.usage_rows().values())
+    cpu_before = tree_cpu_seconds(gateway.pid)
     result = run()
+    cpu = tree_cpu_seconds(gateway.pid) - cpu_before
     at_end = sum(seeded.usage_rows().values())
     after, by_status = _settled_rows(seeded)
     res.add(name, result)
+    res.add_cpu(name, cpu * 1e6 / max(1, result.requests))
     res.add_rows(
         name,
         requests=result.requests,
@@ -162,17 +168,20 @@ def _measure(
         print(f"round {round_no}/{args.rounds}", flush=True)
         for kind in ("json", "stream"):
             res.add(f"upstream {kind} c1", wrk_run(upstream, kind, 1)())
-            _gateway_run(res, f"gw1 {kind} c1", seeded, wrk_run(one.url, kind, 1), 1)
+            _gateway_run(res, f"gw1 {kind} c1", seeded, one, wrk_run(one.url, kind, 1), 1)
         if not args.skip_cache:
-            _gateway_run(res, "gw1 hit c1", seeded, wrk_run(one.url, "hit", 1), 1)
+            _gateway_run(res, "gw1 hit c1", seeded, one, wrk_run(one.url, "hit", 1), 1)
         for kind in ("json", "stream"):
             res.add(f"upstream {kind} c50", wrk_run(upstream, kind, 50)())
             for workers, gateway in gateways.items():
                 name = f"gw{workers} {kind} c50"
-                _gateway_run(res, name, seeded, wrk_run(gateway.url, kind, 50), 50)
-        probe_body = _body(stream=True, user="ttfb-probe")
-        res.ttfb_direct.append(probe(upstream, probe_body, no_store, args.ttfb_requests))
-        res.ttfb_gateway.append(probe(one.url, probe_body, no_store, args.ttfb_requests))
+                _gateway_run(res, name, seeded, gateway, wrk_run(gateway.url, kind, 50), 50)
+        paced = _body(stream=True, user="ttfb-probe")
+        res.ttfb_direct.append(probe(upstream, paced, no_store, args.ttfb_requests))
+        res.ttfb_gateway.append(probe(one.url, paced, no_store, args.ttfb_requests))
+        at_once = _body(stream=True)
+        res.ttfb_warm_direct.append(probe(upstream, at_once, no_store, 10 * args.ttfb_requests))
+        res.ttfb_warm_gateway.append(probe(one.url, at_once, no_store, 10 * args.ttfb_requests))
         print(render(res, partial=True), flush=True)
 
 

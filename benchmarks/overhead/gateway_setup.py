@@ -127,6 +127,11 @@ class BenchGateway:
     process: subprocess.Popen[bytes] | None = None
 
     @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 

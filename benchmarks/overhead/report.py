@@ -22,14 +22,20 @@ class Results:
     rounds: int
     database: str
     runs: dict[str, list[WrkResult]] = field(default_factory=dict)
+    cpu_us: dict[str, list[float]] = field(default_factory=dict)  # gateway CPU per request
     rows: list[dict[str, Any]] = field(default_factory=list)
     ttfb_direct: list[TtfbResult] = field(default_factory=list)
     ttfb_gateway: list[TtfbResult] = field(default_factory=list)
+    ttfb_warm_direct: list[TtfbResult] = field(default_factory=list)
+    ttfb_warm_gateway: list[TtfbResult] = field(default_factory=list)
     final_rows: int = 0
     final_by_status: dict[str, int] = field(default_factory=dict)
 
     def add(self, name: str, result: WrkResult) -> None:
         self.runs.setdefault(name, []).append(result)
+
+    def add_cpu(self, name: str, per_request_us: float) -> None:
+        self.cpu_us.setdefault(name, []).append(per_request_us)
 
     def add_rows(self, name: str, **facts: Any) -> None:
         self.rows.append({"run": name, **facts})
@@ -119,23 +125,42 @@ def render(res: Results, *, partial: bool = False) -> str:
                     target,
                 )
             )
-    if res.ttfb_direct and res.ttfb_gateway:
-        direct = [t.ttfb_p50 for t in res.ttfb_direct]
-        gateway = [t.ttfb_p50 for t in res.ttfb_gateway]
+    lines += _ttfb_rows(res)
+    lines += ["", _cpu_line(res), "", _rows_summary(res, partial=partial)]
+    return "\n".join(lines)
+
+
+def _ttfb_rows(res: Results) -> list[str]:
+    rows: list[str] = []
+    for direct_runs, gateway_runs, label in (
+        (res.ttfb_warm_direct, res.ttfb_warm_gateway, "upstream sends every event at once"),
+        (res.ttfb_direct, res.ttfb_gateway, "upstream waits 20 ms between events"),
+    ):
+        if not direct_runs or not gateway_runs:
+            continue
+        direct = [t.ttfb_p50 for t in direct_runs]
+        gateway = [t.ttfb_p50 for t in gateway_runs]
         delta = [g - d for d, g in zip(direct, gateway, strict=False)]
-        lines.append(
-            f"| stream TTFB (median of {len(res.ttfb_direct[0].ttfb_ms)} sequential) | "
+        count = len(direct_runs[0].ttfb_ms)
+        rows.append(
+            f"| stream TTFB, {label} (median of {count} sequential) | "
             f"{_spread(direct, '.3f')} ms | {_spread(gateway, '.3f')} ms | "
             f"+{_spread(delta, '.3f')} ms | ≤ +1 ms |"
         )
+    if res.ttfb_direct and res.ttfb_gateway:
         totals_d = [t.total_p50 for t in res.ttfb_direct]
         totals_g = [t.total_p50 for t in res.ttfb_gateway]
-        lines.append(
-            f"| same probe, last byte (7 events 20 ms apart) | {_spread(totals_d, '.1f')} ms | "
-            f"{_spread(totals_g, '.1f')} ms | — | first byte ≪ last byte |"
+        rows.append(
+            f"| same paced probe, last byte (7 events, 20 ms apart) | "
+            f"{_spread(totals_d, '.1f')} ms | {_spread(totals_g, '.1f')} ms | — | "
+            f"first byte ≪ last byte: no buffering |"
         )
-    lines += ["", _rows_summary(res, partial=partial)]
-    return "\n".join(lines)
+    return rows
+
+
+def _cpu_line(res: Results) -> str:
+    parts = [f"{name}: {_spread(values, ',.0f')} µs" for name, values in res.cpu_us.items()]
+    return "Gateway CPU per request (every process and thread of it): " + "; ".join(parts) + "."
 
 
 def _rows_summary(res: Results, *, partial: bool) -> str:
