@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import json
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -134,6 +135,8 @@ def run(args: argparse.Namespace) -> Results:
             res.final_rows = final
             res.final_by_status = by_status
             seeded.cleanup()
+            if not args.keep_data:  # a 15 s x 3 rounds run leaves ~300 MB of usage rows
+                shutil.rmtree(work / "data", ignore_errors=True)
     return res
 
 
@@ -201,6 +204,9 @@ def main() -> None:
     )
     parser.add_argument("--skip-cache", action="store_true", help="no cache-HIT run")
     parser.add_argument("--json", type=Path, help="also write every raw figure here")
+    parser.add_argument(
+        "--keep-data", action="store_true", help="keep the gateway's data folder (SQLite file)"
+    )
     args = parser.parse_args()
     res = run(args)
     print(render(res), flush=True)
