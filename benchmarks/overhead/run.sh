@@ -3,5 +3,5 @@
 #   benchmarks/overhead/run.sh [--duration 15] [--rounds 3] [--postgres URL] ...
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-PYTHON="${PYTHON:-/work/main/.venv/bin/python}"
+PYTHON="${PYTHON:-.venv/bin/python}"
 PYTHONPATH="src:.${PYTHONPATH:+:$PYTHONPATH}" exec "$PYTHON" -m benchmarks.overhead "$@"
