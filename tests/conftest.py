@@ -168,7 +168,11 @@ def settings_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: 
             monkeypatch.delenv(key, raising=False)
 
     def build(**overrides: object) -> Settings:
-        values: dict[str, object] = {"data_dir": tmp_path / "data", "scheduler_enabled": False}
+        values: dict[str, object] = {
+            "data_dir": tmp_path / "data",
+            "scheduler_enabled": False,
+            "usage_writer_process": False,
+        }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]
 

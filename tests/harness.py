@@ -91,6 +91,8 @@ def harness_settings(
         "master_key": generate_master_key(),
         "ptax_base_url": "http://127.0.0.1:9/odata",  # refused at once: the 5.00 fallback
         "usage_flush_interval": 0.05,
+        # A thread, not a child process per test: the process sink has tests of its own.
+        "usage_writer_process": False,
         "scheduler_enabled": False,
         **{f"{p}_base_url": fake.base_url(p) for p in PROVIDER_KEYS},
     }

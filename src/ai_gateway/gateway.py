@@ -30,6 +30,7 @@ from ai_gateway.errors import NotFound
 from ai_gateway.jobs import JobContext, JobOutcome, Scheduler, run_job
 from ai_gateway.metering.alerting import Alerter
 from ai_gateway.metering.currency import ExchangeRateService
+from ai_gateway.metering.usage_sinks import BatchSink, ProcessSink, ThreadSink
 from ai_gateway.metering.usage_writer import UsageWriter
 from ai_gateway.metrics import GatewayMetrics
 from ai_gateway.pipeline.auth import Authenticator, Principal
@@ -85,8 +86,13 @@ class Gateway:
         self.budgets = BudgetGuard(db, shared=self.shared_budget)
         self.breakers = BreakerBoard(on_change=self._breaker_changed)
         self.cache = ResponseCache(create_cache_backend(settings.redis_url))
+        sink: BatchSink = (
+            ProcessSink(settings.effective_database_url)
+            if settings.usage_writer_process
+            else ThreadSink(db)
+        )
         self.usage = UsageWriter(
-            db,
+            sink,
             spool_dir=settings.data_dir / "spool",
             flush_interval=settings.usage_flush_interval,
             batch_size=settings.usage_batch_size,

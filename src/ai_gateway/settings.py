@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, gt=0)
     usage_flush_interval: float = Field(default=0.5, gt=0)
     usage_batch_size: int = Field(default=500, gt=0)
+    #: Write usage batches in a child process (off the event loop's GIL); off: a thread.
+    usage_writer_process: bool = True
     scheduler_enabled: bool = True
     log_level: str = "INFO"
     smtp_host: str | None = None

@@ -1,12 +1,9 @@
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import aiohttp
 import pytest
 
-from ai_gateway.storage import migrate
-from ai_gateway.storage.db import Database
 from tests.fakes.ptax import FakePtax
 
 
@@ -21,14 +18,6 @@ class FakeClock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(f"sqlite:///{tmp_path / 'aigw.db'}")
-    migrate.upgrade(database)
-    yield database
-    database.dispose()
 
 
 @pytest.fixture

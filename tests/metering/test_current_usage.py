@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-
-import pytest
 
 from ai_gateway.metering.current_usage import current_usage
 from ai_gateway.storage.budgets import BudgetSettings, set_client_budget
@@ -15,13 +12,6 @@ from tests.fakes.seeding import add_client, set_counters
 
 JUNE = datetime(2025, 6, 1, 3, 0, tzinfo=UTC)  # June 1st, 00:00 in São Paulo
 JULY = datetime(2025, 7, 1, 3, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:  # SQLite and PostgreSQL
-    database = Database(database_url)
-    yield database
-    database.dispose()
 
 
 def test_usage_limit_percentage_days_left_and_projection(db: Database) -> None:

@@ -22,14 +22,26 @@ from tests.harness import Harness, harness_settings, seed, start_gateway
 pytestmark = pytest.mark.postgres
 
 
-@pytest_asyncio.fixture
+@pytest_asyncio.fixture(params=["thread", "process"])
 async def behind_proxy(
-    pg_db: Database, fake_providers: FakeProviders, tmp_path: Path
+    request: pytest.FixtureRequest,
+    pg_db: Database,
+    fake_providers: FakeProviders,
+    tmp_path: Path,
 ) -> AsyncIterator[tuple[Harness, TcpProxy]]:
+    """A gateway whose database connections go through a proxy the test can cut; its
+    usage rows are written by a thread or by the writer process (the production
+    default)."""
     proxy = TcpProxy("127.0.0.1", 5432)
     await proxy.start()
     url = pg_db.url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    settings = harness_settings(url, tmp_path / "data", fake_providers, usage_batch_size=10)
+    settings = harness_settings(
+        url,
+        tmp_path / "data",
+        fake_providers,
+        usage_batch_size=10,
+        usage_writer_process=request.param == "process",
+    )
     client, key, admin = seed(pg_db, settings)
     app, server, task, port = await start_gateway(settings)
     harness = Harness(

@@ -9,6 +9,9 @@ The request path only appends to a list (no I/O). A background task flushes ever
 - a graceful shutdown flushes what is left, and spools it if the database is down;
 - replays cannot double count: inserts are idempotent by row id and only inserted rows
   move a budget (:func:`ai_gateway.storage.usage.write_usage_batch`).
+
+Batches are written by a :mod:`sink <ai_gateway.metering.usage_sinks>`: a child process
+in production (its CPU never stalls the event loop), a thread in tests.
 """
 
 from __future__ import annotations
@@ -24,10 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy.exc import SQLAlchemyError
 
-from ai_gateway.storage.db import Database
-from ai_gateway.storage.usage import UsageRecord, WriteResult, write_usage_batch
+from ai_gateway.metering.usage_sinks import BatchSink, WriteFailed
+from ai_gateway.storage.usage import UsageRecord, WriteResult
 
 __all__ = ["UsageWriter"]
 
@@ -40,7 +42,7 @@ _MAX_BACKOFF = 30.0
 class UsageWriter:
     def __init__(
         self,
-        db: Database,
+        sink: BatchSink,
         *,
         spool_dir: Path,
         flush_interval: float = 0.5,
@@ -48,7 +50,7 @@ class UsageWriter:
         max_memory_rows: int = 50_000,
         on_flush: FlushListener | None = None,
     ) -> None:
-        self._db = db
+        self._sink = sink
         self._spool = spool_dir / "usage-spool.jsonl"
         self._interval = flush_interval
         self._batch_size = batch_size
@@ -93,6 +95,7 @@ class UsageWriter:
         if self._pending:
             self._spool_out(self._pending)
             self._pending = []
+        await self._sink.close()
 
     async def drain(self) -> None:
         """Wait until every submitted row is written (tests, shutdown hooks); callers bound
@@ -113,18 +116,17 @@ class UsageWriter:
     async def _flush_once(self) -> bool:
         try:
             if self._spool.exists() or self._spool.with_suffix(".replaying").exists():
-                for replayed in await self._db.run(self._replay_spool):
-                    self._report(replayed)
+                await self._replay_spool()
             while self._pending:
                 batch = self._pending[: self._batch_size]
-                result = await self._db.run(self._write, batch)
+                result = await self._sink.write(batch)
                 del self._pending[: len(batch)]
                 self._report(result)
-        except (SQLAlchemyError, OSError) as exc:
+        except (WriteFailed, OSError) as exc:
             self.failures += 1
             log.warning(
                 "usage flush failed; rows kept for retry",
-                extra={"waiting": len(self._pending), "error": type(exc).__name__},
+                extra={"waiting": len(self._pending), "error": str(exc)},
             )
             if len(self._pending) > self._max_memory:
                 overflow = self._pending[: len(self._pending) - self._max_memory // 2]
@@ -134,10 +136,6 @@ class UsageWriter:
         if not self._pending:
             self._idle.set()
         return True
-
-    def _write(self, batch: list[UsageRecord]) -> WriteResult:
-        with self._db.write() as session:
-            return write_usage_batch(session, batch)
 
     def _report(self, result: WriteResult) -> None:
         self.written += result.inserted
@@ -155,20 +153,21 @@ class UsageWriter:
             os.fsync(handle.fileno())
         log.warning("usage rows spooled to disk", extra={"rows": len(records)})
 
-    def _replay_spool(self) -> list[WriteResult]:
-        """Write the spooled rows (in a worker thread; results are reported by the loop).
-        The file is renamed first so rows spooled meanwhile wait for the next round; a
-        crash mid-replay leaves the renamed file, replayed (idempotently) next time."""
+    async def _replay_spool(self) -> None:
+        """Write the spooled rows. The file is renamed first so rows spooled meanwhile wait
+        for the next round; a failure mid-replay leaves the renamed file, replayed
+        (idempotently) next time."""
         replaying = self._spool.with_suffix(".replaying")
         if not replaying.exists():
             os.replace(self._spool, replaying)
-        records = [_decode(line) for line in replaying.read_bytes().splitlines() if line]
-        results = [
-            self._write(records[start : start + self._batch_size])
-            for start in range(0, len(records), self._batch_size)
-        ]
+        records = await asyncio.to_thread(_read_spool, replaying)
+        for start in range(0, len(records), self._batch_size):
+            self._report(await self._sink.write(records[start : start + self._batch_size]))
         replaying.unlink()
-        return results
+
+
+def _read_spool(path: Path) -> list[UsageRecord]:
+    return [_decode(line) for line in path.read_bytes().splitlines() if line]
 
 
 _DECIMAL_FIELDS = (
