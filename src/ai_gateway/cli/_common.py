@@ -40,7 +40,9 @@ def json_option(fn: F) -> F:
 
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return str(value)
+        # Exact, and readable: 250.0000000000 -> "250", 0E-10 -> "0" (never a float).
+        normalized = value.normalize()
+        return format(normalized, "f") if normalized else "0"
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
     if isinstance(value, datetime):
