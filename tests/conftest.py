@@ -30,6 +30,8 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 _MUTABLE_TABLES = (
     "gateway_usage_logs",
     "gateway_cache_performance",
+    "gateway_usage_daily",
+    "gateway_latency_daily",
     "budget_alerts",
     "gateway_alerts",
     "audit_logs",

@@ -14,8 +14,20 @@ from typing import Any
 from fastapi import FastAPI
 
 from ai_gateway import __version__
-from ai_gateway.api import cron, health, whatsapp
-from ai_gateway.api.errors import install_error_handlers
+from ai_gateway.api import (
+    analytics,
+    billing,
+    cache,
+    clients,
+    config,
+    cron,
+    health,
+    keys,
+    metrics,
+    whatsapp,
+)
+from ai_gateway.api import models as registry
+from ai_gateway.api.errors import install_error_handlers, without_validation_errors
 from ai_gateway.api.openai import chat, models
 from ai_gateway.api.openai.schema import describe_chat_route
 from ai_gateway.gateway import Gateway
@@ -57,7 +69,22 @@ def create_app(settings: Settings) -> GatewayApp:
     api.include_router(cron.router)
     api.include_router(models.router)
     api.include_router(whatsapp.router)
+    # The REST API (SPEC §5), one router per resource.
+    for router in (
+        config.router,
+        registry.router,
+        metrics.router,
+        cache.router,
+        analytics.router,
+        billing.router,
+        clients.router,
+        keys.router,
+    ):
+        api.include_router(router)
+    # Budgets (/api/budget/*) and cron (/api/cron/*) routers are registered here by their
+    # own issues, the same way.
     describe_chat_route(api)
+    without_validation_errors(api)
     return GatewayApp(api)
 
 

@@ -43,7 +43,7 @@ from ai_gateway.pipeline.rates import RateHolder
 from ai_gateway.pipeline.run import ChatPipeline
 from ai_gateway.pipeline.shared_budget import RedisBudgetCounters
 from ai_gateway.pipeline.validation import parse_chat_request
-from ai_gateway.providers import create_providers
+from ai_gateway.providers import Provider, create_providers
 from ai_gateway.settings import Settings
 from ai_gateway.storage.api_keys import mark_used
 from ai_gateway.storage.clients import ClientInfo, get_client
@@ -101,6 +101,7 @@ class Gateway:
         self.pipeline: ChatPipeline
         self.alerter: Alerter
         self.jobs: JobContext
+        self.providers: dict[str, Provider] = {}
 
     @classmethod
     @asynccontextmanager
@@ -141,8 +142,10 @@ class Gateway:
         )
         self.meter = meter
         self._start_alerts_and_jobs(meter)
+        # Kept on the gateway too: the admin API's provider test calls them directly.
+        self.providers = create_providers(self._http)
         dispatcher = Dispatcher(
-            create_providers(self._http),
+            self.providers,
             self.breakers,
             self.metrics,
             max_retries=lambda: self.config.current.max_retries,

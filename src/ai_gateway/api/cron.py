@@ -14,6 +14,7 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from ai_gateway.api.common import ERRORS
 from ai_gateway.api.deps import GatewayDep
 from ai_gateway.api.errors import error_response
 from ai_gateway.errors import AuthenticationFailed, PermissionDenied
@@ -21,7 +22,7 @@ from ai_gateway.jobs import get_job
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["cron"])
+router = APIRouter(tags=["cron"], responses=ERRORS)
 
 
 def _check_secret(configured: str | None, header: str | None) -> None:

@@ -7,6 +7,7 @@ with its traceback and leaves as a bare 500 that reveals nothing.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
@@ -16,7 +17,12 @@ from starlette.responses import Response
 
 from ai_gateway.errors import GatewayError
 
-__all__ = ["error_response", "gateway_error_response", "install_error_handlers"]
+__all__ = [
+    "error_response",
+    "gateway_error_response",
+    "install_error_handlers",
+    "without_validation_errors",
+]
 
 log = logging.getLogger("ai_gateway.api")
 
@@ -92,3 +98,30 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(Exception, _on_unexpected)
+
+
+def without_validation_errors(app: FastAPI) -> None:
+    """Make the OpenAPI document say what the handlers do: invalid input is a 400 in the
+    error shape, never FastAPI's default 422 ``HTTPValidationError``."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.get("responses", {})
+                if responses.pop("422", None) is not None and "400" not in responses:
+                    responses["400"] = {
+                        "description": "Malformed or invalid request",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/ErrorBody"}
+                            }
+                        },
+                    }
+        components = schema.get("components", {}).get("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -5,13 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ai_gateway.storage.tables import AiModel, ModelPriceHistory
+from ai_gateway.errors import Conflict, InvalidRequest, NotFound
+from ai_gateway.storage.tables import AiModel, ModelPriceHistory, utcnow
 
-__all__ = ["ModelInfo", "PriceChange", "apply_prices", "list_models"]
+__all__ = [
+    "ModelInfo",
+    "PriceChange",
+    "apply_prices",
+    "create_model",
+    "get_model",
+    "list_models",
+    "price_history",
+    "update_model",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,3 +108,83 @@ def apply_prices(
         changed.append(row.id)
     session.flush()
     return changed
+
+
+_PRICE_FIELDS = ("input_price_per_1m", "output_price_per_1m", "cached_input_price_per_1m")
+_MODEL_FIELDS = (
+    "provider",
+    "model_name",
+    "display_name",
+    *_PRICE_FIELDS,
+    "context_window",
+    "capabilities",
+    "aliases",
+    "is_active",
+)
+
+
+def _record_prices(session: Session, row: AiModel, source: str) -> None:
+    session.add(
+        ModelPriceHistory(
+            model_id=row.id,
+            input_price_per_1m=row.input_price_per_1m,
+            output_price_per_1m=row.output_price_per_1m,
+            cached_input_price_per_1m=row.cached_input_price_per_1m,
+            source=source,
+            effective_at=utcnow(),
+        )
+    )
+
+
+def get_model(session: Session, *, model_id: str) -> ModelInfo:
+    row = session.get(AiModel, model_id)
+    if row is None:
+        raise NotFound(f"no model '{model_id}'", code="model_not_found")
+    return ModelInfo.of(row)
+
+
+def create_model(
+    session: Session, *, model_id: str, values: dict[str, Any], source: str = "api"
+) -> ModelInfo:
+    """Add a model; its first prices open its price history."""
+    if session.get(AiModel, model_id) is not None:
+        raise Conflict(f"a model '{model_id}' exists already; change it with PUT")
+    unknown = set(values) - set(_MODEL_FIELDS)
+    if unknown:
+        raise InvalidRequest(f"cannot set {', '.join(sorted(unknown))}")
+    row = AiModel(id=model_id, **values)
+    session.add(row)
+    session.flush()
+    _record_prices(session, row, source)
+    return ModelInfo.of(row)
+
+
+def update_model(
+    session: Session, *, model_id: str, changes: dict[str, Any], source: str = "api"
+) -> tuple[ModelInfo, bool]:
+    """Change a model; returns it and whether its prices moved (then recorded in
+    ``model_price_history``, so old usage keeps the price of its day)."""
+    row = session.get(AiModel, model_id)
+    if row is None:
+        raise NotFound(f"no model '{model_id}'", code="model_not_found")
+    unknown = set(changes) - set(_MODEL_FIELDS)
+    if unknown:
+        raise InvalidRequest(f"cannot change {', '.join(sorted(unknown))}")
+    repriced = any(
+        field in changes and changes[field] != getattr(row, field) for field in _PRICE_FIELDS
+    )
+    for field, value in changes.items():
+        setattr(row, field, value)
+    session.flush()
+    if repriced:
+        _record_prices(session, row, source)
+    return ModelInfo.of(row), repriced
+
+
+def price_history(session: Session, *, model_id: str) -> list[ModelPriceHistory]:
+    query = (
+        select(ModelPriceHistory)
+        .where(ModelPriceHistory.model_id == model_id)
+        .order_by(ModelPriceHistory.effective_at, ModelPriceHistory.id)
+    )
+    return list(session.scalars(query))

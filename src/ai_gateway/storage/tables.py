@@ -45,6 +45,8 @@ __all__ = [
     "PlanBudget",
     "Secret",
     "SharedGatewayConfig",
+    "UsageDaily",
+    "UsageLatencyDaily",
     "UsageLog",
     "WhatsAppMessage",
     "WhatsAppNumber",
@@ -241,7 +243,10 @@ class UsageLog(Base):
 
 class CachePerformance(Base):
     __tablename__ = "gateway_cache_performance"
-    __table_args__ = (UniqueConstraint("day", "client_id", "model_id", name="uq_cache_perf_day"),)
+    __table_args__ = (
+        UniqueConstraint("day", "client_id", "model_id", name="uq_cache_perf_day"),
+        Index("ix_cache_perf_client_day", "client_id", "day"),
+    )
 
     id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
     day: Mapped[str] = mapped_column(String(10))
@@ -252,6 +257,49 @@ class CachePerformance(Base):
     tokens_saved: Mapped[int] = mapped_column(BigInteger, default=0)
     saved_usd: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     saved_brl: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+
+
+class UsageDaily(Base):
+    """The usage log summed per UTC day x client x model x provider, kept by the usage writer
+    in the same transaction as the rows, so dashboards over all clients read ~1 row per
+    client-model-day instead of every call (see docs/PERFORMANCE.md)."""
+
+    __tablename__ = "gateway_usage_daily"
+    __table_args__ = (
+        UniqueConstraint("day", "client_id", "model_id", "provider", name="uq_usage_daily"),
+        Index("ix_usage_daily_client_day", "client_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    day: Mapped[str] = mapped_column(String(10))
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"))
+    model_id: Mapped[str] = mapped_column(String(128))
+    provider: Mapped[str] = mapped_column(String(32))
+    requests: Mapped[int] = mapped_column(BigInteger, default=0)
+    errors: Mapped[int] = mapped_column(BigInteger, default=0)
+    cache_hits: Mapped[int] = mapped_column(BigInteger, default=0)
+    fallbacks: Mapped[int] = mapped_column(BigInteger, default=0)
+    input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cached_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_usd: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    cost_brl: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    latency_ms_sum: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class UsageLatencyDaily(Base):
+    """A latency histogram per UTC day x model (all clients): ``bucket_ms`` is the lower
+    bound of a log-scale bucket about 5 % wide, so percentiles over all clients are read
+    from a few thousand rows with a bounded error instead of sorting millions of calls."""
+
+    __tablename__ = "gateway_latency_daily"
+    __table_args__ = (UniqueConstraint("day", "model_id", "bucket_ms", name="uq_latency_daily"),)
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    day: Mapped[str] = mapped_column(String(10))
+    model_id: Mapped[str] = mapped_column(String(128))
+    bucket_ms: Mapped[int] = mapped_column(Integer)
+    calls: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class PlanBudget(Base):

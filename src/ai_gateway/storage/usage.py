@@ -1,6 +1,6 @@
 """Writing usage rows: idempotent inserts, the budget increments they imply, and the daily
-cache-performance roll-up, all in ONE transaction so the settled usage always equals the
-logged usage.
+roll-ups (cache performance; usage and latency, see ``rollups``), all in ONE transaction
+so the settled usage always equals the logged usage.
 
 Rows carry their own id. ``INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id`` tells
 which rows are new; only those move a budget, so a batch replayed after an uncertain
@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ai_gateway.storage.budgets import increment_budget_usage
+from ai_gateway.storage.rollups import roll_up_usage
 from ai_gateway.storage.tables import CachePerformance, UsageLog
 
 __all__ = ["UsageRecord", "WriteResult", "write_usage_batch"]
@@ -79,6 +80,7 @@ def write_usage_batch(session: Session, records: list[UsageRecord]) -> WriteResu
         result.budgets[client_id] = (amount, total)
 
     _roll_up_cache(session, insert, new_records)
+    roll_up_usage(session, insert, [r.row for r in new_records])
     return result
 
 

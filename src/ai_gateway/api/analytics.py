@@ -1,0 +1,256 @@
+"""``/api/analytics/gateway``: one client's analytics. A client key gets its own; an admin
+key names the client with ``client_id``. Latency percentiles are exact (computed in the
+database over the client's calls); fallbacks and conversations are paged; the
+conversation table also comes as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from ai_gateway.api.cache import Savings
+from ai_gateway.api.common import (
+    ERRORS,
+    Money,
+    PageDep,
+    Period,
+    PeriodDep,
+    read_scoped,
+    scope_client,
+    window_for,
+)
+from ai_gateway.api.deps import GatewayDep, PrincipalDep
+from ai_gateway.api.schemas import CallPublic, CallsPublic, Latency, UsageTotals
+from ai_gateway.errors import NotFound
+from ai_gateway.gateway import Gateway
+from ai_gateway.pipeline.auth import Principal
+from ai_gateway.storage import analytics
+from ai_gateway.storage.clients import get_client
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/analytics/gateway", tags=["analytics"], responses=ERRORS)
+
+ClientParam = Annotated[
+    str | None, Query(max_length=64, description="admin keys: the client to report on")
+]
+_CSV_MAX_ROWS = 100_000
+
+
+class ModelAnalytics(UsageTotals):
+    model_id: str
+    latency: Latency
+
+
+class DayPoint(UsageTotals):
+    day: str
+    p50: float
+    p95: float
+    p99: float
+
+
+class AnalyticsPublic(BaseModel):
+    client_id: str
+    period: Period
+    since: str
+    totals: UsageTotals
+    latency: Latency
+    by_model: list[ModelAnalytics]
+    cache: Savings
+    series: list[DayPoint]
+    fallback_count: int
+    conversation_count: int
+
+
+class ConversationPublic(BaseModel):
+    conversation_id: str
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: Money
+    cost_brl: Money
+    errors: int
+    first_at: datetime
+    last_at: datetime
+
+
+class ConversationsPublic(BaseModel):
+    data: list[ConversationPublic]
+    count: int
+
+
+async def _tenant(gateway: Gateway, principal: Principal, client_id: str | None) -> str:
+    tenant = scope_client(principal, client_id, required=True)
+    assert tenant is not None
+    if principal.is_admin:
+
+        def exists() -> str:
+            with gateway.db.session() as s:
+                return get_client(s, tenant).id
+
+        return await gateway.db.run(exists)
+    return tenant
+
+
+def _summary(s: Session, *, client_id: str, days: int) -> dict[str, Any]:
+    window = window_for(days)
+    _, fallbacks = analytics.fallback_events(
+        s, window=window, client_id=client_id, limit=1, offset=0
+    )
+    _, conversations = analytics.conversations(
+        s, window=window, client_id=client_id, limit=1, offset=0
+    )
+    return {
+        "totals": analytics.totals(s, window=window, client_id=client_id),
+        "latency": analytics.overall_percentiles(s, window=window, client_id=client_id),
+        "by_model": analytics.model_usage(s, window=window, client_id=client_id),
+        "cache": analytics.cache_savings(s, window=window, client_id=client_id),
+        "series": analytics.daily_series(s, window=window, client_id=client_id),
+        "fallback_count": fallbacks,
+        "conversation_count": conversations,
+    }
+
+
+@router.get("", summary="A client's usage, latency, cache and fallbacks")
+async def read_analytics(
+    gateway: GatewayDep, principal: PrincipalDep, days: PeriodDep, client_id: ClientParam = None
+) -> AnalyticsPublic:
+    tenant = await _tenant(gateway, principal, client_id)
+    found = await read_scoped(gateway, principal, tenant, _summary, client_id=tenant, days=days)
+    return AnalyticsPublic(
+        client_id=tenant,
+        period=f"{days}d",
+        since=window_for(days).first_day.isoformat(),
+        **found,
+    )
+
+
+@router.get("/fallbacks", summary="A client's fallback events, newest first")
+async def read_fallbacks(
+    gateway: GatewayDep,
+    principal: PrincipalDep,
+    days: PeriodDep,
+    page: PageDep,
+    client_id: ClientParam = None,
+) -> CallsPublic:
+    tenant = await _tenant(gateway, principal, client_id)
+    rows, count = await read_scoped(
+        gateway,
+        principal,
+        tenant,
+        analytics.fallback_events,
+        window=window_for(days),
+        client_id=tenant,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return CallsPublic(data=[CallPublic(**r) for r in rows], count=count)
+
+
+@router.get("/conversations", summary="Usage per conversation, latest first")
+async def read_conversations(
+    gateway: GatewayDep,
+    principal: PrincipalDep,
+    days: PeriodDep,
+    page: PageDep,
+    client_id: ClientParam = None,
+) -> ConversationsPublic:
+    tenant = await _tenant(gateway, principal, client_id)
+    rows, count = await read_scoped(
+        gateway,
+        principal,
+        tenant,
+        analytics.conversations,
+        window=window_for(days),
+        client_id=tenant,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return ConversationsPublic(data=[ConversationPublic(**r) for r in rows], count=count)
+
+
+_CSV_COLUMNS = (
+    "conversation_id",
+    "requests",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+    "cost_brl",
+    "errors",
+    "first_at",
+    "last_at",
+)
+
+
+def _csv(s: Session, *, client_id: str, days: int) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(_CSV_COLUMNS)
+    rows: Iterator[dict[str, Any]] = analytics.iter_conversations(
+        s, window=window_for(days), client_id=client_id, limit=_CSV_MAX_ROWS
+    )
+    for row in rows:
+        writer.writerow(
+            [
+                row[c].isoformat() if isinstance(row[c], datetime) else _safe(row[c])
+                for c in _CSV_COLUMNS
+            ]
+        )
+    return out.getvalue()
+
+
+def _safe(value: Any) -> Any:
+    # A cell starting with = + - @ is a formula to a spreadsheet: defuse caller-set ids.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+@router.get(
+    "/conversations.csv",
+    summary="The conversation table as CSV",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+async def export_conversations(
+    gateway: GatewayDep, principal: PrincipalDep, days: PeriodDep, client_id: ClientParam = None
+) -> Response:
+    tenant = await _tenant(gateway, principal, client_id)
+    body = await read_scoped(gateway, principal, tenant, _csv, client_id=tenant, days=days)
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="conversations-{days}d.csv"'},
+    )
+
+
+@router.get("/conversations/{conversation_id}", summary="One conversation's calls")
+async def read_conversation(
+    gateway: GatewayDep,
+    principal: PrincipalDep,
+    conversation_id: Annotated[str, Path(min_length=1, max_length=200)],
+    page: PageDep,
+    client_id: ClientParam = None,
+) -> CallsPublic:
+    tenant = await _tenant(gateway, principal, client_id)
+    rows, count = await read_scoped(
+        gateway,
+        principal,
+        tenant,
+        analytics.conversation_calls,
+        client_id=tenant,
+        conversation_id=conversation_id,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    if count == 0:
+        raise NotFound(f"no conversation '{conversation_id}' for this client")
+    return CallsPublic(data=[CallPublic(**r) for r in rows], count=count)

@@ -1,0 +1,148 @@
+"""``/api/ai-gateway/cache``: what the response cache holds and what it saved, and
+invalidation. Admins see and clear everything; a client key sees and clears only entries
+of its own scope (``client:<id>:...``), never global ones or another client's."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from ai_gateway.api.common import (
+    ERRORS,
+    Money,
+    PageDep,
+    Period,
+    PeriodDep,
+    read_scoped,
+    scope_client,
+    window_for,
+)
+from ai_gateway.api.deps import GatewayDep, PrincipalDep
+from ai_gateway.cache.base import EntryInfo
+from ai_gateway.cache.keys import scope_prefix
+from ai_gateway.errors import InvalidRequest, NotFound, PermissionDenied
+from ai_gateway.storage.analytics import cache_savings
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/ai-gateway/cache", tags=["cache"], responses=ERRORS)
+
+ClientFilter = Annotated[str | None, Query(max_length=64)]
+ModelFilter = Annotated[str | None, Query(max_length=128)]
+
+
+class EntryPublic(BaseModel):
+    key: str
+    model_id: str
+    client_id: str | None
+    size_bytes: int
+    hits: int
+    created_at: datetime
+    expires_at: datetime
+    cost_usd: Money
+    saved_usd: Money
+
+    @classmethod
+    def of(cls, e: EntryInfo) -> EntryPublic:
+        return cls(
+            key=e.key,
+            model_id=e.model_id,
+            client_id=e.client_id,
+            size_bytes=e.size_bytes,
+            hits=e.hits,
+            created_at=datetime.fromtimestamp(e.created_at, UTC),
+            expires_at=datetime.fromtimestamp(e.expires_at, UTC),
+            cost_usd=e.cost_usd,
+            saved_usd=e.saved_usd,
+        )
+
+
+class ModelSavings(BaseModel):
+    model_id: str
+    hits: int
+    misses: int
+    hit_rate: float
+    tokens_saved: int
+    saved_usd: Money
+    saved_brl: Money
+
+
+class Savings(BaseModel):
+    hits: int
+    misses: int
+    hit_rate: float
+    tokens_saved: int
+    saved_usd: Money
+    saved_brl: Money
+    by_model: list[ModelSavings]
+
+
+class CachePublic(BaseModel):
+    period: Period
+    data: list[EntryPublic]
+    count: int
+    savings: Savings
+
+
+class Invalidated(BaseModel):
+    deleted: int
+
+
+@router.get("", summary="Cache entries and the money the cache saved")
+async def read_cache(
+    gateway: GatewayDep,
+    principal: PrincipalDep,
+    days: PeriodDep,
+    page: PageDep,
+    client_id: ClientFilter = None,
+    model: ModelFilter = None,
+) -> CachePublic:
+    tenant = scope_client(principal, client_id)
+    entries = await gateway.cache.list_entries(
+        client_id=tenant, model=model, limit=page.limit, offset=page.offset
+    )
+    if not principal.is_admin:
+        # Global-scope entries hold answers for everyone: not one client's to see.
+        entries = [e for e in entries if e.client_id == tenant]
+    savings = await read_scoped(
+        gateway, principal, tenant, cache_savings, window=window_for(days), client_id=tenant
+    )
+    return CachePublic(
+        period=f"{days}d",
+        data=[EntryPublic.of(e) for e in entries],
+        count=len(entries),
+        savings=Savings(**savings),
+    )
+
+
+@router.delete("", summary="Invalidate one entry, a client's, a model's, or all")
+async def invalidate(
+    gateway: GatewayDep,
+    principal: PrincipalDep,
+    key: Annotated[str | None, Query(max_length=200)] = None,
+    client_id: ClientFilter = None,
+    model: ModelFilter = None,
+    all: Annotated[bool, Query(description="admin keys only: drop every entry")] = False,
+) -> Invalidated:
+    tenant = scope_client(principal, client_id)
+    if key is not None:
+        if client_id or model or all:
+            raise InvalidRequest("key cannot be combined with other filters", param="key")
+        own = scope_prefix("client", tenant) + ":" if tenant else ""
+        if not principal.is_admin and not key.startswith(own):
+            raise NotFound("no such cache entry for this key")
+        if not await gateway.cache.invalidate_entry(key):
+            raise NotFound("no such cache entry")
+        return Invalidated(deleted=1)
+    if all:
+        if not principal.is_admin:
+            raise PermissionDenied("only admin keys may clear the whole cache")
+        if client_id or model:
+            raise InvalidRequest("all=true cannot be combined with filters", param="all")
+        return Invalidated(deleted=await gateway.cache.invalidate_all())
+    if tenant is None and model is None:
+        raise InvalidRequest("pass key, client_id, model or all=true", param="key")
+    return Invalidated(deleted=await gateway.cache.invalidate(client_id=tenant, model=model))

@@ -1,0 +1,281 @@
+"""``/api/clients``: tenants and their keys (admin only).
+
+Every change is audited in the same transaction, and the in-memory caches that hold a
+client (the authenticator's keys, the budget guard's state) forget it at once, so a pause
+or a plan change applies to the next request, not after a TTL.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, status
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+from ai_gateway.api.common import ERRORS, Email, PageDep, actor
+from ai_gateway.api.deps import AdminDep, GatewayDep
+from ai_gateway.errors import InvalidRequest
+from ai_gateway.gateway import Gateway
+from ai_gateway.storage.api_keys import KeyInfo, issue_key, list_keys
+from ai_gateway.storage.audit import record_audit
+from ai_gateway.storage.clients import (
+    ClientInfo,
+    create_client,
+    get_client,
+    list_clients,
+    rollout,
+    update_client,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/clients", tags=["clients"], responses=ERRORS)
+
+ClientId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Status = Literal["active", "paused", "suspended"]
+
+
+class ClientCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    plan: str = Field("free", max_length=32)
+    use_ai_gateway: bool = False
+    timezone: str = Field("America/Sao_Paulo", max_length=64)
+    contact_email: Email | None = None
+
+
+class ClientUpdate(BaseModel):
+    """Only the fields sent change; ``null`` clears an optional field."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, min_length=1, max_length=200)
+    plan: str | None = Field(None, max_length=32)
+    use_ai_gateway: bool | None = None
+    timezone: str | None = Field(None, max_length=64)
+    status: Status | None = None
+    contact_email: Email | None = None
+    alert_webhook_url: HttpUrl | None = None
+    fallback_chain: list[Annotated[str, Field(max_length=128)]] | None = Field(None, max_length=10)
+
+
+class ClientPublic(BaseModel):
+    id: str
+    name: str
+    plan: str
+    use_ai_gateway: bool
+    timezone: str
+    status: str
+    contact_email: str | None
+    alert_webhook_url: str | None
+    fallback_chain: list[str] | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, info: ClientInfo) -> ClientPublic:
+        return cls(
+            id=info.id,
+            name=info.name,
+            plan=info.plan,
+            use_ai_gateway=info.use_ai_gateway,
+            timezone=info.timezone,
+            status=info.status,
+            contact_email=info.contact_email,
+            alert_webhook_url=info.alert_webhook_url,
+            fallback_chain=info.fallback_chain,
+            created_at=info.created_at,
+        )
+
+
+class ClientsPublic(BaseModel):
+    data: list[ClientPublic]
+    count: int
+
+
+class KeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, max_length=200)
+
+
+class KeyPublic(BaseModel):
+    id: str
+    prefix: str
+    role: str
+    client_id: str | None
+    name: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+    @classmethod
+    def of(cls, info: KeyInfo) -> KeyPublic:
+        return cls(
+            id=info.id,
+            prefix=info.prefix,
+            role=info.role,
+            client_id=info.client_id,
+            name=info.name,
+            created_at=info.created_at,
+            revoked_at=info.revoked_at,
+            last_used_at=info.last_used_at,
+        )
+
+
+class KeysPublic(BaseModel):
+    data: list[KeyPublic]
+    count: int
+
+
+class KeyIssued(KeyPublic):
+    key: str = Field(description="The key itself: shown this once, never stored")
+
+
+class RolloutRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    percent: int = Field(ge=0, le=100)
+
+
+class RolloutPublic(BaseModel):
+    percent: int
+    enabled: int
+    total: int
+
+
+def _forget(gateway: Gateway, client_id: str) -> None:
+    gateway.auth.invalidate(client_id=client_id)
+    gateway.budgets.forget(client_id)
+
+
+@router.get("", summary="List clients")
+async def read_clients(gateway: GatewayDep, _admin: AdminDep, page: PageDep) -> ClientsPublic:
+    def run() -> list[ClientInfo]:
+        with gateway.db.session() as s:
+            return list_clients(s, limit=page.limit, offset=page.offset)
+
+    rows = await gateway.db.run(run)
+    return ClientsPublic(data=[ClientPublic.of(c) for c in rows], count=len(rows))
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a client")
+async def create(gateway: GatewayDep, admin: AdminDep, body: ClientCreate) -> ClientPublic:
+    def run() -> ClientInfo:
+        with gateway.db.write() as s:
+            client = create_client(s, **body.model_dump())
+            record_audit(
+                s,
+                actor=actor(admin),
+                action="client.create",
+                client_id=client.id,
+                target=client.name,
+                details={"plan": client.plan},
+            )
+            return client
+
+    return ClientPublic.of(await gateway.db.run(run))
+
+
+@router.post("/rollout", summary="Enable the gateway for the first N % of clients")
+async def roll_out(gateway: GatewayDep, admin: AdminDep, body: RolloutRequest) -> RolloutPublic:
+    def run() -> tuple[int, int]:
+        with gateway.db.write() as s:
+            enabled, total = rollout(s, percent=body.percent)
+            record_audit(
+                s,
+                actor=actor(admin),
+                action="clients.rollout",
+                details={"percent": body.percent, "enabled": enabled, "total": total},
+            )
+            return enabled, total
+
+    enabled, total = await gateway.db.run(run)
+    gateway.auth.invalidate()
+    gateway.budgets.forget()
+    return RolloutPublic(percent=body.percent, enabled=enabled, total=total)
+
+
+async def _client(gateway: Gateway, client_id: str) -> ClientInfo:
+    def run() -> ClientInfo:
+        with gateway.db.session() as s:
+            return get_client(s, client_id)
+
+    return await gateway.db.run(run)
+
+
+@router.get("/{client_id}", summary="One client")
+async def read_client(gateway: GatewayDep, _admin: AdminDep, client_id: ClientId) -> ClientPublic:
+    return ClientPublic.of(await _client(gateway, client_id))
+
+
+@router.patch("/{client_id}", summary="Change a client (plan, flags, pause, contacts, chain)")
+async def patch_client(
+    gateway: GatewayDep, admin: AdminDep, client_id: ClientId, body: ClientUpdate
+) -> ClientPublic:
+    changes: dict[str, Any] = body.model_dump(exclude_unset=True, mode="json")
+    if not changes:
+        raise InvalidRequest("send at least one field to change")
+    for field in ("name", "plan", "use_ai_gateway", "timezone", "status"):
+        if field in changes and changes[field] is None:
+            raise InvalidRequest(f"{field} cannot be null", param=field)
+    if changes.get("fallback_chain") is not None:
+        snapshot = await gateway.config.get()
+        unknown = [m for m in changes["fallback_chain"] if snapshot.resolve_model(m) is None]
+        if unknown:
+            raise InvalidRequest(
+                f"unknown models in fallback_chain: {', '.join(unknown)}", param="fallback_chain"
+            )
+
+    def run() -> ClientInfo:
+        with gateway.db.write() as s:
+            client = update_client(s, client_id=get_client(s, client_id).id, changes=changes)
+            record_audit(
+                s,
+                actor=actor(admin),
+                action="client.update",
+                client_id=client.id,
+                target=client.name,
+                details=changes,
+            )
+            return client
+
+    client = await gateway.db.run(run)
+    _forget(gateway, client.id)
+    return ClientPublic.of(client)
+
+
+@router.get("/{client_id}/keys", summary="A client's keys (never the keys themselves)")
+async def read_keys(gateway: GatewayDep, _admin: AdminDep, client_id: ClientId) -> KeysPublic:
+    client = await _client(gateway, client_id)
+
+    def run() -> list[KeyInfo]:
+        with gateway.db.session() as s:
+            return list_keys(s, client_id=client.id)
+
+    keys = await gateway.db.run(run)
+    return KeysPublic(data=[KeyPublic.of(k) for k in keys], count=len(keys))
+
+
+@router.post(
+    "/{client_id}/keys", status_code=status.HTTP_201_CREATED, summary="Issue a key (shown once)"
+)
+async def create_key(
+    gateway: GatewayDep, admin: AdminDep, client_id: ClientId, body: KeyCreate | None = None
+) -> KeyIssued:
+    client = await _client(gateway, client_id)
+
+    def run() -> tuple[KeyInfo, str]:
+        with gateway.db.write() as s:
+            issued = issue_key(
+                s, role="client", client_id=client.id, name=body.name if body else None
+            )
+            record_audit(
+                s,
+                actor=actor(admin),
+                action="key.issue",
+                client_id=client.id,
+                target=issued.info.prefix,
+                details={"key_id": issued.info.id},
+            )
+            return issued.info, issued.plain
+
+    info, plain = await gateway.db.run(run)
+    return KeyIssued(**KeyPublic.of(info).model_dump(), key=plain)

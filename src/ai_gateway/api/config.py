@@ -1,0 +1,264 @@
+"""``/api/ai-gateway/config``: the one shared configuration (admin only).
+
+Provider keys go into the vault sealed with the master key and only ever come back
+masked. A change bumps the row's version, is audited in the same transaction, and the
+config cache reloads at once (other replicas follow through the version poll).
+``POST /test`` sends one tiny request through every configured provider.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr
+
+from ai_gateway.api.common import ERRORS, Email, Money, actor
+from ai_gateway.api.deps import AdminDep, GatewayDep
+from ai_gateway.errors import InvalidRequest
+from ai_gateway.gateway import Gateway
+from ai_gateway.pipeline.config_cache import ConfigSnapshot
+from ai_gateway.pipeline.routing import GATEWAY_PROVIDER
+from ai_gateway.providers.base import ChatRequest, ProviderError, Target, Upstream
+from ai_gateway.storage.audit import record_audit
+from ai_gateway.storage.models_registry import ModelInfo
+from ai_gateway.storage.secrets import SECRET_NAMES, list_secrets, set_secret
+from ai_gateway.storage.shared_config import get_shared_config, update_shared_config
+from ai_gateway.storage.tables import SharedGatewayConfig
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/ai-gateway/config", tags=["config"], responses=ERRORS)
+
+ProviderName = Literal["gateway", "openai", "anthropic", "groq", "google"]
+Seconds = Annotated[Decimal, Field(gt=0, le=3600, max_digits=8, decimal_places=3)]
+_TEST_TIMEOUT_S = 15.0
+
+
+class ConfigPublic(BaseModel):
+    cache_enabled: bool
+    cache_ttl_seconds: int
+    cache_scope: str
+    cache_nondeterministic: bool
+    cache_count_tokens: bool
+    default_model: str
+    fallback_chain: list[str]
+    connect_timeout_s: Money
+    read_timeout_s: Money
+    total_timeout_s: Money
+    max_retries: int
+    base_urls: dict[str, str]
+    admin_alert_email: str | None
+    admin_alert_webhook: str | None
+    provider_keys: dict[str, str | None] = Field(
+        description="Masked provider keys (``sk-...abcd``); null when not set"
+    )
+    version: int
+    updated_at: datetime
+
+
+class ConfigUpdate(BaseModel):
+    """Only the fields sent change. ``provider_keys`` are sealed in the vault."""
+
+    model_config = ConfigDict(extra="forbid")
+    cache_enabled: bool | None = None
+    cache_ttl_seconds: int | None = Field(None, ge=1, le=30 * 86400)
+    cache_scope: Literal["client", "global"] | None = None
+    cache_nondeterministic: bool | None = None
+    cache_count_tokens: bool | None = None
+    default_model: str | None = Field(None, min_length=1, max_length=128)
+    fallback_chain: list[Annotated[str, Field(max_length=128)]] | None = Field(None, max_length=10)
+    connect_timeout_s: Seconds | None = None
+    read_timeout_s: Seconds | None = None
+    total_timeout_s: Seconds | None = None
+    max_retries: int | None = Field(None, ge=0, le=5)
+    base_urls: dict[ProviderName, HttpUrl] | None = None
+    admin_alert_email: Email | None = None
+    admin_alert_webhook: HttpUrl | None = None
+    provider_keys: (
+        dict[ProviderName, Annotated[SecretStr, Field(min_length=8, max_length=512)]] | None
+    ) = None
+
+
+class ProviderCheck(BaseModel):
+    provider: str
+    model: str | None
+    ok: bool
+    latency_ms: int | None
+    error: str | None
+
+
+class ConfigTestPublic(BaseModel):
+    data: list[ProviderCheck]
+    count: int
+
+
+def _public(row: SharedGatewayConfig, masked: dict[str, str]) -> ConfigPublic:
+    keys = {}
+    for name in SECRET_NAMES:
+        secret_id = getattr(row, f"{name}_secret_id")
+        keys[name] = masked.get(secret_id) if secret_id else None
+    return ConfigPublic(
+        cache_enabled=row.cache_enabled,
+        cache_ttl_seconds=row.cache_ttl_seconds,
+        cache_scope=row.cache_scope,
+        cache_nondeterministic=row.cache_nondeterministic,
+        cache_count_tokens=row.cache_count_tokens,
+        default_model=row.default_model,
+        fallback_chain=list(row.fallback_chain or []),
+        connect_timeout_s=row.connect_timeout_s,
+        read_timeout_s=row.read_timeout_s,
+        total_timeout_s=row.total_timeout_s,
+        max_retries=row.max_retries,
+        base_urls={k: str(v) for k, v in (row.base_urls or {}).items()},
+        admin_alert_email=row.admin_alert_email,
+        admin_alert_webhook=row.admin_alert_webhook,
+        provider_keys=keys,
+        version=row.version,
+        updated_at=row.updated_at,
+    )
+
+
+async def _read(gateway: Gateway) -> ConfigPublic:
+    def run() -> ConfigPublic:
+        with gateway.db.session() as s:
+            masked = {info.id: info.masked for info in list_secrets(s)}
+            return _public(get_shared_config(s), masked)
+
+    return await gateway.db.run(run)
+
+
+@router.get("", summary="The shared configuration (provider keys masked)")
+async def read_config(gateway: GatewayDep, _admin: AdminDep) -> ConfigPublic:
+    return await _read(gateway)
+
+
+def _check_models(snapshot: ConfigSnapshot, changes: dict[str, Any]) -> None:
+    default = changes.get("default_model")
+    if default is not None:
+        model = snapshot.resolve_model(default)
+        if model is None or not model.is_active:
+            raise InvalidRequest(
+                f"default_model '{default}' is not an active model; known: "
+                + ", ".join(snapshot.active_model_ids()),
+                param="default_model",
+            )
+        changes["default_model"] = model.id
+    chain = changes.get("fallback_chain")
+    if chain is not None:
+        unknown = [m for m in chain if snapshot.resolve_model(m) is None]
+        if unknown:
+            raise InvalidRequest(
+                f"unknown models in fallback_chain: {', '.join(unknown)}", param="fallback_chain"
+            )
+
+
+@router.put("", summary="Change the shared configuration")
+async def update_config(gateway: GatewayDep, admin: AdminDep, body: ConfigUpdate) -> ConfigPublic:
+    changes = body.model_dump(exclude_unset=True, exclude={"provider_keys"}, mode="json")
+    keys = {k: v.get_secret_value() for k, v in (body.provider_keys or {}).items()}
+    for field in list(changes):
+        if changes[field] is None and field not in ("admin_alert_email", "admin_alert_webhook"):
+            raise InvalidRequest(f"{field} cannot be null", param=field)
+    if not changes and not keys:
+        raise InvalidRequest("send at least one field to change")
+    _check_models(await gateway.config.get(), changes)
+    for field in ("connect_timeout_s", "read_timeout_s", "total_timeout_s"):
+        if field in changes:
+            changes[field] = Decimal(str(changes[field]))
+    if keys and gateway.master is None:
+        raise InvalidRequest(
+            "no master key is configured (AI_GATEWAY_MASTER_KEY), so provider keys cannot "
+            "be stored",
+            param="provider_keys",
+        )
+
+    def run() -> None:
+        with gateway.db.write() as s:
+            for name, value in keys.items():
+                assert gateway.master is not None
+                set_secret(s, master=gateway.master, secret_id=name, value=value)
+                changes[f"{name}_secret_id"] = name
+            update_shared_config(s, changes=changes)
+            details = {k: v for k, v in changes.items() if not k.endswith("_secret_id")}
+            record_audit(
+                s,
+                actor=actor(admin),
+                action="config.update",
+                target="shared_gateway_config",
+                details={**_jsonable(details), "provider_keys_set": sorted(keys)},
+            )
+
+    await gateway.db.run(run)
+    gateway.config.invalidate()
+    await gateway.config.reload()
+    return await _read(gateway)
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: str(v) if isinstance(v, Decimal) else v for k, v in values.items()}
+
+
+def _test_model(snapshot: ConfigSnapshot, provider: str) -> ModelInfo | None:
+    if provider == GATEWAY_PROVIDER:
+        return snapshot.resolve_model(snapshot.default_model)
+    candidates = sorted(
+        (m for m in snapshot.models.values() if m.is_active and m.provider == provider),
+        key=lambda m: m.id,
+    )
+    return candidates[0] if candidates else None
+
+
+async def _probe(gateway: Gateway, snapshot: ConfigSnapshot, provider: str) -> ProviderCheck:
+    model = _test_model(snapshot, provider)
+    if model is None:
+        return ProviderCheck(
+            provider=provider, model=None, ok=False, latency_ms=None, error="no active model"
+        )
+    options = dict(snapshot.provider_options.get(provider, {}))
+    if provider == GATEWAY_PROVIDER:
+        options["byok"] = {p: k for p, k in snapshot.keys.items() if p != GATEWAY_PROVIDER}
+    upstream = Upstream(
+        base_url=snapshot.base_urls.get(provider, ""),
+        api_key=snapshot.keys.get(provider),
+        timeouts=snapshot.timeouts,
+        options=options,
+    )
+    request = ChatRequest(
+        model=model.id,
+        messages=[{"role": "user", "content": "ping"}],
+        params={"max_tokens": 1},
+    )
+    target = Target(model_id=model.id, provider=model.provider, upstream_model=model.model_name)
+    started = time.perf_counter()
+    error: str | None = None
+    try:
+        async with asyncio.timeout(_TEST_TIMEOUT_S):
+            await gateway.providers[provider].complete(request, target, upstream)
+    except ProviderError as exc:
+        error = exc.message
+    except TimeoutError:
+        error = f"no answer within {_TEST_TIMEOUT_S:.0f} s"
+    return ProviderCheck(
+        provider=provider,
+        model=model.id,
+        ok=error is None,
+        latency_ms=round((time.perf_counter() - started) * 1000),
+        error=error,
+    )
+
+
+@router.post("/test", summary="Send one tiny request through each configured provider")
+async def test_providers(gateway: GatewayDep, _admin: AdminDep) -> ConfigTestPublic:
+    snapshot = await gateway.config.get()
+    names = [
+        p
+        for p in SECRET_NAMES
+        if p in gateway.providers and (p in snapshot.keys or p in snapshot.base_urls)
+    ]
+    checks = await asyncio.gather(*(_probe(gateway, snapshot, p) for p in names))
+    return ConfigTestPublic(data=list(checks), count=len(checks))

@@ -1,0 +1,93 @@
+"""``/api/ai-gateway/metrics``: the operator's dashboard data over every client (admin).
+
+Totals, breakdowns and the daily series come from the daily roll-up; percentiles from the
+latency histogram; recent requests page through the log by time. See docs/PERFORMANCE.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from ai_gateway.api.common import ERRORS, PageDep, Period, PeriodDep, window_for
+from ai_gateway.api.deps import AdminDep, GatewayDep
+from ai_gateway.api.schemas import CallPublic, CallsPublic, Latency, UsageTotals
+from ai_gateway.storage import analytics
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/ai-gateway/metrics", tags=["metrics"], responses=ERRORS)
+
+
+class ClientUsage(UsageTotals):
+    client_id: str
+    client_name: str
+
+
+class ProviderUsage(UsageTotals):
+    provider: str
+
+
+class ModelUsage(UsageTotals):
+    model_id: str
+    latency: Latency
+
+
+class DayPoint(UsageTotals):
+    day: str
+    p50: float
+    p95: float
+    p99: float
+
+
+class MetricsPublic(BaseModel):
+    period: Period
+    since: str
+    totals: UsageTotals
+    latency: Latency
+    top_clients: list[ClientUsage]
+    by_provider: list[ProviderUsage]
+    by_model: list[ModelUsage]
+    series: list[DayPoint]
+    recent_requests: CallsPublic
+
+
+@router.get("", summary="Usage, cost, cache, errors and latency over every client")
+async def read_metrics(
+    gateway: GatewayDep, _admin: AdminDep, days: PeriodDep, page: PageDep
+) -> MetricsPublic:
+    window = window_for(days)
+
+    def run(s: Session) -> dict[str, Any]:
+        totals = analytics.totals(s, window=window, client_id=None)
+        return {
+            "totals": totals,
+            "latency": analytics.overall_percentiles(s, window=window, client_id=None),
+            "top_clients": analytics.top_clients(s, window=window, limit=10),
+            "by_provider": analytics.by_dimension(
+                s, window=window, client_id=None, dimension="provider"
+            ),
+            "by_model": analytics.model_usage(s, window=window, client_id=None),
+            "series": analytics.daily_series(s, window=window, client_id=None),
+            "recent": analytics.recent_requests(
+                s, window=window, client_id=None, limit=page.limit, offset=page.offset
+            ),
+        }
+
+    def in_session() -> dict[str, Any]:
+        with gateway.db.session() as s:
+            return run(s)
+
+    found = await gateway.db.run(in_session)
+    recent = found.pop("recent")
+    return MetricsPublic(
+        period=f"{days}d",
+        since=window.first_day.isoformat(),
+        recent_requests=CallsPublic(
+            data=[CallPublic(**r) for r in recent], count=found["totals"]["requests"]
+        ),
+        **found,
+    )

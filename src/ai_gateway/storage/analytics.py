@@ -1,0 +1,338 @@
+"""Read-only aggregates for the dashboards and the REST API, computed in the database.
+
+Every function is keyword-only and takes the tenant explicitly: ``client_id=None`` means
+"every client" and is only reached from admin routes; a client-scoped caller passes its own
+id (and, on PostgreSQL, a ``tenant_session`` whose row-level security backs the filter).
+
+Views over all clients read the daily roll-ups (``rollups``); views of one client read its
+usage rows through the ``(client_id, created_at)`` index, exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, String, case, cast, desc, distinct, func, select
+from sqlalchemy.orm import Session
+
+from ai_gateway.storage.percentiles import exact_percentiles, histogram_percentiles
+from ai_gateway.storage.rollups import ERROR_STATUSES
+from ai_gateway.storage.tables import CachePerformance, Client, UsageDaily, UsageLog
+
+__all__ = [
+    "Window",
+    "by_dimension",
+    "cache_savings",
+    "conversation_calls",
+    "conversations",
+    "daily_series",
+    "fallback_events",
+    "iter_conversations",
+    "latency_by_model",
+    "model_usage",
+    "overall_percentiles",
+    "recent_requests",
+    "top_clients",
+    "totals",
+]
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Whole UTC days: ``[first_day 00:00, end_day 00:00)``."""
+
+    first_day: date
+    end_day: date
+
+    @classmethod
+    def last_days(cls, days: int, *, today: date | None = None) -> Window:
+        today = today or datetime.now(UTC).date()
+        return cls(today - timedelta(days=days - 1), today + timedelta(days=1))
+
+    @classmethod
+    def month(cls, first: date) -> Window:
+        following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return cls(first, following)
+
+    @property
+    def since(self) -> datetime:
+        return datetime.combine(self.first_day, datetime.min.time(), UTC)
+
+    @property
+    def until(self) -> datetime:
+        return datetime.combine(self.end_day, datetime.min.time(), UTC)
+
+    def days(self) -> tuple[str, str]:
+        return self.first_day.isoformat(), self.end_day.isoformat()
+
+
+def _daily_where(window: Window, client_id: str | None) -> list[ColumnElement[bool]]:
+    first, end = window.days()
+    where = [UsageDaily.day >= first, UsageDaily.day < end]
+    if client_id is not None:
+        where.append(UsageDaily.client_id == client_id)
+    return where
+
+
+def _log_where(window: Window, client_id: str | None) -> list[ColumnElement[bool]]:
+    where = [UsageLog.created_at >= window.since, UsageLog.created_at < window.until]
+    if client_id is not None:
+        where.append(UsageLog.client_id == client_id)
+    return where
+
+
+def _sums() -> list[Any]:
+    d = UsageDaily
+    return [
+        func.coalesce(func.sum(d.requests), 0).label("requests"),
+        func.coalesce(func.sum(d.errors), 0).label("errors"),
+        func.coalesce(func.sum(d.cache_hits), 0).label("cache_hits"),
+        func.coalesce(func.sum(d.fallbacks), 0).label("fallbacks"),
+        func.coalesce(func.sum(d.input_tokens), 0).label("input_tokens"),
+        func.coalesce(func.sum(d.output_tokens), 0).label("output_tokens"),
+        func.coalesce(func.sum(d.cached_tokens), 0).label("cached_tokens"),
+        func.sum(d.cost_usd).label("cost_usd"),
+        func.sum(d.cost_brl).label("cost_brl"),
+        func.coalesce(func.sum(d.latency_ms_sum), 0).label("latency_ms_sum"),
+    ]
+
+
+def _shape(row: Any) -> dict[str, Any]:
+    data = dict(row._mapping)
+    requests = int(data["requests"] or 0)
+    data["cost_usd"] = data["cost_usd"] or ZERO
+    data["cost_brl"] = data["cost_brl"] or ZERO
+    data["error_rate"] = round(int(data["errors"]) / requests, 4) if requests else 0.0
+    data["cache_hit_rate"] = round(int(data["cache_hits"]) / requests, 4) if requests else 0.0
+    data["avg_latency_ms"] = round(int(data.pop("latency_ms_sum")) / requests, 1) if requests else 0
+    return data
+
+
+def totals(session: Session, *, window: Window, client_id: str | None) -> dict[str, Any]:
+    row = session.execute(select(*_sums()).where(*_daily_where(window, client_id))).one()
+    return _shape(row)
+
+
+def by_dimension(
+    session: Session, *, window: Window, client_id: str | None, dimension: str
+) -> list[dict[str, Any]]:
+    """Totals per ``provider`` or ``model_id``, largest cost first."""
+    column = {"provider": UsageDaily.provider, "model_id": UsageDaily.model_id}[dimension]
+    query = (
+        select(column.label(dimension), *_sums())
+        .where(*_daily_where(window, client_id))
+        .group_by(column)
+        .order_by(desc("cost_usd"), column)
+    )
+    return [_shape(r) for r in session.execute(query)]
+
+
+def top_clients(session: Session, *, window: Window, limit: int = 10) -> list[dict[str, Any]]:
+    ranked = (
+        select(UsageDaily.client_id, *_sums())
+        .where(*_daily_where(window, None))
+        .group_by(UsageDaily.client_id)
+        .order_by(desc("cost_usd"), desc("requests"), UsageDaily.client_id)
+        .limit(limit)
+        .subquery()
+    )
+    query = select(ranked, Client.name.label("client_name")).join(
+        Client, Client.id == ranked.c.client_id
+    )
+    rows = [_shape(r) for r in session.execute(query)]
+    return sorted(rows, key=lambda r: (-r["cost_usd"], -r["requests"], r["client_id"]))
+
+
+def daily_series(
+    session: Session, *, window: Window, client_id: str | None
+) -> list[dict[str, Any]]:
+    """One point per day with calls (requests, cost, latency percentiles): chart-ready."""
+    query = (
+        select(UsageDaily.day, *_sums())
+        .where(*_daily_where(window, client_id))
+        .group_by(UsageDaily.day)
+        .order_by(UsageDaily.day)
+    )
+    points = [_shape(r) for r in session.execute(query)]
+    if client_id is None:
+        latency = histogram_percentiles(session, since_day=window.days()[0], by="day")
+    else:
+        day: ColumnElement[Any] = func.substr(cast(UsageLog.created_at, String), 1, 10)
+        if session.get_bind().dialect.name == "postgresql":
+            day = func.to_char(func.timezone("UTC", UsageLog.created_at), "YYYY-MM-DD")
+        latency = exact_percentiles(
+            session,
+            value=UsageLog.latency_ms,
+            group=day,
+            where=_log_where(window, client_id),
+        )
+    for point in points:
+        point.update(latency.get(point["day"], {"p50": 0.0, "p95": 0.0, "p99": 0.0}))
+    return points
+
+
+def overall_percentiles(
+    session: Session, *, window: Window, client_id: str | None
+) -> dict[str, float]:
+    if client_id is None:
+        found = histogram_percentiles(session, since_day=window.days()[0])
+    else:
+        found = exact_percentiles(
+            session, value=UsageLog.latency_ms, group=None, where=_log_where(window, client_id)
+        )
+    return next(iter(found.values()), {"p50": 0.0, "p95": 0.0, "p99": 0.0})
+
+
+def latency_by_model(
+    session: Session, *, window: Window, client_id: str | None
+) -> dict[str, dict[str, float]]:
+    if client_id is None:
+        return histogram_percentiles(session, since_day=window.days()[0], by="model_id")
+    model = func.coalesce(UsageLog.model_used, UsageLog.model_requested)
+    return exact_percentiles(
+        session, value=UsageLog.latency_ms, group=model, where=_log_where(window, client_id)
+    )
+
+
+def model_usage(session: Session, *, window: Window, client_id: str | None) -> list[dict[str, Any]]:
+    """Usage per model with latency percentiles, cache hit rate and error rate."""
+    rows = by_dimension(session, window=window, client_id=client_id, dimension="model_id")
+    latency = latency_by_model(session, window=window, client_id=client_id)
+    for row in rows:
+        row["latency"] = latency.get(row["model_id"], {"p50": 0.0, "p95": 0.0, "p99": 0.0})
+    return rows
+
+
+def cache_savings(
+    session: Session, *, window: Window | None, client_id: str | None
+) -> dict[str, Any]:
+    c = CachePerformance
+    where: list[ColumnElement[bool]] = []
+    if window is not None:
+        first, end = window.days()
+        where += [c.day >= first, c.day < end]
+    if client_id is not None:
+        where.append(c.client_id == client_id)
+    sums: list[Any] = [
+        func.coalesce(func.sum(c.hits), 0).label("hits"),
+        func.coalesce(func.sum(c.misses), 0).label("misses"),
+        func.coalesce(func.sum(c.tokens_saved), 0).label("tokens_saved"),
+        func.sum(c.saved_usd).label("saved_usd"),
+        func.sum(c.saved_brl).label("saved_brl"),
+    ]
+    total = _cache_shape(session.execute(select(*sums).where(*where)).one())
+    per_model = session.execute(
+        select(c.model_id, *sums).where(*where).group_by(c.model_id).order_by(c.model_id)
+    )
+    total["by_model"] = [_cache_shape(r) for r in per_model]
+    return total
+
+
+def _cache_shape(row: Any) -> dict[str, Any]:
+    data = dict(row._mapping)
+    lookups = int(data["hits"]) + int(data["misses"])
+    data["hit_rate"] = round(int(data["hits"]) / lookups, 4) if lookups else 0.0
+    data["saved_usd"] = data["saved_usd"] or ZERO
+    data["saved_brl"] = data["saved_brl"] or ZERO
+    return data
+
+
+_CALL_COLUMNS: tuple[Any, ...] = (
+    UsageLog.id,
+    UsageLog.client_id,
+    UsageLog.conversation_id,
+    UsageLog.request_id,
+    UsageLog.model_requested,
+    UsageLog.model_used,
+    UsageLog.provider,
+    UsageLog.route,
+    UsageLog.status,
+    UsageLog.input_tokens,
+    UsageLog.output_tokens,
+    UsageLog.cached_tokens,
+    UsageLog.cost_usd,
+    UsageLog.cost_brl,
+    UsageLog.latency_ms,
+    UsageLog.cache_hit,
+    UsageLog.fallback_from,
+    UsageLog.fallback_attempts,
+    UsageLog.fallback_reason,
+    UsageLog.error_code,
+    UsageLog.created_at,
+)
+
+
+def _page(session: Session, query: Select[Any], limit: int, offset: int) -> list[dict[str, Any]]:
+    return [dict(r._mapping) for r in session.execute(query.limit(limit).offset(offset))]
+
+
+def recent_requests(
+    session: Session, *, window: Window, client_id: str | None, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    query = (
+        select(*_CALL_COLUMNS)
+        .where(*_log_where(window, client_id))
+        .order_by(UsageLog.created_at.desc(), UsageLog.id.desc())
+    )
+    return _page(session, query, limit, offset)
+
+
+def fallback_events(
+    session: Session, *, window: Window, client_id: str, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    where = [*_log_where(window, client_id), UsageLog.fallback_from.is_not(None)]
+    count = session.scalar(select(func.count()).select_from(UsageLog).where(*where)) or 0
+    query = select(*_CALL_COLUMNS).where(*where).order_by(UsageLog.created_at.desc())
+    return _page(session, query, limit, offset), int(count)
+
+
+def _conversation_query(window: Window, client_id: str) -> Select[Any]:
+    failed = case((UsageLog.status.in_(ERROR_STATUSES), 1), else_=0)
+    return (
+        select(
+            UsageLog.conversation_id,
+            func.count().label("requests"),
+            func.sum(UsageLog.input_tokens).label("input_tokens"),
+            func.sum(UsageLog.output_tokens).label("output_tokens"),
+            func.sum(UsageLog.cost_usd).label("cost_usd"),
+            func.sum(UsageLog.cost_brl).label("cost_brl"),
+            func.sum(failed).label("errors"),
+            func.min(UsageLog.created_at).label("first_at"),
+            func.max(UsageLog.created_at).label("last_at"),
+        )
+        .where(*_log_where(window, client_id), UsageLog.conversation_id.is_not(None))
+        .group_by(UsageLog.conversation_id)
+        .order_by(desc("last_at"), UsageLog.conversation_id)
+    )
+
+
+def conversations(
+    session: Session, *, window: Window, client_id: str, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    where = [*_log_where(window, client_id), UsageLog.conversation_id.is_not(None)]
+    count = session.scalar(select(func.count(distinct(UsageLog.conversation_id))).where(*where))
+    return _page(session, _conversation_query(window, client_id), limit, offset), int(count or 0)
+
+
+def iter_conversations(
+    session: Session, *, window: Window, client_id: str, limit: int
+) -> Iterator[dict[str, Any]]:
+    """Every conversation of the window (up to ``limit``), streamed for the CSV export."""
+    query = _conversation_query(window, client_id).limit(limit)
+    for row in session.execute(query.execution_options(yield_per=1000)):
+        yield dict(row._mapping)
+
+
+def conversation_calls(
+    session: Session, *, client_id: str, conversation_id: str, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    where = [UsageLog.client_id == client_id, UsageLog.conversation_id == conversation_id]
+    count = session.scalar(select(func.count()).select_from(UsageLog).where(*where)) or 0
+    query = select(*_CALL_COLUMNS).where(*where).order_by(UsageLog.created_at, UsageLog.id)
+    return _page(session, query, limit, offset), int(count)

@@ -1,0 +1,121 @@
+"""Daily roll-ups of the usage log, written with the usage rows (one transaction).
+
+Two tables, both upserted with ``INSERT ... ON CONFLICT DO UPDATE SET x = x + excluded.x``
+so concurrent writers and replays add up instead of overwriting:
+
+- ``gateway_usage_daily``: requests, errors, cache hits, fallbacks, tokens, cost and the
+  latency sum per UTC day x client x model x provider;
+- ``gateway_latency_daily``: a latency histogram per UTC day x model with log-scale
+  buckets about 5 % wide (:func:`latency_bucket`).
+
+Why: an operator dashboard over 90 days and every client would otherwise aggregate and
+sort millions of rows per page view; the roll-ups hold one row per client-model-day (and
+~100 per model-day), so those reads stay flat as the log grows. Per-client views still
+read the log itself through the ``(client_id, created_at)`` index, exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ai_gateway.storage.tables import UsageDaily, UsageLatencyDaily
+
+__all__ = [
+    "ERROR_STATUSES",
+    "LATENCY_BUCKETS_PER_E",
+    "bucket_midpoint",
+    "latency_bucket",
+    "roll_up_usage",
+]
+
+#: Buckets per factor e: 20 gives buckets exp(1/20) = 5.1 % wide.
+LATENCY_BUCKETS_PER_E = 20
+_EXACT_BELOW_MS = 20
+#: Statuses that count as failed calls (``abandoned`` is the caller leaving, not a failure).
+ERROR_STATUSES = ("error", "cut")
+
+_SUMS = (
+    "requests",
+    "errors",
+    "cache_hits",
+    "fallbacks",
+    "input_tokens",
+    "output_tokens",
+    "cached_tokens",
+    "cost_usd",
+    "cost_brl",
+    "latency_ms_sum",
+)
+
+
+def latency_bucket(ms: int) -> int:
+    """The lower bound (ms) of the histogram bucket holding ``ms``: exact under 20 ms,
+    then log-scale. The same formula runs in SQL in the migration and the benchmark."""
+    if ms < _EXACT_BELOW_MS:
+        return max(ms, 0)
+    return math.floor(math.exp(math.floor(math.log(ms) * LATENCY_BUCKETS_PER_E) / 20))
+
+
+def bucket_midpoint(bucket_ms: int) -> float:
+    """The value reported for a bucket: its middle (at most ~2.5 % off the true value)."""
+    if bucket_ms < _EXACT_BELOW_MS:
+        return float(bucket_ms)
+    return round(bucket_ms * math.exp(0.5 / LATENCY_BUCKETS_PER_E), 1)
+
+
+def roll_up_usage(session: Session, insert: Any, rows: list[dict[str, Any]]) -> None:
+    """Add ``rows`` (new usage rows, as inserted) to both daily roll-ups."""
+    daily: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    latency: dict[tuple[str, str, int], int] = {}
+    for row in rows:
+        day = row["created_at"].date().isoformat()
+        model = row.get("model_used") or row["model_requested"]
+        key = (day, row["client_id"], model, row.get("provider") or "")
+        acc = daily.setdefault(key, {name: 0 for name in _SUMS})
+        acc["requests"] += 1
+        acc["errors"] += 1 if row.get("status") in ERROR_STATUSES else 0
+        acc["cache_hits"] += 1 if row.get("cache_hit") else 0
+        acc["fallbacks"] += 1 if row.get("fallback_from") else 0
+        for name in ("input_tokens", "output_tokens", "cached_tokens"):
+            acc[name] += int(row.get(name) or 0)
+        acc["cost_usd"] += Decimal(row.get("cost_usd") or 0)
+        acc["cost_brl"] += Decimal(row.get("cost_brl") or 0)
+        ms = int(row.get("latency_ms") or 0)
+        acc["latency_ms_sum"] += ms
+        bucket = (day, model, latency_bucket(ms))
+        latency[bucket] = latency.get(bucket, 0) + 1
+    _upsert_daily(session, insert, daily)
+    _upsert_latency(session, insert, latency)
+
+
+def _upsert_daily(
+    session: Session, insert: Any, totals: dict[tuple[str, str, str, str], dict[str, Any]]
+) -> None:
+    table = UsageDaily.__table__
+    # Sorted: concurrent writers take row locks in one order and cannot deadlock.
+    for (day, client_id, model_id, provider), acc in sorted(totals.items()):
+        statement = insert(UsageDaily).values(
+            day=day, client_id=client_id, model_id=model_id, provider=provider, **acc
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["day", "client_id", "model_id", "provider"],
+            set_={name: table.c[name] + statement.excluded[name] for name in acc},
+        )
+        session.execute(statement)
+
+
+def _upsert_latency(session: Session, insert: Any, counts: dict[tuple[str, str, int], int]) -> None:
+    table = UsageLatencyDaily.__table__
+    for (day, model_id, bucket_ms), calls in sorted(counts.items()):
+        statement = insert(UsageLatencyDaily).values(
+            day=day, model_id=model_id, bucket_ms=bucket_ms, calls=calls
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["day", "model_id", "bucket_ms"],
+            set_={"calls": table.c.calls + statement.excluded.calls},
+        )
+        session.execute(statement)
