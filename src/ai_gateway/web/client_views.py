@@ -14,12 +14,13 @@ from starlette.responses import RedirectResponse, Response
 from ai_gateway.api import analytics as analytics_api
 from ai_gateway.api import budget as budget_api
 from ai_gateway.api.common import Page, actor, scope_client
+from ai_gateway.errors import PermissionDenied
 from ai_gateway.storage.audit import record_audit
 from ai_gateway.storage.clients import ClientInfo, get_client, update_client
 from ai_gateway.web.admin_views import PERIODS, PeriodQuery
 from ai_gateway.web.auth_views import read_form
 from ai_gateway.web.i18n import Formatter
-from ai_gateway.web.render import PageDep, Viewer, render
+from ai_gateway.web.render import ForbiddenPage, PageDep, Viewer, render
 from ai_gateway.web.session import check_csrf, read_session
 
 __all__ = ["router"]
@@ -31,7 +32,10 @@ ClientQuery = Annotated[str | None, Query(max_length=64)]
 
 async def _client(viewer: Viewer, client_id: str | None) -> ClientInfo | None:
     """The client the page is about (None: an admin that named none)."""
-    tenant = scope_client(viewer.principal, client_id)
+    try:
+        tenant = scope_client(viewer.principal, client_id)
+    except PermissionDenied as exc:
+        raise ForbiddenPage from exc
     if tenant is None:
         return None
     gateway = viewer.gateway

@@ -97,7 +97,9 @@ class Formatter:
         amount = _decimal(value)
         pattern = None
         if digits != 2:
-            pattern = "¤#,##0." + "0" * digits
+            # The locale's own pattern (symbol position, spacing) with more decimals.
+            standard = Locale.parse(self.locale).currency_formats["standard"].pattern
+            pattern = standard.replace("0.00", "0." + "0" * digits)
         return format_currency(
             amount, currency.upper(), format=pattern, locale=self.locale, currency_digits=False
         )

@@ -181,7 +181,8 @@
       return li;
     };
     if (window.Sortable) {
-      window.Sortable.create(list, { animation: 120, onEnd: renumber, ghostClass: "dragging" });
+      // forceFallback: mouse and touch events rather than HTML5 drag and drop (same on every browser).
+      window.Sortable.create(list, { animation: 120, onEnd: renumber, ghostClass: "dragging", forceFallback: true });
     }
     list.addEventListener("click", (e) => {
       const button = e.target.closest("[data-remove]");

@@ -1,0 +1,98 @@
+"""The operator's pages in Chromium, over demo traffic: charts drawn with data, the
+fallback chain reordered by dragging and saved, the setup page in pt-BR."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from playwright.async_api import Page
+
+from ai_gateway.demo import seed_demo
+from tests.harness import Harness
+from tests.web.pages import chart_points, open_page, painted_pixels, screenshot, sign_in
+
+
+async def test_admin_sees_every_page_with_charts(harness: Harness, page: Page, shots: Path) -> None:
+    keys = seed_demo(harness.db, scale=0.25)
+    assert keys is not None
+    harness.gateway.config.invalidate()
+    await sign_in(page, harness.url, keys.admin_key)
+    assert page.url.endswith("/dashboard/ai-gateway/analytics")
+
+    for canvas in ("chart-clients", "chart-providers", "chart-latency"):
+        points = await chart_points(page, canvas)
+        assert points and all(n > 0 for n in points), canvas
+        assert await painted_pixels(page, canvas) > 1000, canvas
+    assert await page.locator("#top-clients tbody tr").count() == 4
+    assert await page.locator("#recent-requests tbody tr").count() == 20
+    assert "R$" in await page.inner_text("#stat-cost")
+    await screenshot(page, shots, "admin-analytics")
+
+    # The period selector reloads the figures for 7 days.
+    await page.click("a[data-period='7d']")
+    await page.wait_for_selector("a[data-period='7d'].on")
+    assert (await chart_points(page, "chart-latency"))[0] <= 8
+
+    for path, name in (
+        ("/dashboard/ai-gateway/setup", "admin-setup"),
+        ("/dashboard/ai-gateway/clients", "admin-clients"),
+        ("/dashboard/ai-gateway/models", "admin-models"),
+        ("/dashboard/ai-gateway/cache", "admin-cache"),
+    ):
+        assert await open_page(page, harness.url + path) == 200, path
+        await screenshot(page, shots, name)
+    assert await page.locator("#cache-performance").count() == 1
+
+
+async def test_fallback_chain_reordered_by_drag_and_saved(harness: Harness, page: Page) -> None:
+    harness.configure(fallback_chain=["openai/gpt-4o-mini", "groq/llama-3.3-70b"])
+    await sign_in(page, harness.url, harness.admin_key)
+    await open_page(page, harness.url + "/dashboard/ai-gateway/setup")
+    items = page.locator("[data-chain] .chain-item")
+    assert await items.count() == 2
+
+    # Add a model from the ModelSelector (filtered by capability), then drag it to the top.
+    await page.click(".add-model summary")
+    await page.select_option("#chain-model-selector-cap", "vision")
+    option = page.locator(".model-option[data-model='anthropic/claude-3-5-sonnet']")
+    await option.wait_for()
+    assert await page.locator(".model-option[data-model='groq/llama-3.3-70b']").count() == 0
+    await option.locator("[data-add]").click()
+    assert await items.count() == 3
+
+    source = await items.nth(2).bounding_box()
+    target = await items.nth(0).bounding_box()
+    assert source and target
+    await page.mouse.move(source["x"] + 40, source["y"] + source["height"] / 2)
+    await page.mouse.down()
+    for step in range(1, 11):
+        y = source["y"] + (target["y"] + 2 - source["y"]) * step / 10
+        await page.mouse.move(source["x"] + 40, y)
+    await page.mouse.up()
+    order = await items.evaluate_all("(els) => els.map((e) => e.dataset.model)")
+    assert order[0] == "anthropic/claude-3-5-sonnet", order
+    assert await items.nth(0).locator(".pos").inner_text() == "1"
+
+    # Remove the last one, save, and read the config back through the API.
+    await items.nth(2).locator("[data-remove]").click()
+    await page.click("[data-save-chain]")
+    await page.wait_for_selector("[data-chain-builder][data-saved]")
+    async with httpx.AsyncClient(base_url=harness.url) as http:
+        admin = harness.headers(harness.admin_key)
+        config = (await http.get("/api/ai-gateway/config", headers=admin)).json()
+    assert config["fallback_chain"] == order[:2]
+
+
+async def test_setup_in_portuguese_tests_the_gateway(harness: Harness, page: Page) -> None:
+    await sign_in(page, harness.url, harness.admin_key)
+    await page.goto(harness.url + "/lang/pt_BR?next=/dashboard/ai-gateway/setup")
+    await page.wait_for_selector("body[data-ready='1']")
+    warning = await page.inner_text("#shared-keys-warning")
+    assert "Keys compartilhadas por todos os clientes" in warning
+    # Keys are shown masked, never in clear.
+    masked = await page.inner_text("[data-masked='openai']")
+    assert masked.endswith("0001") and "SHARED" not in masked
+    await page.click("[data-test-gateway]")
+    await page.wait_for_selector("[data-test-results] li[data-provider]")
+    assert await page.locator("[data-test-results] li[data-provider='openai'].ok").count() == 1
