@@ -13,7 +13,7 @@ and to the seeded real models, whose prices make the costs realistic.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -94,7 +94,9 @@ def seed_demo(
         client_key = ""
         for spec in CLIENTS:
             client = create_client(s, name=spec.name, plan=spec.plan, use_ai_gateway=True)
-            set_client_budget(s, client_id=client.id, settings=spec.budget, actor=_ACTOR, now=now)
+            set_client_budget(
+                s, client_id=client.id, settings=_scaled(spec.budget, scale), actor=_ACTOR, now=now
+            )
             budget = effective_budget(s, client_id=client.id)
             start = (
                 budget.period_start
@@ -110,6 +112,14 @@ def seed_demo(
                 client_key = issue_key(s, role="client", client_id=client.id, name="demo").plain
         admin_key = issue_key(s, role="admin", name="demo admin").plain
     return DemoKeys(admin_key=admin_key, client_key=client_key, client_name=CLIENTS[0].name)
+
+
+def _scaled(budget: BudgetSettings, scale: float) -> BudgetSettings:
+    """The budget for ``scale`` times the traffic, so the bars look the same."""
+    limit = (budget.limit * Decimal(str(scale))).quantize(Decimal("0.01"))
+    if budget.budget_type == "tokens":
+        limit = limit.to_integral_value()
+    return replace(budget, limit=limit)
 
 
 def _ensure_demo_model(s: Session) -> None:
@@ -161,9 +171,8 @@ def _traffic(
     for day in range(DAYS, -1, -1):
         # Weekdays are busier; traffic grows a little over the three weeks.
         base = now - timedelta(days=day)
-        volume = (
-            spec.calls_per_day * (0.6 if base.weekday() >= 5 else 1.0) * (1 + (DAYS - day) / 60)
-        )
+        weekday = 0.6 if base.weekday() >= 5 else 1.0
+        volume = spec.calls_per_day * scale * weekday * (1 + (DAYS - day) / 60)
         for _ in range(int(rng.gauss(volume, volume * 0.1))):
             created = base.replace(hour=0, minute=0, second=0) + timedelta(
                 seconds=rng.triangular(7 * 3600, 23.5 * 3600, 14 * 3600) + 3 * 3600

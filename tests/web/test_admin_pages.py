@@ -17,6 +17,11 @@ async def test_admin_sees_every_page_with_charts(harness: Harness, page: Page, s
     keys = seed_demo(harness.db, scale=0.25)
     assert keys is not None
     harness.gateway.config.invalidate()
+    async with httpx.AsyncClient(base_url=harness.url) as http:
+        for text in ("Oi, vocês abrem domingo?", "Qual o prazo de entrega?"):
+            body = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": text}]}
+            response = await http.post("/v1/chat/completions", json=body, headers=harness.headers())
+            assert response.status_code == 200, response.text
     await sign_in(page, harness.url, keys.admin_key)
     assert page.url.endswith("/dashboard/ai-gateway/analytics")
 
@@ -24,7 +29,7 @@ async def test_admin_sees_every_page_with_charts(harness: Harness, page: Page, s
         points = await chart_points(page, canvas)
         assert points and all(n > 0 for n in points), canvas
         assert await painted_pixels(page, canvas) > 1000, canvas
-    assert await page.locator("#top-clients tbody tr").count() == 4
+    assert await page.locator("#top-clients tbody tr").count() == 5  # demo clients + acme
     assert await page.locator("#recent-requests tbody tr").count() == 20
     assert "R$" in await page.inner_text("#stat-cost")
     await screenshot(page, shots, "admin-analytics")
@@ -43,6 +48,15 @@ async def test_admin_sees_every_page_with_charts(harness: Harness, page: Page, s
         assert await open_page(page, harness.url + path) == 200, path
         await screenshot(page, shots, name)
     assert await page.locator("#cache-performance").count() == 1
+
+    # Invalidate one cache entry: its row goes, and the API agrees.
+    rows = page.locator("[data-cache-row]")
+    assert await rows.count() == 2
+    await rows.first.locator("[data-invalidate]").click()
+    await page.wait_for_function("document.querySelectorAll('[data-cache-row]').length === 1")
+    async with httpx.AsyncClient(base_url=harness.url) as http:
+        admin = harness.headers(harness.admin_key)
+        assert (await http.get("/api/ai-gateway/cache", headers=admin)).json()["count"] == 1
 
 
 async def test_fallback_chain_reordered_by_drag_and_saved(harness: Harness, page: Page) -> None:
@@ -84,7 +98,9 @@ async def test_fallback_chain_reordered_by_drag_and_saved(harness: Harness, page
     assert config["fallback_chain"] == order[:2]
 
 
-async def test_setup_in_portuguese_tests_the_gateway(harness: Harness, page: Page) -> None:
+async def test_setup_in_portuguese_tests_the_gateway(
+    harness: Harness, page: Page, shots: Path
+) -> None:
     await sign_in(page, harness.url, harness.admin_key)
     await page.goto(harness.url + "/lang/pt_BR?next=/dashboard/ai-gateway/setup")
     await page.wait_for_selector("body[data-ready='1']")
@@ -96,3 +112,4 @@ async def test_setup_in_portuguese_tests_the_gateway(harness: Harness, page: Pag
     await page.click("[data-test-gateway]")
     await page.wait_for_selector("[data-test-results] li[data-provider]")
     assert await page.locator("[data-test-results] li[data-provider='openai'].ok").count() == 1
+    await screenshot(page, shots, "admin-setup-pt-BR")

@@ -56,6 +56,8 @@ async def test_client_analytics_charts_drilldown_and_csv(
 
 
 async def test_client_cannot_open_admin_pages(harness: Harness, page: Page, shots: Path) -> None:
+    await open_page(page, harness.url + "/signin")
+    await screenshot(page, shots, "signin")
     await sign_in(page, harness.url, harness.key)
     for path in ("/dashboard/ai-gateway/setup", "/dashboard/ai-gateway/analytics"):
         assert await open_page(page, harness.url + path) == 403
