@@ -70,7 +70,7 @@ async def test_client_analytics_are_exact_and_its_own(harness: Harness) -> None:
     assert models["groq/llama-3.3-70b"]["latency"]["p50"] == 400.0
     assert models["openai/gpt-4o-mini"]["cache_hit_rate"] == 0.25
     assert report["cache"]["hits"] == 1 and report["cache"]["saved_brl"] == "0.0100000000"
-    assert report["fallback_count"] == 1 and report["conversation_count"] == 2
+    assert report["fallback_count"] == 1
     assert sum(p["requests"] for p in report["series"]) == 5
     assert other_id not in str(report) and "5000" not in str(report["latency"])
 

@@ -217,4 +217,7 @@ async def test_openapi_documents_errors_in_the_error_shape(harness: Harness) -> 
             for status in ("400", "401", "403", "404"):
                 content = operation["responses"][status]["content"]["application/json"]
                 assert content["schema"] == {"$ref": "#/components/schemas/ErrorBody"}, path
-            assert "200" in operation["responses"] or "201" in operation["responses"]
+            ok = operation["responses"].get("200") or operation["responses"].get("201")
+            assert ok and ok["content"], (method, path)  # a documented success body
+            if method in ("post", "put", "patch") and "requestBody" in operation:
+                assert operation["requestBody"]["content"]["application/json"]["schema"]

@@ -113,3 +113,33 @@ async def test_setup_in_portuguese_tests_the_gateway(
     await page.wait_for_selector("[data-test-results] li[data-provider]")
     assert await page.locator("[data-test-results] li[data-provider='openai'].ok").count() == 1
     await screenshot(page, shots, "admin-setup-pt-BR")
+
+
+async def test_clients_and_models_are_changed_from_their_tables(
+    harness: Harness, page: Page
+) -> None:
+    await sign_in(page, harness.url, harness.admin_key)
+    await open_page(page, harness.url + "/dashboard/ai-gateway/clients")
+    row = page.locator(f"[data-client-row='{harness.client.id}']")
+    async with page.expect_response(lambda r: r.request.method == "PATCH"):
+        await row.locator("[data-client-field='plan']").select_option("pro")
+    async with page.expect_response(lambda r: r.request.method == "PATCH"):
+        await row.locator("[data-client-field='use_ai_gateway']").check()
+    async with page.expect_navigation():
+        await row.locator("[data-toggle-pause]").click()
+    assert await row.locator("[data-status-badge]").inner_text() == "paused"
+
+    await open_page(page, harness.url + "/dashboard/ai-gateway/models")
+    model = page.locator("[data-model-row='groq/llama-3.3-70b']")
+    await model.locator("[data-model-field='output_price_per_1m']").fill("0.85")
+    await model.locator("[data-model-field='is_active']").uncheck()
+    await model.locator("[data-save-model]").click()
+    await page.wait_for_selector("[data-model-row='groq/llama-3.3-70b'].inactive")
+
+    async with httpx.AsyncClient(base_url=harness.url) as http:
+        admin = harness.headers(harness.admin_key)
+        client = (await http.get(f"/api/clients/{harness.client.id}", headers=admin)).json()
+        models = await http.get("/api/ai-gateway/models?include_inactive=true", headers=admin)
+    assert (client["plan"], client["use_ai_gateway"], client["status"]) == ("pro", True, "paused")
+    groq = next(m for m in models.json()["data"] if m["id"] == "groq/llama-3.3-70b")
+    assert groq["output_price_per_1m"].startswith("0.85") and groq["is_active"] is False

@@ -67,7 +67,6 @@ class AnalyticsPublic(BaseModel):
     cache: Savings
     series: list[DayPoint]
     fallback_count: int
-    conversation_count: int
 
 
 class ConversationPublic(BaseModel):
@@ -104,20 +103,14 @@ async def _tenant(gateway: Gateway, principal: Principal, client_id: str | None)
 
 def _summary(s: Session, *, client_id: str, days: int) -> dict[str, Any]:
     window = window_for(days)
-    _, fallbacks = analytics.fallback_events(
-        s, window=window, client_id=client_id, limit=1, offset=0
-    )
-    _, conversations = analytics.conversations(
-        s, window=window, client_id=client_id, limit=1, offset=0
-    )
+    totals = analytics.totals(s, window=window, client_id=client_id)
     return {
-        "totals": analytics.totals(s, window=window, client_id=client_id),
+        "totals": totals,
         "latency": analytics.overall_percentiles(s, window=window, client_id=client_id),
         "by_model": analytics.model_usage(s, window=window, client_id=client_id),
         "cache": analytics.cache_savings(s, window=window, client_id=client_id),
         "series": analytics.daily_series(s, window=window, client_id=client_id),
-        "fallback_count": fallbacks,
-        "conversation_count": conversations,
+        "fallback_count": totals["fallbacks"],
     }
 
 

@@ -21,6 +21,7 @@ from ai_gateway.storage.api_keys import KeyInfo, issue_key, list_keys
 from ai_gateway.storage.audit import record_audit
 from ai_gateway.storage.clients import (
     ClientInfo,
+    count_clients,
     create_client,
     get_client,
     list_clients,
@@ -89,7 +90,7 @@ class ClientPublic(BaseModel):
 
 class ClientsPublic(BaseModel):
     data: list[ClientPublic]
-    count: int
+    count: int = Field(description="Every client, not just this page")
 
 
 class KeyCreate(BaseModel):
@@ -148,12 +149,12 @@ def _forget(gateway: Gateway, client_id: str) -> None:
 
 @router.get("", summary="List clients")
 async def read_clients(gateway: GatewayDep, _admin: AdminDep, page: PageDep) -> ClientsPublic:
-    def run() -> list[ClientInfo]:
+    def run() -> tuple[list[ClientInfo], int]:
         with gateway.db.session() as s:
-            return list_clients(s, limit=page.limit, offset=page.offset)
+            return list_clients(s, limit=page.limit, offset=page.offset), count_clients(s)
 
-    rows = await gateway.db.run(run)
-    return ClientsPublic(data=[ClientPublic.of(c) for c in rows], count=len(rows))
+    rows, count = await gateway.db.run(run)
+    return ClientsPublic(data=[ClientPublic.of(c) for c in rows], count=count)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a client")

@@ -167,6 +167,8 @@ async def update_config(gateway: GatewayDep, admin: AdminDep, body: ConfigUpdate
     if not changes and not keys:
         raise InvalidRequest("send at least one field to change")
     _check_models(await gateway.config.get(), changes)
+    if changes.get("base_urls"):
+        changes["base_urls"] = {k: v.rstrip("/") for k, v in changes["base_urls"].items()}
     for field in ("connect_timeout_s", "read_timeout_s", "total_timeout_s"):
         if field in changes:
             changes[field] = Decimal(str(changes[field]))

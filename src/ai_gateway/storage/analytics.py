@@ -21,7 +21,14 @@ from sqlalchemy.orm import Session
 
 from ai_gateway.storage.percentiles import exact_percentiles, histogram_percentiles
 from ai_gateway.storage.rollups import ERROR_STATUSES
-from ai_gateway.storage.tables import CachePerformance, Client, UsageDaily, UsageLog
+from ai_gateway.storage.tables import (
+    CachePerformance,
+    Client,
+    UsageDaily,
+    UsageDailyClient,
+    UsageDailyTotal,
+    UsageLog,
+)
 
 __all__ = [
     "Window",
@@ -72,11 +79,20 @@ class Window:
         return self.first_day.isoformat(), self.end_day.isoformat()
 
 
-def _daily_where(window: Window, client_id: str | None) -> list[ColumnElement[bool]]:
+def _rollup(client_id: str | None) -> Any:
+    """One client: its rows of the client x model roll-up (via ``(client_id, day)``);
+    every client: the roll-up without a client dimension."""
+    return UsageDaily if client_id is not None else UsageDailyTotal
+
+
+def _daily_where(
+    window: Window, client_id: str | None, table: Any = None
+) -> list[ColumnElement[bool]]:
+    table = table if table is not None else _rollup(client_id)
     first, end = window.days()
-    where = [UsageDaily.day >= first, UsageDaily.day < end]
+    where = [table.day >= first, table.day < end]
     if client_id is not None:
-        where.append(UsageDaily.client_id == client_id)
+        where.append(table.client_id == client_id)
     return where
 
 
@@ -87,8 +103,7 @@ def _log_where(window: Window, client_id: str | None) -> list[ColumnElement[bool
     return where
 
 
-def _sums() -> list[Any]:
-    d = UsageDaily
+def _sums(d: Any) -> list[Any]:
     return [
         func.coalesce(func.sum(d.requests), 0).label("requests"),
         func.coalesce(func.sum(d.errors), 0).label("errors"),
@@ -115,7 +130,8 @@ def _shape(row: Any) -> dict[str, Any]:
 
 
 def totals(session: Session, *, window: Window, client_id: str | None) -> dict[str, Any]:
-    row = session.execute(select(*_sums()).where(*_daily_where(window, client_id))).one()
+    table = _rollup(client_id)
+    row = session.execute(select(*_sums(table)).where(*_daily_where(window, client_id))).one()
     return _shape(row)
 
 
@@ -123,9 +139,10 @@ def by_dimension(
     session: Session, *, window: Window, client_id: str | None, dimension: str
 ) -> list[dict[str, Any]]:
     """Totals per ``provider`` or ``model_id``, largest cost first."""
-    column = {"provider": UsageDaily.provider, "model_id": UsageDaily.model_id}[dimension]
+    table = _rollup(client_id)
+    column = {"provider": table.provider, "model_id": table.model_id}[dimension]
     query = (
-        select(column.label(dimension), *_sums())
+        select(column.label(dimension), *_sums(table))
         .where(*_daily_where(window, client_id))
         .group_by(column)
         .order_by(desc("cost_usd"), column)
@@ -134,11 +151,12 @@ def by_dimension(
 
 
 def top_clients(session: Session, *, window: Window, limit: int = 10) -> list[dict[str, Any]]:
+    table = UsageDailyClient
     ranked = (
-        select(UsageDaily.client_id, *_sums())
-        .where(*_daily_where(window, None))
-        .group_by(UsageDaily.client_id)
-        .order_by(desc("cost_usd"), desc("requests"), UsageDaily.client_id)
+        select(table.client_id, *_sums(table))
+        .where(*_daily_where(window, None, table))
+        .group_by(table.client_id)
+        .order_by(desc("cost_usd"), desc("requests"), table.client_id)
         .limit(limit)
         .subquery()
     )
@@ -153,11 +171,12 @@ def daily_series(
     session: Session, *, window: Window, client_id: str | None
 ) -> list[dict[str, Any]]:
     """One point per day with calls (requests, cost, latency percentiles): chart-ready."""
+    table = _rollup(client_id)
     query = (
-        select(UsageDaily.day, *_sums())
+        select(table.day, *_sums(table))
         .where(*_daily_where(window, client_id))
-        .group_by(UsageDaily.day)
-        .order_by(UsageDaily.day)
+        .group_by(table.day)
+        .order_by(table.day)
     )
     points = [_shape(r) for r in session.execute(query)]
     if client_id is None:
@@ -194,9 +213,13 @@ def latency_by_model(
 ) -> dict[str, dict[str, float]]:
     if client_id is None:
         return histogram_percentiles(session, since_day=window.days()[0], by="model_id")
-    model = func.coalesce(UsageLog.model_used, UsageLog.model_requested)
+    # model_used, not the requested one: the columns of ix_usage_client_latency, so this
+    # reads the index only (calls that reached no model have no per-model latency).
     return exact_percentiles(
-        session, value=UsageLog.latency_ms, group=model, where=_log_where(window, client_id)
+        session,
+        value=UsageLog.latency_ms,
+        group=UsageLog.model_used,
+        where=_log_where(window, client_id),
     )
 
 
@@ -226,16 +249,24 @@ def cache_savings(
         func.sum(c.saved_usd).label("saved_usd"),
         func.sum(c.saved_brl).label("saved_brl"),
     ]
-    total = _cache_shape(session.execute(select(*sums).where(*where)).one())
-    per_model = session.execute(
-        select(c.model_id, *sums).where(*where).group_by(c.model_id).order_by(c.model_id)
-    )
-    total["by_model"] = [_cache_shape(r) for r in per_model]
+    # One grouped scan; the overall line adds up the few per-model lines it returned.
+    per_model = [
+        dict(r._mapping)
+        for r in session.execute(
+            select(c.model_id, *sums).where(*where).group_by(c.model_id).order_by(c.model_id)
+        )
+    ]
+    overall = {
+        name: sum((line[name] or 0 for line in per_model), ZERO if "saved" in name else 0)
+        for name in ("hits", "misses", "tokens_saved", "saved_usd", "saved_brl")
+    }
+    total = _cache_shape(overall)
+    total["by_model"] = [_cache_shape(line) for line in per_model]
     return total
 
 
-def _cache_shape(row: Any) -> dict[str, Any]:
-    data = dict(row._mapping)
+def _cache_shape(line: dict[str, Any]) -> dict[str, Any]:
+    data = dict(line)
     lookups = int(data["hits"]) + int(data["misses"])
     data["hit_rate"] = round(int(data["hits"]) / lookups, 4) if lookups else 0.0
     data["saved_usd"] = data["saved_usd"] or ZERO
@@ -317,9 +348,21 @@ def _conversation_query(window: Window, client_id: str) -> Select[Any]:
 def conversations(
     session: Session, *, window: Window, client_id: str, limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], int]:
-    where = [*_log_where(window, client_id), UsageLog.conversation_id.is_not(None)]
-    count = session.scalar(select(func.count(distinct(UsageLog.conversation_id))).where(*where))
-    return _page(session, _conversation_query(window, client_id), limit, offset), int(count or 0)
+    # The total rides along as a window over the groups: one pass over the client's rows
+    # gives the page and the count.
+    query = _conversation_query(window, client_id).add_columns(func.count().over().label("total"))
+    rows = _page(session, query, limit, offset)
+    if rows:
+        count = int(rows[0]["total"])
+    else:  # a page past the end: count on its own
+        where = [*_log_where(window, client_id), UsageLog.conversation_id.is_not(None)]
+        count = int(
+            session.scalar(select(func.count(distinct(UsageLog.conversation_id))).where(*where))
+            or 0
+        )
+    for row in rows:
+        del row["total"]
+    return rows, count
 
 
 def iter_conversations(

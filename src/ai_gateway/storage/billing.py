@@ -1,7 +1,7 @@
 """Monthly billing summaries: tokens and cost per client, by model and provider, and the
 price to charge with the plan's markup (``plan_budgets.markup_percent``, 30 % by default).
 
-Read from the daily roll-up, so a month of every client is a few thousand rows at most.
+Read from the monthly roll-up: a month of every client is one row per client x model.
 """
 
 from __future__ import annotations
@@ -9,20 +9,21 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import desc, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ai_gateway.storage.analytics import Window
-from ai_gateway.storage.tables import Client, PlanBudget, UsageDaily
+from ai_gateway.storage.tables import Client, PlanBudget, UsageMonthly
 
 __all__ = ["DEFAULT_MARKUP_PERCENT", "billing_summaries"]
 
 DEFAULT_MARKUP_PERCENT = Decimal(30)
 _EXACT = Decimal("1e-10")
+ZERO = Decimal(0)
 
 
 def _sums() -> list[Any]:
-    d = UsageDaily
+    d = UsageMonthly
     return [
         func.sum(d.requests).label("requests"),
         func.sum(d.input_tokens).label("input_tokens"),
@@ -46,50 +47,69 @@ def _line(row: Any) -> dict[str, Any]:
 def billing_summaries(
     session: Session, *, window: Window, client_id: str | None
 ) -> list[dict[str, Any]]:
-    """One summary per client with usage in the window (or just ``client_id``'s, usage or
-    not), ordered by cost."""
-    first, end = window.days()
-    where = [UsageDaily.day >= first, UsageDaily.day < end]
-    clients = select(Client.id, Client.name, Client.plan, PlanBudget.markup_percent).join(
-        PlanBudget, PlanBudget.plan == Client.plan, isouter=True
-    )
+    """One summary per client with usage in the month starting at ``window.first_day``
+    (or just ``client_id``'s, usage or not), ordered by cost."""
+    m = UsageMonthly
+    where = [m.month == window.first_day.strftime("%Y-%m")]
     if client_id is not None:
-        where.append(UsageDaily.client_id == client_id)
-        clients = clients.where(Client.id == client_id)
-    else:
-        active = select(UsageDaily.client_id).where(*where).distinct()
-        clients = clients.where(Client.id.in_(active))
-    info = {row.id: row for row in session.execute(clients)}
-    summaries: dict[str, dict[str, Any]] = {}
-    for cid, row in info.items():
-        summaries[cid] = {
-            "client_id": cid,
-            "client_name": row.name,
-            "plan": row.plan,
-            "markup_percent": row.markup_percent
-            if row.markup_percent is not None
-            else DEFAULT_MARKUP_PERCENT,
-            "by_model": [],
-            "by_provider": [],
-        }
-    for dimension, column in (
-        ("by_model", UsageDaily.model_id),
-        ("by_provider", UsageDaily.provider),
-    ):
-        query = (
-            select(UsageDaily.client_id, column.label("name"), *_sums())
-            .where(*where)
-            .group_by(UsageDaily.client_id, column)
-            .order_by(desc("cost_usd"), column)
-        )
-        for line in session.execute(query):
-            if line.client_id in summaries:
-                data = _line(line)
-                data.pop("client_id")
-                summaries[line.client_id][dimension].append(data)
+        where.append(m.client_id == client_id)
+    # One row per client x model x provider; the model and provider breakdowns are
+    # regroupings of those few lines.
+    lines = session.execute(
+        select(m.client_id, m.model_id, m.provider, *_sums())
+        .where(*where)
+        .group_by(m.client_id, m.model_id, m.provider)
+    ).all()
+    ids = {client_id} if client_id is not None else {line.client_id for line in lines}
+    summaries = {cid: _summary(row) for cid, row in _clients(session, ids).items()}
+    for line in lines:
+        summary = summaries.get(line.client_id)
+        if summary is None:
+            continue
+        data = _line(line)
+        for dimension, name in (("by_model", line.model_id), ("by_provider", line.provider)):
+            _add(summary[dimension], name, data)
     for summary in summaries.values():
+        for dimension in ("by_model", "by_provider"):
+            summary[dimension] = sorted(
+                summary[dimension].values(), key=lambda x: (-x["cost_usd"], x["name"])
+            )
         _price(summary)
     return sorted(summaries.values(), key=lambda s: (-s["cost_brl"], s["client_id"]))
+
+
+def _clients(session: Session, ids: set[str]) -> dict[str, Any]:
+    if not ids:
+        return {}
+    query = (
+        select(Client.id, Client.name, Client.plan, PlanBudget.markup_percent)
+        .join(PlanBudget, PlanBudget.plan == Client.plan, isouter=True)
+        .where(Client.id.in_(sorted(ids)))
+    )
+    return {row.id: row for row in session.execute(query)}
+
+
+def _summary(row: Any) -> dict[str, Any]:
+    markup = row.markup_percent if row.markup_percent is not None else DEFAULT_MARKUP_PERCENT
+    return {
+        "client_id": row.id,
+        "client_name": row.name,
+        "plan": row.plan,
+        "markup_percent": markup,
+        "by_model": {},
+        "by_provider": {},
+    }
+
+
+_COUNTS = ("requests", "input_tokens", "output_tokens", "cached_tokens", "total_tokens")
+
+
+def _add(group: dict[str, dict[str, Any]], name: str, data: dict[str, Any]) -> None:
+    into = group.setdefault(
+        name, {"name": name, **dict.fromkeys(_COUNTS, 0), "cost_usd": ZERO, "cost_brl": ZERO}
+    )
+    for field in (*_COUNTS, "cost_usd", "cost_brl"):
+        into[field] += data[field]
 
 
 def _price(summary: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from ai_gateway.storage.tables import Client, ClientBudget, PlanBudget
 __all__ = [
     "CLIENT_STATUSES",
     "ClientInfo",
+    "count_clients",
     "create_client",
     "get_client",
     "list_clients",
@@ -116,6 +117,10 @@ def get_client(session: Session, client_id: str) -> ClientInfo:
 def list_clients(session: Session, *, limit: int = 1000, offset: int = 0) -> list[ClientInfo]:
     rows = session.scalars(select(Client).order_by(Client.created_at).limit(limit).offset(offset))
     return [ClientInfo.of(r) for r in rows]
+
+
+def count_clients(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Client)) or 0)
 
 
 _UPDATABLE = (

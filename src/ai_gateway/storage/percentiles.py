@@ -28,7 +28,7 @@ def exact_percentiles(
     session: Session,
     *,
     value: Any,
-    group: ColumnElement[Any] | None,
+    group: Any,
     where: Sequence[ColumnElement[bool]],
 ) -> dict[Any, dict[str, float]]:
     """``{group value: {"p50", "p95", "p99"}}`` of ``value`` over the rows matching

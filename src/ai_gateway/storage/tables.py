@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -46,8 +47,11 @@ __all__ = [
     "Secret",
     "SharedGatewayConfig",
     "UsageDaily",
+    "UsageDailyClient",
+    "UsageDailyTotal",
     "UsageLatencyDaily",
     "UsageLog",
+    "UsageMonthly",
     "WhatsAppMessage",
     "WhatsAppNumber",
     "new_id",
@@ -202,6 +206,18 @@ class UsageLog(Base):
         Index("ix_usage_model_time", "model_used", "created_at"),
         Index("ix_usage_time", "created_at"),
         Index("ix_usage_client_conversation", "client_id", "conversation_id", "created_at"),
+        # One client's latency percentiles (per model, per day) read only this index:
+        # a client's rows are scattered over the table, so a heap visit per row is what
+        # made per-client analytics slow at 5M rows (docs/PERFORMANCE.md).
+        Index("ix_usage_client_latency", "client_id", "created_at", "model_used", "latency_ms"),
+        # Fallback events are a few % of calls: a partial index lists them directly.
+        Index(
+            "ix_usage_client_fallbacks",
+            "client_id",
+            "created_at",
+            postgresql_where=text("fallback_from IS NOT NULL"),
+            sqlite_where=text("fallback_from IS NOT NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -259,10 +275,25 @@ class CachePerformance(Base):
     saved_brl: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
 
 
-class UsageDaily(Base):
+class _UsageSums:
+    """The sums every usage roll-up keeps."""
+
+    requests: Mapped[int] = mapped_column(BigInteger, default=0)
+    errors: Mapped[int] = mapped_column(BigInteger, default=0)
+    cache_hits: Mapped[int] = mapped_column(BigInteger, default=0)
+    fallbacks: Mapped[int] = mapped_column(BigInteger, default=0)
+    input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cached_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_usd: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    cost_brl: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    latency_ms_sum: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class UsageDaily(_UsageSums, Base):
     """The usage log summed per UTC day x client x model x provider, kept by the usage writer
-    in the same transaction as the rows, so dashboards over all clients read ~1 row per
-    client-model-day instead of every call (see docs/PERFORMANCE.md)."""
+    in the same transaction as the rows: one client's views and monthly billing read these
+    instead of every call (see docs/PERFORMANCE.md)."""
 
     __tablename__ = "gateway_usage_daily"
     __table_args__ = (
@@ -275,16 +306,49 @@ class UsageDaily(Base):
     client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"))
     model_id: Mapped[str] = mapped_column(String(128))
     provider: Mapped[str] = mapped_column(String(32))
-    requests: Mapped[int] = mapped_column(BigInteger, default=0)
-    errors: Mapped[int] = mapped_column(BigInteger, default=0)
-    cache_hits: Mapped[int] = mapped_column(BigInteger, default=0)
-    fallbacks: Mapped[int] = mapped_column(BigInteger, default=0)
-    input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
-    output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
-    cached_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
-    cost_usd: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
-    cost_brl: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
-    latency_ms_sum: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class UsageDailyTotal(_UsageSums, Base):
+    """Every client together, per UTC day x model x provider: the operator's totals,
+    breakdowns and series read a few hundred rows for 90 days, whatever the client count."""
+
+    __tablename__ = "gateway_usage_daily_totals"
+    __table_args__ = (
+        UniqueConstraint("day", "model_id", "provider", name="uq_usage_daily_totals"),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    day: Mapped[str] = mapped_column(String(10))
+    model_id: Mapped[str] = mapped_column(String(128))
+    provider: Mapped[str] = mapped_column(String(32))
+
+
+class UsageMonthly(_UsageSums, Base):
+    """Per calendar month (UTC) x client x model x provider: monthly billing of every
+    client reads a few thousand rows."""
+
+    __tablename__ = "gateway_usage_monthly"
+    __table_args__ = (
+        UniqueConstraint("month", "client_id", "model_id", "provider", name="uq_usage_monthly"),
+        Index("ix_usage_monthly_client", "client_id", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    month: Mapped[str] = mapped_column(String(7))
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"))
+    model_id: Mapped[str] = mapped_column(String(128))
+    provider: Mapped[str] = mapped_column(String(32))
+
+
+class UsageDailyClient(_UsageSums, Base):
+    """Per UTC day x client, every model together: the operator's top-clients ranking."""
+
+    __tablename__ = "gateway_usage_daily_clients"
+    __table_args__ = (UniqueConstraint("day", "client_id", name="uq_usage_daily_clients"),)
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    day: Mapped[str] = mapped_column(String(10))
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"))
 
 
 class UsageLatencyDaily(Base):
