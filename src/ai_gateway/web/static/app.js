@@ -139,9 +139,12 @@
     const list = $("[data-model-list]", el);
     const template = $("template[data-model-item]", el);
     const usd = new Intl.NumberFormat(i18n.locale, { style: "currency", currency: "USD", maximumFractionDigits: 3 });
+    let latest = 0;
     async function load() {
       const cap = $("[data-capability]", el).value;
+      const ticket = ++latest;
       const result = await api("GET", "/api/ai-gateway/models" + (cap ? `?capability=${encodeURIComponent(cap)}` : ""));
+      if (ticket !== latest) return; // a newer filter's answer wins, whatever the arrival order
       list.innerHTML = "";
       if (!result.ok) { list.textContent = (result.data && result.data.error.message) || i18n.error; return; }
       result.data.data.forEach((model) => {
