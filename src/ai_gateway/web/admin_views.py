@@ -114,9 +114,13 @@ async def cache(request: Request, viewer: AdminPageDep, period: PeriodQuery = "3
     found = await cache_api.read_cache(
         viewer.gateway, viewer.principal, PERIODS[period], Page(limit=100, offset=0)
     )
+    listed = await clients_api.read_clients(
+        viewer.gateway, viewer.principal, Page(limit=200, offset=0)
+    )
+    names = {c.id: c.name for c in listed.data}
     return render(
         request,
         "cache.html",
-        {"cache": found, "period": period, "periods": PERIODS, "active": "cache"},
+        {"cache": found, "names": names, "period": period, "periods": PERIODS, "active": "cache"},
         viewer=viewer,
     )
