@@ -117,3 +117,12 @@ async def test_sign_out_needs_the_token_and_clears_the_cookie(harness: Harness) 
         assert out.status_code == 303 and out.headers["location"] == "/signin"
         assert SESSION_COOKIE not in http.cookies
         assert (await http.get("/dashboard/analytics")).status_code == 303
+
+
+async def test_budget_bar_fragment_for_polling(harness: Harness) -> None:
+    async with httpx.AsyncClient(base_url=harness.url) as http:
+        await _signed_in(http, harness.key)
+        fragment = await http.get("/dashboard/budget-bar")
+    assert fragment.status_code == 200
+    assert fragment.text.lstrip().startswith("<section") and 'id="budget-progress"' in fragment.text
+    assert "<html" not in fragment.text

@@ -109,6 +109,17 @@ async def analytics(
     return render(request, "client_analytics.html", context, viewer=viewer)
 
 
+@router.get("/budget-bar")
+async def budget_bar(request: Request, viewer: PageDep, client_id: ClientQuery = None) -> Response:
+    """The BudgetProgressBar alone: the pages poll it every 5 minutes (htmx)."""
+    client = await _client(viewer, client_id)
+    if client is None:
+        return Response(status_code=404)
+    usage = await budget_api.read_current_usage(viewer.gateway, viewer.principal, client.id)
+    context = {"usage": usage, "tone": _tone(float(usage.percentage)), "client": client}
+    return render(request, "_budget_progress_bar.html", context, viewer=viewer)
+
+
 @router.get("/analytics/conversations/{conversation_id}")
 async def conversation(
     request: Request,
