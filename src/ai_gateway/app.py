@@ -17,6 +17,7 @@ from ai_gateway import __version__
 from ai_gateway.api import (
     analytics,
     billing,
+    budget,
     cache,
     clients,
     config,
@@ -32,6 +33,7 @@ from ai_gateway.api.openai import chat, models
 from ai_gateway.api.openai.schema import describe_chat_route
 from ai_gateway.gateway import Gateway
 from ai_gateway.settings import Settings
+from ai_gateway.web.routes import install_web
 
 __all__ = ["GatewayApp", "create_app", "create_app_from_env"]
 
@@ -79,8 +81,11 @@ def create_app(settings: Settings) -> GatewayApp:
         keys.router,
         cron.router,
         whatsapp.router,
+        budget.router,
     ):
         api.include_router(router)
+    # The dashboard (/signin, /dashboard/..., /static/...): pages over the same routers.
+    install_web(api)
     describe_chat_route(api)
     without_validation_errors(api)
     return GatewayApp(api)

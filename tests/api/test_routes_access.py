@@ -105,6 +105,16 @@ ROUTES: dict[tuple[str, str], Case] = {
         201, path="/api/clients/{client}/keys", body={"name": "walker"}
     ),
     ("DELETE", "/api/keys/{key_id}"): admin_only(path="/api/keys/{key}"),
+    ("GET", "/api/budget/config"): tenant(),
+    ("POST", "/api/budget/config"): Case(
+        admin=200,
+        own=200,
+        other=403,
+        query={"client_id": "{client}"},
+        body={"budget_type": "brl", "limit": "100", "period": "monthly"},
+    ),
+    ("DELETE", "/api/budget/config"): tenant(),
+    ("GET", "/api/budget/current-usage"): tenant(),
     # Not key-authenticated: cron takes its own secret, the webhook Meta's signature; the
     # harness configures neither, so every caller is refused.
     ("POST", "/api/cron/{job}"): Case(

@@ -77,6 +77,8 @@ class ConversationPublic(BaseModel):
     cost_usd: Money
     cost_brl: Money
     errors: int
+    cache_hits: int = 0
+    avg_latency_ms: float = 0.0
     first_at: datetime
     last_at: datetime
 
@@ -178,6 +180,8 @@ _CSV_COLUMNS = (
     "cost_usd",
     "cost_brl",
     "errors",
+    "cache_hits",
+    "avg_latency_ms",
     "first_at",
     "last_at",
 )

@@ -26,7 +26,7 @@ from ai_gateway.jobs import get_job
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["cron"])
+router = APIRouter(tags=["cron"], responses=ERRORS)
 
 
 def _check_secret(configured: str | None, header: str | None) -> None:

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from ai_gateway.errors import PermissionDenied
 from ai_gateway.gateway import Gateway
 from ai_gateway.pipeline.auth import Principal, bearer_token
+from ai_gateway.web.session import has_session, session_principal
 
 __all__ = ["AdminDep", "GatewayDep", "PrincipalDep", "get_gateway", "get_principal"]
 
@@ -23,7 +24,13 @@ GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 
 
 async def get_principal(request: Request, gateway: GatewayDep) -> Principal:
-    return await gateway.auth.authenticate(bearer_token(request.headers.get("authorization")))
+    """The key of ``Authorization: Bearer``; without that header, the dashboard's session
+    cookie (same origin, CSRF token required on unsafe methods)."""
+    header = request.headers.get("authorization")
+    if header is None and has_session(request):
+        principal, _session = await session_principal(request, gateway)
+        return principal
+    return await gateway.auth.authenticate(bearer_token(header))
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -15,7 +15,12 @@ __all__ = ["register"]
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
-def serve(host: str, port: int, workers: int) -> None:
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Seed demo clients and three weeks of traffic first (once; prints two keys).",
+)
+def serve(host: str, port: int, workers: int, demo: bool) -> None:
     """Run the HTTP service (uvicorn with uvloop and httptools)."""
     import uvicorn
 
@@ -25,7 +30,10 @@ def serve(host: str, port: int, workers: int) -> None:
     cfg = settings()
     configure_logging(cfg.log_level)
     # Migrate (embedded) and bootstrap the admin key once, before workers fork.
-    open_database(cfg).dispose()
+    db = open_database(cfg)
+    if demo:
+        _seed_demo(db, host, port)
+    db.dispose()
     uvicorn.run(
         "ai_gateway.app:create_app_from_env",
         factory=True,
@@ -38,6 +46,19 @@ def serve(host: str, port: int, workers: int) -> None:
         log_config=None,
         timeout_graceful_shutdown=20,
     )
+
+
+def _seed_demo(db: Database, host: str, port: int) -> None:
+    from ai_gateway.demo import seed_demo
+
+    keys = seed_demo(db)
+    if keys is None:
+        click.echo("Demo data is already there (its keys were printed on the first run).")
+        return
+    click.echo(f"Demo data seeded. Open http://{host}:{port}/signin with one of these keys:")
+    click.echo(f"  admin key:  {keys.admin_key}")
+    click.echo(f"  client key: {keys.client_key}  ({keys.client_name})")
+    click.echo("They are shown only now: the gateway keeps only their hashes.")
 
 
 @click.command("migrate")

@@ -22,6 +22,7 @@ from ai_gateway.errors import AuthenticationFailed, ClientPaused, PermissionDeni
 from ai_gateway.storage.api_keys import find_key, hash_key
 from ai_gateway.storage.clients import ClientInfo, get_client
 from ai_gateway.storage.db import Database
+from ai_gateway.storage.tables import ApiKey
 
 __all__ = ["Authenticator", "Principal", "bearer_token"]
 
@@ -95,6 +96,36 @@ class Authenticator:
     def _lookup(self, token: str) -> Principal | None:
         with self._db.session() as session:
             return _principal(session, token)
+
+    async def authenticate_key_id(self, key_id: str, fingerprint: str) -> Principal:
+        """The principal of a dashboard session: the key named by its id, still active, and
+        whose hash starts with ``fingerprint`` (so a forged id alone is not enough). Cached
+        like keys, so a revoked key ends its sessions within the same TTL."""
+        cache_key = f"session:{key_id}:{fingerprint}"
+        entry = self._entries.get(cache_key)
+        now = self._clock()
+        if entry is None or entry[0] <= now:
+            try:
+                principal = await self._db.run(self._lookup_id, key_id, fingerprint)
+            except SQLAlchemyError as exc:
+                raise StorageError("the key store is unreachable; try again") from exc
+            ttl = _POSITIVE_TTL if principal else _NEGATIVE_TTL
+            self._entries[cache_key] = (now + ttl, principal)
+        else:
+            principal = entry[1]
+        if principal is None:
+            raise AuthenticationFailed("the session's key is revoked or unknown; sign in again")
+        return principal
+
+    def _lookup_id(self, key_id: str, fingerprint: str) -> Principal | None:
+        with self._db.session() as session:
+            row = session.get(ApiKey, key_id)
+            if row is None or row.revoked_at is not None or len(fingerprint) < 16:
+                return None
+            if not row.key_hash.startswith(fingerprint):
+                return None
+            client = get_client(session, row.client_id) if row.client_id else None
+            return Principal(key_id=row.id, role=row.role, client=client)
 
     def invalidate(self, *, client_id: str | None = None) -> None:
         """Forget cached keys (of one client, or all)."""

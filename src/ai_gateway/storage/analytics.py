@@ -334,6 +334,8 @@ def _conversation_query(window: Window, client_id: str) -> Select[Any]:
             func.sum(UsageLog.cost_usd).label("cost_usd"),
             func.sum(UsageLog.cost_brl).label("cost_brl"),
             func.sum(failed).label("errors"),
+            func.sum(case((UsageLog.cache_hit.is_(True), 1), else_=0)).label("cache_hits"),
+            func.avg(UsageLog.latency_ms).label("avg_latency_ms"),
             func.min(UsageLog.created_at).label("first_at"),
             func.max(UsageLog.created_at).label("last_at"),
         )

@@ -1,0 +1,126 @@
+"""The operator's pages: setup, aggregated analytics, clients, models, cache.
+
+Each page reads through the same route functions as its REST twin (so the page and the
+JSON agree by construction) and its buttons call that REST API from the browser.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from ai_gateway.api import cache as cache_api
+from ai_gateway.api import clients as clients_api
+from ai_gateway.api import config as config_api
+from ai_gateway.api import metrics as metrics_api
+from ai_gateway.api import models as models_api
+from ai_gateway.api.common import Page, Period
+from ai_gateway.storage.budgets import list_plans
+from ai_gateway.web.render import AdminPageDep, render
+
+__all__ = ["PERIODS", "router"]
+
+router = APIRouter(prefix="/dashboard/ai-gateway", include_in_schema=False)
+
+PERIODS: dict[str, int] = {"7d": 7, "30d": 30, "60d": 60, "90d": 90}
+PeriodQuery = Annotated[Period, Query()]
+_PROVIDERS = ("gateway", "openai", "groq", "anthropic", "google")
+
+
+@router.get("/setup")
+async def setup(request: Request, viewer: AdminPageDep) -> Response:
+    gateway = viewer.gateway
+    config = await config_api.read_config(gateway, viewer.principal)
+    models = await models_api.read_models(gateway, viewer.principal)
+    return render(
+        request,
+        "setup.html",
+        {
+            "config": config,
+            "providers": _PROVIDERS,
+            "models": [m.model_dump(mode="json") for m in models.data],
+            "active": "setup",
+        },
+        viewer=viewer,
+    )
+
+
+@router.get("/analytics")
+async def analytics(
+    request: Request, viewer: AdminPageDep, period: PeriodQuery = "30d", fragment: bool = False
+) -> Response:
+    metrics = await metrics_api.read_metrics(
+        viewer.gateway, viewer.principal, PERIODS[period], Page(limit=20, offset=0)
+    )
+    context: dict[str, Any] = {
+        "m": metrics,
+        "period": period,
+        "periods": PERIODS,
+        "active": "analytics",
+        "charts": {
+            "clients": {
+                "labels": [c.client_name for c in metrics.top_clients],
+                "requests": [c.requests for c in metrics.top_clients],
+                "cost": [float(c.cost_brl) for c in metrics.top_clients],
+            },
+            "providers": {
+                "labels": [p.provider for p in metrics.by_provider],
+                "values": [p.requests for p in metrics.by_provider],
+            },
+            "latency": {
+                "labels": [viewer.fmt.day(d.day) for d in metrics.series],
+                "p50": [d.p50 for d in metrics.series],
+                "p95": [d.p95 for d in metrics.series],
+                "p99": [d.p99 for d in metrics.series],
+            },
+        },
+    }
+    template = "_admin_analytics_body.html" if fragment else "admin_analytics.html"
+    return render(request, template, context, viewer=viewer)
+
+
+@router.get("/clients")
+async def clients(request: Request, viewer: AdminPageDep) -> Response:
+    gateway = viewer.gateway
+    listed = await clients_api.read_clients(gateway, viewer.principal, Page(limit=200, offset=0))
+
+    def plans() -> list[str]:
+        with gateway.db.session() as s:
+            return [p.plan for p in list_plans(s)]
+
+    plan_names = await gateway.db.run(plans)
+    enabled = sum(1 for c in listed.data if c.use_ai_gateway)
+    rollout = round(100 * enabled / listed.count) if listed.count else 0
+    return render(
+        request,
+        "clients.html",
+        {"clients": listed.data, "plans": plan_names, "rollout": rollout, "active": "clients"},
+        viewer=viewer,
+    )
+
+
+@router.get("/models")
+async def models(request: Request, viewer: AdminPageDep) -> Response:
+    listed = await models_api.read_models(viewer.gateway, viewer.principal, include_inactive=True)
+    return render(
+        request, "models.html", {"models": listed.data, "active": "models"}, viewer=viewer
+    )
+
+
+@router.get("/cache")
+async def cache(request: Request, viewer: AdminPageDep, period: PeriodQuery = "30d") -> Response:
+    found = await cache_api.read_cache(
+        viewer.gateway, viewer.principal, PERIODS[period], Page(limit=100, offset=0)
+    )
+    listed = await clients_api.read_clients(
+        viewer.gateway, viewer.principal, Page(limit=200, offset=0)
+    )
+    names = {c.id: c.name for c in listed.data}
+    return render(
+        request,
+        "cache.html",
+        {"cache": found, "names": names, "period": period, "periods": PERIODS, "active": "cache"},
+        viewer=viewer,
+    )

@@ -1,0 +1,149 @@
+"""Rendering pages: one Jinja environment per language, the viewer's principal, and the
+two ways a page refuses (back to sign-in; a friendly 403)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import orjson
+from fastapi import Depends, Request
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from ai_gateway import __version__
+from ai_gateway.errors import AuthenticationFailed, PermissionDenied
+from ai_gateway.gateway import Gateway
+from ai_gateway.pipeline.auth import Principal
+from ai_gateway.web.i18n import LOCALES, Formatter, pick_locale, translations
+from ai_gateway.web.session import clear_session, session_principal
+
+__all__ = [
+    "AdminPageDep",
+    "ForbiddenPage",
+    "PageDep",
+    "SignInRequired",
+    "Viewer",
+    "render",
+]
+
+_TEMPLATES = Path(__file__).parent / "templates"
+
+
+class SignInRequired(Exception):
+    """No valid session: the page answers with a redirect to ``/signin``."""
+
+
+class ForbiddenPage(Exception):
+    """The session is valid but this page is not for its role."""
+
+
+class Viewer:
+    """Who is looking at a page, in which language and time zone."""
+
+    def __init__(self, request: Request, principal: Principal, csrf: str) -> None:
+        self.request = request
+        self.principal = principal
+        self.csrf = csrf
+        self.locale = pick_locale(request)
+        tz = principal.client.timezone if principal.client else "UTC"
+        self.fmt = Formatter(self.locale, tz)
+
+    @property
+    def gateway(self) -> Gateway:
+        gateway: Gateway = self.request.app.state.gateway
+        return gateway
+
+
+def _json(value: Any) -> Markup:
+    """JSON safe to place inside a ``<script type="application/json">`` element."""
+    text = orjson.dumps(value, default=str).decode()
+    # Escaped so no "</script>" can end the element early; JSON stays valid.
+    safe = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(safe)  # noqa: S704
+
+
+@lru_cache(maxsize=len(LOCALES))
+def _environment(locale: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(_TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["tojson_safe"] = _json
+    env.globals["version"] = __version__
+    return env
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    viewer: Viewer | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    locale = viewer.locale if viewer else pick_locale(request)
+    fmt = viewer.fmt if viewer else Formatter(locale, "UTC")
+    page = _environment(locale).get_template(template)
+    html = page.render(
+        request=request,
+        viewer=viewer,
+        locale=locale,
+        fmt=fmt,
+        csrf_token=viewer.csrf if viewer else "",
+        **context,
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+async def _viewer(request: Request) -> Viewer:
+    gateway: Gateway = request.app.state.gateway
+    try:
+        # Page views that accept a POST check the form's CSRF field themselves.
+        principal, session = await session_principal(request, gateway, verify_csrf=False)
+    except AuthenticationFailed as exc:
+        raise SignInRequired from exc
+    return Viewer(request, principal, session.csrf)
+
+
+async def _admin_viewer(viewer: Annotated[Viewer, Depends(_viewer)]) -> Viewer:
+    if not viewer.principal.is_admin:
+        raise ForbiddenPage
+    return viewer
+
+
+PageDep = Annotated[Viewer, Depends(_viewer)]
+AdminPageDep = Annotated[Viewer, Depends(_admin_viewer)]
+
+
+async def on_sign_in_required(request: Request, _exc: Exception) -> Response:
+    target = request.url.path
+    if request.url.query:
+        target += "?" + request.url.query
+    if request.headers.get("hx-request"):
+        response: Response = Response(status_code=204, headers={"HX-Redirect": "/signin"})
+    else:
+        response = RedirectResponse(f"/signin?next={_quote(target)}", status_code=303)
+    clear_session(response)
+    return response
+
+
+async def on_forbidden_page(request: Request, _exc: Exception) -> Response:
+    gateway: Gateway = request.app.state.gateway
+    try:
+        principal, session = await session_principal(request, gateway, verify_csrf=False)
+        viewer: Viewer | None = Viewer(request, principal, session.csrf)
+    except (AuthenticationFailed, PermissionDenied):
+        viewer = None
+    return render(request, "forbidden.html", {}, viewer=viewer, status=403)
+
+
+def _quote(path: str) -> str:
+    return quote(path, safe="/")

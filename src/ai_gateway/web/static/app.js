@@ -1,0 +1,377 @@
+/* AI Gateway dashboard: small progressive enhancements over server-rendered pages.
+ * Every change goes through the REST API with the session cookie and the CSRF header.
+ * No build step: plain ES2020, loaded with `defer`. */
+(function () {
+  "use strict";
+
+  const $ = (sel, root = document) => root.querySelector(sel);
+  const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+  const i18n = JSON.parse(($("#i18n") || { textContent: "{}" }).textContent);
+  const csrf = () => ($('meta[name="csrf-token"]') || {}).content || "";
+
+  async function api(method, url, body) {
+    const headers = { "X-CSRF-Token": csrf(), Accept: "application/json" };
+    const init = { method, headers, credentials: "same-origin" };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    const response = await fetch(url, init);
+    let data = null;
+    try { data = await response.json(); } catch (_e) { data = null; }
+    if (response.status === 401) { window.location.href = "/signin"; }
+    return { ok: response.ok, status: response.status, data };
+  }
+
+  function toast(message, bad) {
+    const el = $("#toast");
+    if (!el) return;
+    el.textContent = message;
+    el.className = "toast show" + (bad ? " bad" : "");
+    clearTimeout(toast.timer);
+    toast.timer = setTimeout(() => { el.className = "toast"; }, 2500);
+  }
+
+  function clearErrors(root) {
+    $$("[data-error-for]", root).forEach((el) => { el.textContent = ""; });
+    $$(".invalid", root).forEach((el) => el.classList.remove("invalid"));
+  }
+
+  /** Put an API error next to its field (error.param), else in the form's status line. */
+  function showError(root, result, fallbackParam) {
+    const error = (result.data && result.data.error) || { message: i18n.error };
+    const param = error.param || fallbackParam;
+    const slot = param && $(`[data-error-for="${param}"]`, root);
+    if (slot) {
+      slot.textContent = error.message;
+      const input = $(`[name="${param}"]`, root);
+      if (input) input.classList.add("invalid");
+    } else {
+      setStatus(root, error.message, true);
+    }
+    toast(error.message, true);
+  }
+
+  function setStatus(root, message, bad) {
+    const el = $("[data-status]", root);
+    if (el) { el.textContent = message; el.classList.toggle("bad", !!bad); }
+  }
+
+  function fieldError(root, param, message) {
+    const slot = $(`[data-error-for="${param}"]`, root);
+    if (slot) slot.textContent = message;
+    const input = $(`[name="${param}"]`, root);
+    if (input) input.classList.add("invalid");
+  }
+
+  /* ---------------- charts (Chart.js) ---------------- */
+  const COLORS = ["#2563eb", "#f59e0b", "#dc2626", "#16a34a", "#7c3aed", "#0891b2", "#db2777",
+    "#65a30d", "#ea580c", "#475569"];
+  window.aigwCharts = window.aigwCharts || {};
+
+  function latencyDatasets(data, kind) {
+    return [["P50", data.p50, COLORS[0]], ["P95", data.p95, COLORS[1]], ["P99", data.p99, COLORS[2]]]
+      .map(([label, values, color]) => ({
+        label, data: values, borderColor: color, backgroundColor: kind === "bar" ? color : color + "33",
+        tension: 0.25, pointRadius: 2, fill: false,
+      }));
+  }
+
+  const builders = {
+    latency(data, canvas) {
+      const kind = canvas.dataset.kind === "bar" ? "bar" : "line";
+      return {
+        type: kind,
+        data: { labels: data.labels, datasets: latencyDatasets(data, kind) },
+        options: {
+          scales: { y: { beginAtZero: true, title: { display: true, text: "ms" } } },
+          plugins: { tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${Math.round(c.parsed.y)} ms` } } },
+        },
+      };
+    },
+    pie(data) {
+      return {
+        type: "pie",
+        data: { labels: data.labels, datasets: [{ data: data.values, backgroundColor: COLORS }] },
+        options: { plugins: { legend: { position: "right" } } },
+      };
+    },
+    clients(data) {
+      const brl = new Intl.NumberFormat(i18n.locale, { style: "currency", currency: "BRL" });
+      return {
+        type: "bar",
+        data: {
+          labels: data.labels,
+          datasets: [
+            { label: i18n.requests, data: data.requests, backgroundColor: COLORS[0], yAxisID: "y" },
+            { label: i18n.cost, data: data.cost, backgroundColor: COLORS[3], yAxisID: "y1" },
+          ],
+        },
+        options: {
+          scales: {
+            y: { beginAtZero: true, position: "left" },
+            y1: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false },
+              ticks: { callback: (v) => brl.format(v) } },
+          },
+        },
+      };
+    },
+  };
+
+  function initCharts(root) {
+    if (!window.Chart) return;
+    window.Chart.defaults.animation = false;
+    window.Chart.defaults.maintainAspectRatio = false;
+    $$("canvas[data-chart]", root).forEach((canvas) => {
+      if (canvas.dataset.ready) return;
+      const source = document.getElementById(canvas.dataset.source);
+      const build = builders[canvas.dataset.chart];
+      if (!source || !build) return;
+      const old = window.aigwCharts[canvas.id];
+      if (old) old.destroy();
+      window.aigwCharts[canvas.id] = new window.Chart(canvas, build(JSON.parse(source.textContent), canvas));
+      canvas.dataset.ready = "1";
+    });
+  }
+
+  /* ---------------- ModelSelector ---------------- */
+  function initModelSelector(el) {
+    const list = $("[data-model-list]", el);
+    const template = $("template[data-model-item]", el);
+    const usd = new Intl.NumberFormat(i18n.locale, { style: "currency", currency: "USD", maximumFractionDigits: 3 });
+    let latest = 0;
+    async function load() {
+      const cap = $("[data-capability]", el).value;
+      const ticket = ++latest;
+      const result = await api("GET", "/api/ai-gateway/models" + (cap ? `?capability=${encodeURIComponent(cap)}` : ""));
+      if (ticket !== latest) return; // a newer filter's answer wins, whatever the arrival order
+      list.innerHTML = "";
+      if (!result.ok) { list.textContent = (result.data && result.data.error.message) || i18n.error; return; }
+      result.data.data.forEach((model) => {
+        const item = template.content.firstElementChild.cloneNode(true);
+        item.dataset.model = model.id;
+        $("[data-provider]", item).textContent = model.provider;
+        $("[data-provider]", item).classList.add("p-" + model.provider);
+        $("[data-name]", item).textContent = model.display_name + " (" + model.id + ")";
+        const price = model.input_price_per_1m === null ? "—"
+          : `${usd.format(Number(model.input_price_per_1m))} / ${usd.format(Number(model.output_price_per_1m))} · 1M`;
+        $("[data-price]", item).textContent = price;
+        $("[data-add]", item).addEventListener("click", () => {
+          el.dispatchEvent(new CustomEvent("model-selected", { bubbles: true, detail: { id: model.id } }));
+        });
+        list.appendChild(item);
+      });
+    }
+    $("[data-capability]", el).addEventListener("change", load);
+    load();
+  }
+
+  /* ---------------- FallbackChainBuilder ---------------- */
+  function initChainBuilder(builder) {
+    const list = $("[data-chain]", builder);
+    const renumber = () => {
+      $$(".chain-item", list).forEach((li, i) => { $(".pos", li).textContent = String(i + 1); });
+      $("[data-empty]", builder).hidden = list.children.length > 0;
+    };
+    const item = (id) => {
+      const li = document.createElement("li");
+      li.className = "chain-item";
+      li.dataset.model = id;
+      li.innerHTML = '<span class="handle" aria-hidden="true">⋮⋮</span><span class="pos"></span>' +
+        '<span class="model-name"></span><button type="button" class="link danger" data-remove></button>';
+      $(".model-name", li).textContent = id;
+      $("[data-remove]", li).textContent = i18n.remove;
+      return li;
+    };
+    if (window.Sortable) {
+      // forceFallback: mouse and touch events rather than HTML5 drag and drop (same on every browser).
+      window.Sortable.create(list, { animation: 120, onEnd: renumber, ghostClass: "dragging", forceFallback: true });
+    }
+    list.addEventListener("click", (e) => {
+      const button = e.target.closest("[data-remove]");
+      if (button) { button.closest("li").remove(); renumber(); }
+    });
+    builder.addEventListener("model-selected", (e) => {
+      if ($$(".chain-item", list).some((li) => li.dataset.model === e.detail.id)) return;
+      list.appendChild(item(e.detail.id));
+      renumber();
+    });
+    $("[data-save-chain]", builder).addEventListener("click", async () => {
+      clearErrors(builder);
+      const chain = $$(".chain-item", list).map((li) => li.dataset.model);
+      const result = await api("PUT", "/api/ai-gateway/config", { fallback_chain: chain });
+      if (result.ok) { toast(i18n.saved); builder.dataset.saved = chain.join(","); }
+      else showError(builder, result, "fallback_chain");
+    });
+    renumber();
+  }
+
+  /* ---------------- setup: keys, test, cache ---------------- */
+  function initKeysForm(form) {
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      clearErrors(form);
+      const keys = {};
+      $$("input[type=password]", form).forEach((input) => { if (input.value.trim()) keys[input.name] = input.value.trim(); });
+      if (!Object.keys(keys).length) { setStatus(form, "—"); return; }
+      const result = await api("PUT", "/api/ai-gateway/config", { provider_keys: keys });
+      if (!result.ok) { showError(form, result); return; }
+      Object.entries(result.data.provider_keys).forEach(([name, masked]) => {
+        const code = $(`[data-masked="${name}"]`, form);
+        if (code && masked) code.textContent = masked;
+      });
+      $$("input[type=password]", form).forEach((input) => { input.value = ""; });
+      setStatus(form, i18n.saved);
+      toast(i18n.saved);
+    });
+    const test = $("[data-test-gateway]", form);
+    test.addEventListener("click", async () => {
+      const out = $("[data-test-results]", form);
+      out.innerHTML = `<li class="muted">${i18n.testing}</li>`;
+      test.disabled = true;
+      const result = await api("POST", "/api/ai-gateway/config/test");
+      test.disabled = false;
+      out.innerHTML = "";
+      if (!result.ok) { showError(form, result); return; }
+      result.data.data.forEach((check) => {
+        const li = document.createElement("li");
+        li.className = check.ok ? "ok" : "bad";
+        li.dataset.provider = check.provider;
+        li.textContent = `${check.ok ? "✔" : "✘"} ${check.provider}${check.model ? " · " + check.model : ""}: ` +
+          (check.ok ? `${i18n.ok} (${check.latency_ms} ms)` : `${i18n.failed}: ${check.error}`);
+        out.appendChild(li);
+      });
+    });
+  }
+
+  function initCacheForm(form) {
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      clearErrors(form);
+      const ttlText = form.cache_ttl_seconds.value.trim();
+      const ttl = /^\d+$/.test(ttlText) ? Number(ttlText) : NaN;
+      if (Number.isNaN(ttl)) { fieldError(form, "cache_ttl_seconds", "⚠ " + form.cache_ttl_seconds.labels[0].textContent); return; }
+      const result = await api("PUT", "/api/ai-gateway/config", {
+        cache_enabled: form.cache_enabled.checked, cache_ttl_seconds: ttl, cache_scope: form.cache_scope.value,
+        cache_nondeterministic: form.cache_nondeterministic.checked, cache_count_tokens: form.cache_count_tokens.checked,
+      });
+      if (result.ok) { setStatus(form, i18n.saved); toast(i18n.saved); }
+      else showError(form, result, "cache_ttl_seconds");
+    });
+  }
+
+  /* ---------------- BudgetConfiguration ---------------- */
+  function initBudgetForm(form) {
+    const query = form.dataset.client ? `?client_id=${encodeURIComponent(form.dataset.client)}` : "";
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      clearErrors(form);
+      setStatus(form, "");
+      const limit = form.limit.value.trim().replace(",", ".");
+      if (!limit || Number.isNaN(Number(limit))) {
+        fieldError(form, "limit", form.dataset.msgNumber || "⚠ " + form.limit.labels[0].textContent);
+        return;
+      }
+      const thresholds = $$('input[name="alert_thresholds"]:checked', form).map((c) => Number(c.value));
+      const result = await api("POST", "/api/budget/config" + query, {
+        budget_type: form.budget_type.value, limit, period: form.period.value,
+        alert_thresholds: thresholds, pause_at_limit: form.pause_at_limit.checked,
+      });
+      if (!result.ok) { showError(form, result); return; }
+      setStatus(form, i18n.saved);
+      toast(i18n.saved);
+      setTimeout(() => window.location.reload(), 400);
+    });
+    form.addEventListener("reset", () => { clearErrors(form); setStatus(form, ""); });
+    const reset = $("[data-reset-budget]", form);
+    if (reset) reset.addEventListener("click", async () => {
+      if (!window.confirm(i18n.confirm)) return;
+      const result = await api("DELETE", "/api/budget/config" + query);
+      if (result.ok) window.location.reload(); else showError(form, result);
+    });
+  }
+
+  /* ---------------- admin tables ---------------- */
+  function initClients(table) {
+    table.addEventListener("change", async (e) => {
+      const field = e.target.dataset.clientField;
+      if (!field) return;
+      const row = e.target.closest("[data-client-row]");
+      const value = e.target.type === "checkbox" ? e.target.checked : e.target.value;
+      const result = await api("PATCH", `/api/clients/${row.dataset.clientRow}`, { [field]: value });
+      if (result.ok) toast(i18n.saved); else showError(row, result);
+    });
+    table.addEventListener("click", async (e) => {
+      const button = e.target.closest("[data-toggle-pause]");
+      if (!button) return;
+      const row = button.closest("[data-client-row]");
+      const paused = button.dataset.paused === "true";
+      const result = await api("PATCH", `/api/clients/${row.dataset.clientRow}`, { status: paused ? "active" : "paused" });
+      if (result.ok) window.location.reload(); else showError(row, result);
+    });
+  }
+
+  function initRollout(form) {
+    const out = $("[data-rollout-output]", form);
+    form.percent.addEventListener("input", () => { out.textContent = form.percent.value + " %"; });
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const result = await api("POST", "/api/clients/rollout", { percent: Number(form.percent.value) });
+      if (result.ok) { toast(i18n.saved); setTimeout(() => window.location.reload(), 300); }
+      else showError(form, result);
+    });
+  }
+
+  function initModels(table) {
+    table.addEventListener("click", async (e) => {
+      const button = e.target.closest("[data-save-model]");
+      if (!button) return;
+      const row = button.closest("[data-model-row]");
+      const body = { capabilities: $$("[data-cap]:checked", row).map((c) => c.dataset.cap) };
+      $$("[data-model-field]", row).forEach((input) => {
+        if (input.type === "checkbox") body[input.dataset.modelField] = input.checked;
+        else if (input.value.trim()) body[input.dataset.modelField] = input.value.trim();
+      });
+      const result = await api("PUT", `/api/ai-gateway/models/${row.dataset.modelRow}`, body);
+      const slot = $("[data-model-error]", row);
+      slot.textContent = result.ok ? "" : result.data.error.message;
+      row.classList.toggle("inactive", result.ok && !body.is_active);
+      if (result.ok) toast(i18n.saved); else toast(result.data.error.message, true);
+    });
+  }
+
+  function initCache() {
+    document.addEventListener("click", async (e) => {
+      const one = e.target.closest("[data-invalidate]");
+      const all = e.target.closest("[data-invalidate-all]");
+      if (!one && !all) return;
+      if (all && !window.confirm(i18n.confirm)) return;
+      const query = one ? `key=${encodeURIComponent(one.dataset.invalidate)}` : "all=true";
+      const result = await api("DELETE", `/api/ai-gateway/cache?${query}`);
+      if (!result.ok) { toast(result.data.error.message, true); return; }
+      if (one) one.closest("tr").remove(); else window.location.reload();
+      toast(i18n.saved);
+    });
+  }
+
+  function init(root) {
+    initCharts(root);
+    $$("[data-model-selector]", root).forEach(initModelSelector);
+    $$("[data-chain-builder]", root).forEach(initChainBuilder);
+    $$("[data-keys-form]", root).forEach(initKeysForm);
+    $$("[data-cache-form]", root).forEach(initCacheForm);
+    $$("[data-budget-form]", root).forEach(initBudgetForm);
+    $$("#clients-table", root).forEach(initClients);
+    $$("[data-rollout-form]", root).forEach(initRollout);
+    $$("#models-table", root).forEach(initModels);
+  }
+
+  document.addEventListener("htmx:configRequest", (e) => { e.detail.headers["X-CSRF-Token"] = csrf(); });
+  document.addEventListener("htmx:afterSettle", (e) => initCharts(e.target));
+  document.addEventListener("DOMContentLoaded", () => {
+    init(document);
+    if ($("[data-invalidate]") || $("[data-invalidate-all]")) initCache();
+    document.body.dataset.ready = "1";
+  });
+  window.aigw = { api, initCharts };
+})();

@@ -1,0 +1,83 @@
+"""Fixtures of the dashboard tests: SQLite only (the pages read through the REST API,
+whose PostgreSQL behaviour tests/api covers), a real Chromium driven by Playwright.
+
+Chromium is Debian's ``/usr/bin/chromium`` (``scripts/test.sh`` installs it); Playwright
+never downloads a browser here. Without it the browser tests skip, except under
+``CI=true``, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, Page, async_playwright
+
+from ai_gateway.storage import migrate
+from ai_gateway.storage.db import Database
+from tests.conftest import IN_CI
+from tests.fakes.fixtures import fake_providers
+from tests.harness import harness
+
+__all__ = ["browser", "database_url", "fake_providers", "harness", "page", "shots"]
+
+CHROMIUM = os.environ.get("AI_GATEWAY_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+#: Where page screenshots go: docs/screenshots when this is set (to refresh the README's).
+SHOTS_DIR = os.environ.get("AI_GATEWAY_SCREENSHOTS_DIR")
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    db = Database(url)
+    migrate.upgrade(db)
+    db.dispose()
+    yield url
+
+
+@pytest_asyncio.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        message = f"{CHROMIUM} is missing: apt-get install chromium (scripts/test.sh does)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    async with async_playwright() as p:
+        instance = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            await instance.close()
+
+
+@pytest_asyncio.fixture
+async def page(browser: Browser) -> AsyncIterator[Page]:
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    tab = await context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        yield tab
+    finally:
+        await context.close()
+    assert errors == [], f"JavaScript errors: {errors}"
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    target = Path(SHOTS_DIR) if SHOTS_DIR else tmp_path / "screenshots"
+    target.mkdir(parents=True, exist_ok=True)
+    return target
