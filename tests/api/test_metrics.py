@@ -56,3 +56,48 @@ async def test_metrics_over_every_client(harness: Harness) -> None:
         h, "GET", "/api/ai-gateway/metrics?period=7d&limit=1000000", admin=True
     )
     assert status == 200 and len(capped["recent_requests"]["data"]) == 12
+
+
+async def test_a_model_called_without_a_price_is_reported_until_priced(harness: Harness) -> None:
+    import asyncio
+
+    from sqlalchemy import update
+
+    from ai_gateway.storage.tables import AiModel, UsageLog
+
+    h = harness
+    with h.db.write() as s:
+        s.execute(
+            update(AiModel)
+            .where(AiModel.id == "openai/gpt-4o")
+            .values(
+                input_price_per_1m=None, output_price_per_1m=None, cached_input_price_per_1m=None
+            )
+        )
+    h.gateway.config.invalidate()
+    status, _ = await call(
+        h,
+        "POST",
+        "/v1/chat/completions",
+        json={"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "price?"}]},
+    )
+    assert status == 200
+    await h.drain()
+    with h.db.session() as s:
+        row = s.query(UsageLog).one()
+    assert row.unpriced and row.cost_usd == 0 and row.input_price_per_1m is None
+    for _ in range(100):  # the alerter records it off the request path
+        status, metrics = await call(h, "GET", "/api/ai-gateway/metrics", admin=True)
+        if metrics["unpriced_models"]:
+            break
+        await asyncio.sleep(0.05)
+    assert [u["model"] for u in metrics["unpriced_models"]] == ["openai/gpt-4o"]
+    status, _ = await call(
+        h,
+        "PUT",
+        "/api/ai-gateway/models/openai/gpt-4o",
+        admin=True,
+        json={"input_price_per_1m": "2.50", "output_price_per_1m": "10.00"},
+    )
+    assert status == 200
+    assert (await call(h, "GET", "/api/ai-gateway/metrics", admin=True))[1]["unpriced_models"] == []

@@ -6,6 +6,7 @@ latency histogram; recent requests page through the log by time. See docs/PERFOR
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -16,6 +17,7 @@ from ai_gateway.api.common import ERRORS, PageDep, Period, PeriodDep, window_for
 from ai_gateway.api.deps import AdminDep, GatewayDep
 from ai_gateway.api.schemas import CallPublic, CallsPublic, Latency, UsageTotals
 from ai_gateway.storage import analytics
+from ai_gateway.storage.alerts import unpriced_models
 
 __all__ = ["router"]
 
@@ -43,6 +45,14 @@ class DayPoint(UsageTotals):
     p99: float
 
 
+class UnpricedModelPublic(BaseModel):
+    """A model that was called while it had no price (those calls are logged with cost
+    0 and ``unpriced``) and still has none."""
+
+    model: str
+    first_seen: datetime
+
+
 class MetricsPublic(BaseModel):
     period: Period
     since: str
@@ -53,6 +63,7 @@ class MetricsPublic(BaseModel):
     by_model: list[ModelUsage]
     series: list[DayPoint]
     recent_requests: CallsPublic
+    unpriced_models: list[UnpricedModelPublic]
 
 
 @router.get("", summary="Usage, cost, cache, errors and latency over every client")
@@ -75,6 +86,9 @@ async def read_metrics(
             "recent": analytics.recent_requests(
                 s, window=window, client_id=None, limit=page.limit, offset=page.offset
             ),
+            "unpriced_models": [
+                UnpricedModelPublic(model=m, first_seen=at) for m, at in unpriced_models(s)
+            ],
         }
 
     def in_session() -> dict[str, Any]:

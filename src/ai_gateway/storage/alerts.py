@@ -14,9 +14,10 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from ai_gateway.storage.db import Database
-from ai_gateway.storage.tables import BudgetAlert, GatewayAlert
+from ai_gateway.storage.tables import AiModel, BudgetAlert, GatewayAlert
 
 __all__ = [
     "claim_budget_alert",
@@ -24,6 +25,7 @@ __all__ = [
     "finish_budget_alert",
     "finish_gateway_alert",
     "sent_thresholds",
+    "unpriced_models",
 ]
 
 
@@ -94,3 +96,21 @@ def finish_gateway_alert(db: Database, *, alert_id: int, error: str | None) -> N
             .where(GatewayAlert.id == alert_id)
             .values(delivered=error is None, error=error)
         )
+
+
+def unpriced_models(session: Session) -> list[tuple[str, datetime]]:
+    """Models calls were made with while they had no price (alerted once each), that
+    still have none: what the dashboard warns about. (model id, first seen)."""
+    seen = session.execute(
+        select(GatewayAlert.scope, GatewayAlert.created_at)
+        .where(GatewayAlert.kind == "unpriced_model")
+        .order_by(GatewayAlert.created_at)
+    ).all()
+    priced = set(
+        session.scalars(
+            select(AiModel.id).where(
+                AiModel.input_price_per_1m.is_not(None), AiModel.output_price_per_1m.is_not(None)
+            )
+        )
+    )
+    return [(scope, at) for scope, at in seen if scope not in priced]
