@@ -10,14 +10,27 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import aiohttp
 
-from ai_gateway.providers._http import iter_sse, translate_errors
-from ai_gateway.providers.base import ChunkStream, ProviderError, Telemetry, Usage
+from ai_gateway.providers._http import (
+    iter_sse,
+    open_stream,
+    telemetry_from_headers,
+    translate_errors,
+)
+from ai_gateway.providers.base import (
+    ChatRequest,
+    ChunkStream,
+    ProviderError,
+    Target,
+    Telemetry,
+    Upstream,
+    Usage,
+)
 
 __all__ = [
     "CHARS_PER_TOKEN",
@@ -26,6 +39,7 @@ __all__ = [
     "StreamState",
     "estimate_tokens",
     "make_chunk",
+    "open_chunk_stream",
     "prompt_chars",
     "usage_chunk",
     "usage_dict",
@@ -199,3 +213,38 @@ class HttpChunkStream(ChunkStream):
             # Abandoned by our caller mid-way: meter what was received so far.
             self._settle_usage()
             self._response.close()
+
+
+async def open_chunk_stream(
+    http: aiohttp.ClientSession,
+    url: str,
+    body: JSON,
+    *,
+    headers: Mapping[str, str],
+    request: ChatRequest,
+    target: Target,
+    upstream: Upstream,
+    decoder: EventDecoder,
+    provider: str,
+) -> HttpChunkStream:
+    """What every HTTP adapter's ``stream()`` does: open the upstream stream (an error
+    status raises here, before the first byte) and wrap it with the adapter's decoder."""
+    response = await open_stream(
+        http,
+        url,
+        body,
+        headers=headers,
+        timeouts=upstream.timeouts,
+        provider=provider,
+        secret=upstream.api_key,
+    )
+    state = StreamState(model=target.model_id, telemetry=telemetry_from_headers(response.headers))
+    return HttpChunkStream(
+        response,
+        decoder,
+        state,
+        provider=provider,
+        include_usage=request.include_usage,
+        prompt_chars=prompt_chars(request.messages),
+        secret=upstream.api_key,
+    )

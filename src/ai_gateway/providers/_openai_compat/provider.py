@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ai_gateway.providers._http import open_stream, post_json, telemetry_from_headers
+from ai_gateway.providers._http import post_json
 from ai_gateway.providers._openai_compat.wire import (
     OpenAIChunkDecoder,
     build_body,
     parse_completion,
 )
-from ai_gateway.providers._stream import HttpChunkStream, StreamState, prompt_chars
+from ai_gateway.providers._stream import open_chunk_stream
 from ai_gateway.providers.base import (
     ChatRequest,
     ChunkStream,
@@ -97,25 +97,14 @@ class OpenAICompatProvider(Provider):
 
     async def stream(self, request: ChatRequest, target: Target, upstream: Upstream) -> ChunkStream:
         url, body, headers = self._request(request, target, upstream, stream=True)
-        response = await open_stream(
+        return await open_chunk_stream(
             self.http,
             url,
             body,
             headers=headers,
-            timeouts=upstream.timeouts,
+            request=request,
+            target=target,
+            upstream=upstream,
+            decoder=OpenAIChunkDecoder(provider=self.name, on_body=self.read_body_telemetry),
             provider=self.name,
-            secret=upstream.api_key,
-        )
-        state = StreamState(
-            model=target.model_id, telemetry=telemetry_from_headers(response.headers)
-        )
-        decoder = OpenAIChunkDecoder(provider=self.name, on_body=self.read_body_telemetry)
-        return HttpChunkStream(
-            response,
-            decoder,
-            state,
-            provider=self.name,
-            include_usage=request.include_usage,
-            prompt_chars=prompt_chars(request.messages),
-            secret=upstream.api_key,
         )

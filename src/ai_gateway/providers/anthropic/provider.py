@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from ai_gateway.providers._http import open_stream, post_json, telemetry_from_headers
+from ai_gateway.providers._http import post_json
 from ai_gateway.providers._openai_compat import base_url, require_key
-from ai_gateway.providers._stream import HttpChunkStream, StreamState, prompt_chars
+from ai_gateway.providers._stream import open_chunk_stream
 from ai_gateway.providers.anthropic.convert import build_body
 from ai_gateway.providers.anthropic.response import AnthropicEventDecoder, parse_message
 from ai_gateway.providers.base import (
@@ -56,25 +56,14 @@ class AnthropicProvider(Provider):
         return Completion(body=body, usage=usage, telemetry=telemetry, finish_reason=finish)
 
     async def stream(self, request: ChatRequest, target: Target, upstream: Upstream) -> ChunkStream:
-        headers = self._headers(upstream)
-        response = await open_stream(
+        return await open_chunk_stream(
             self.http,
             self._url(upstream),
             build_body(request, target.upstream_model, stream=True),
-            headers=headers,
-            timeouts=upstream.timeouts,
+            headers=self._headers(upstream),
+            request=request,
+            target=target,
+            upstream=upstream,
+            decoder=AnthropicEventDecoder(provider=self.name),
             provider=self.name,
-            secret=upstream.api_key,
-        )
-        state = StreamState(
-            model=target.model_id, telemetry=telemetry_from_headers(response.headers)
-        )
-        return HttpChunkStream(
-            response,
-            AnthropicEventDecoder(provider=self.name),
-            state,
-            provider=self.name,
-            include_usage=request.include_usage,
-            prompt_chars=prompt_chars(request.messages),
-            secret=upstream.api_key,
         )
