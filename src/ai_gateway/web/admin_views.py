@@ -63,8 +63,8 @@ async def analytics(
             "clients": {
                 "labels": [c.client_name for c in metrics.top_clients],
                 "requests": [c.requests for c in metrics.top_clients],
-                # Bar heights only: the chart needs JSON numbers. Every amount a person
-                # reads (cards, tables, tooltips' labels) is formatted from the Decimal.
+                # Bar heights only (the chart needs JSON numbers); the cards and tables
+                # beside it show the exact Decimal amounts.
                 "cost": [float(c.cost_brl) for c in metrics.top_clients],
             },
             "providers": {
