@@ -56,3 +56,8 @@ def run_cli(cli_env: dict[str, str]) -> RunCli:
         return CliResult(result.exit_code, result.stdout, result.stderr)
 
     return run
+
+
+from tests.fakes.fixtures import fake_providers  # noqa: E402  (for the serve tests)
+
+__all__ = ["fake_providers"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import signal
 from abc import ABC, abstractmethod
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -71,6 +72,11 @@ _CHILD_DB: list[Database] = []
 
 
 def _child_init(url: str) -> None:
+    # A stop signal sent to the whole process group (Ctrl-C, systemd's default) must not
+    # kill the writer before the serving process has flushed its last batch through it;
+    # the parent shuts the pool down itself, and the child exits when the parent is gone.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _CHILD_DB.append(Database(url))
 
 
