@@ -171,6 +171,38 @@ async def test_paused_client_gets_a_polite_reply_and_no_llm_call(
     assert harness.budget_usage(harness.client.id) == 0
 
 
+async def test_exhausted_budget_gets_the_budget_reply_and_no_llm_call(
+    harness: Harness, fake_graph: FakeGraph
+) -> None:
+    from decimal import Decimal
+
+    from ai_gateway.storage.budgets import BudgetSettings, increment_budget_usage, set_client_budget
+
+    register_number(harness)
+    with harness.db.write() as s:
+        set_client_budget(
+            s,
+            client_id=harness.client.id,
+            actor="test",
+            settings=BudgetSettings(
+                budget_type="brl",
+                limit=Decimal("1"),
+                period="monthly",
+                alert_thresholds=[80, 90, 100],
+                pause_at_limit=False,
+            ),
+        )
+        increment_budget_usage(s, client_id=harness.client.id, amount=Decimal("1"))
+    harness.gateway.budgets.forget(harness.client.id)
+    payload = notification(phone_number_id=NUMBER, wamid="wamid.BROKE")
+    assert (await post_signed(harness.url, payload))[0] == 200
+    await settle(harness)
+    [sent] = fake_graph.requests
+    assert sent.to == CONTACT and sent.text == PT["budget"]
+    assert harness.fake.requests_for("openai") == []
+    assert harness.budget_usage(harness.client.id) == Decimal("1")
+
+
 async def test_provider_chain_down_sends_the_apology(
     harness: Harness, fake_graph: FakeGraph
 ) -> None:
