@@ -126,3 +126,60 @@ async def test_admin_names_the_client_and_bad_input_is_a_4xx(harness: Harness) -
     status, page = await call(h, "GET", BASE + "/conversations?limit=99999")
     assert len(page["data"]) == 2
     assert status == 200  # capped
+
+
+async def test_legacy_and_gateway_sources_are_shown_apart(harness: Harness) -> None:
+    """The migration's toggle: imported legacy usage, gateway calls, or both."""
+    h = harness
+    write_rows(
+        h.db,
+        [
+            usage_row(
+                h.client.id,
+                route="legacy",
+                conversation_id="old-1",
+                latency_ms=900,
+                cost_brl=Decimal("0.0100000000"),
+                days_ago=2,
+            ),
+            usage_row(
+                h.client.id,
+                route="legacy",
+                conversation_id="old-1",
+                latency_ms=700,
+                cost_brl=Decimal("0.0100000000"),
+                days_ago=2,
+            ),
+            usage_row(
+                h.client.id,
+                route="gateway",
+                conversation_id="new-1",
+                latency_ms=100,
+                cache_hit=True,
+            ),
+            usage_row(h.client.id, route="direct", conversation_id="new-2", latency_ms=300),
+        ],
+    )
+    seen = {}
+    for source in ("all", "gateway", "legacy"):
+        status, body = await call(
+            h, "GET", "/api/analytics/gateway", params={"source": source, "period": "7d"}
+        )
+        assert status == 200 and body["source"] == source
+        seen[source] = body
+    assert [seen[s]["totals"]["requests"] for s in ("all", "gateway", "legacy")] == [4, 2, 2]
+    assert Decimal(seen["legacy"]["totals"]["cost_brl"]) == Decimal("0.02")
+    assert seen["legacy"]["latency"]["p50"] == 800.0
+    assert sum(p["requests"] for p in seen["legacy"]["series"]) == 2
+    assert [m["model_id"] for m in seen["legacy"]["by_model"]] == ["openai/gpt-4o-mini"]
+    status, legacy_conversations = await call(
+        h, "GET", "/api/analytics/gateway/conversations", params={"source": "legacy"}
+    )
+    assert [c["conversation_id"] for c in legacy_conversations["data"]] == ["old-1"]
+    status, csv_text = await call(
+        h, "GET", "/api/analytics/gateway/conversations.csv", params={"source": "gateway"}
+    )
+    ids = {r["conversation_id"] for r in csv.DictReader(io.StringIO(csv_text))}
+    assert ids == {"new-1", "new-2"}
+    status, error = await call(h, "GET", "/api/analytics/gateway", params={"source": "old"})
+    assert status == 400 and error["error"]["param"] == "source"

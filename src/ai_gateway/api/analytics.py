@@ -23,6 +23,8 @@ from ai_gateway.api.common import (
     PageDep,
     Period,
     PeriodDep,
+    Source,
+    SourceParam,
     read_scoped,
     scope_client,
     window_for,
@@ -60,6 +62,7 @@ class DayPoint(UsageTotals):
 class AnalyticsPublic(BaseModel):
     client_id: str
     period: Period
+    source: Source
     since: str
     totals: UsageTotals
     latency: Latency
@@ -101,8 +104,8 @@ async def _tenant(gateway: Gateway, principal: Principal, client_id: str | None)
     return tenant
 
 
-def _summary(s: Session, *, client_id: str, days: int) -> dict[str, Any]:
-    window = window_for(days)
+def _summary(s: Session, *, client_id: str, days: int, source: Source) -> dict[str, Any]:
+    window = window_for(days, source)
     totals = analytics.totals(s, window=window, client_id=client_id)
     return {
         "totals": totals,
@@ -116,13 +119,20 @@ def _summary(s: Session, *, client_id: str, days: int) -> dict[str, Any]:
 
 @router.get("", summary="A client's usage, latency, cache and fallbacks")
 async def read_analytics(
-    gateway: GatewayDep, principal: PrincipalDep, days: PeriodDep, client_id: ClientParam = None
+    gateway: GatewayDep,
+    principal: PrincipalDep,
+    days: PeriodDep,
+    client_id: ClientParam = None,
+    source: SourceParam = "all",
 ) -> AnalyticsPublic:
     tenant = await _tenant(gateway, principal, client_id)
-    found = await read_scoped(gateway, principal, tenant, _summary, client_id=tenant, days=days)
+    found = await read_scoped(
+        gateway, principal, tenant, _summary, client_id=tenant, days=days, source=source
+    )
     return AnalyticsPublic(
         client_id=tenant,
         period=f"{days}d",
+        source=source,
         since=window_for(days).first_day.isoformat(),
         **found,
     )
@@ -135,6 +145,7 @@ async def read_fallbacks(
     days: PeriodDep,
     page: PageDep,
     client_id: ClientParam = None,
+    source: SourceParam = "all",
 ) -> CallsPublic:
     tenant = await _tenant(gateway, principal, client_id)
     rows, count = await read_scoped(
@@ -142,7 +153,7 @@ async def read_fallbacks(
         principal,
         tenant,
         analytics.fallback_events,
-        window=window_for(days),
+        window=window_for(days, source),
         client_id=tenant,
         limit=page.limit,
         offset=page.offset,
@@ -157,6 +168,7 @@ async def read_conversations(
     days: PeriodDep,
     page: PageDep,
     client_id: ClientParam = None,
+    source: SourceParam = "all",
 ) -> ConversationsPublic:
     tenant = await _tenant(gateway, principal, client_id)
     rows, count = await read_scoped(
@@ -164,7 +176,7 @@ async def read_conversations(
         principal,
         tenant,
         analytics.conversations,
-        window=window_for(days),
+        window=window_for(days, source),
         client_id=tenant,
         limit=page.limit,
         offset=page.offset,
@@ -187,12 +199,12 @@ _CSV_COLUMNS = (
 )
 
 
-def _csv(s: Session, *, client_id: str, days: int) -> str:
+def _csv(s: Session, *, client_id: str, days: int, source: Source) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(_CSV_COLUMNS)
     rows: Iterator[dict[str, Any]] = analytics.iter_conversations(
-        s, window=window_for(days), client_id=client_id, limit=_CSV_MAX_ROWS
+        s, window=window_for(days, source), client_id=client_id, limit=_CSV_MAX_ROWS
     )
     for row in rows:
         writer.writerow(
@@ -218,10 +230,16 @@ def _safe(value: Any) -> Any:
     responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
 async def export_conversations(
-    gateway: GatewayDep, principal: PrincipalDep, days: PeriodDep, client_id: ClientParam = None
+    gateway: GatewayDep,
+    principal: PrincipalDep,
+    days: PeriodDep,
+    client_id: ClientParam = None,
+    source: SourceParam = "all",
 ) -> Response:
     tenant = await _tenant(gateway, principal, client_id)
-    body = await read_scoped(gateway, principal, tenant, _csv, client_id=tenant, days=days)
+    body = await read_scoped(
+        gateway, principal, tenant, _csv, client_id=tenant, days=days, source=source
+    )
     return Response(
         body,
         media_type="text/csv; charset=utf-8",

@@ -32,6 +32,8 @@ __all__ = [
     "PageDep",
     "Period",
     "PeriodDep",
+    "Source",
+    "SourceParam",
     "actor",
     "read_scoped",
     "scope_client",
@@ -89,8 +91,16 @@ def _period(period: Annotated[Period, Query(description="the last N days, UTC")]
 PeriodDep = Annotated[int, Depends(_period)]
 
 
-def window_for(days: int) -> Window:
-    return Window.last_days(days)
+#: Which calls one client's analytics show: every call, those through the gateway
+#: (routes ``gateway`` and ``direct``), or the legacy usage imported from the old app.
+Source = Literal["all", "gateway", "legacy"]
+SourceParam = Annotated[
+    Source, Query(description="all calls, gateway calls, or imported legacy usage")
+]
+
+
+def window_for(days: int, source: Source = "all") -> Window:
+    return Window.last_days(days).of_source(source)
 
 
 def scope_client(

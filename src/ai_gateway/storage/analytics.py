@@ -11,12 +11,23 @@ usage rows through the ``(client_id, created_at)`` index, exactly.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, case, cast, desc, distinct, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    case,
+    cast,
+    desc,
+    distinct,
+    false,
+    func,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from ai_gateway.storage.percentiles import exact_percentiles, histogram_percentiles
@@ -50,12 +61,26 @@ __all__ = [
 ZERO = Decimal(0)
 
 
+#: The data sources one client's analytics can show (the migration's legacy/gateway
+#: toggle): the routes of their usage rows; "all" (None) reads the roll-ups.
+SOURCES: dict[str, tuple[str, ...] | None] = {
+    "all": None,
+    "gateway": ("gateway", "direct"),
+    "legacy": ("legacy",),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Window:
-    """Whole UTC days: ``[first_day 00:00, end_day 00:00)``."""
+    """Whole UTC days: ``[first_day 00:00, end_day 00:00)``; ``routes`` keeps only the
+    calls of those routes (``None``: every call)."""
 
     first_day: date
     end_day: date
+    routes: tuple[str, ...] | None = None
+
+    def of_source(self, source: str) -> Window:
+        return replace(self, routes=SOURCES[source])
 
     @classmethod
     def last_days(cls, days: int, *, today: date | None = None) -> Window:
@@ -100,7 +125,39 @@ def _log_where(window: Window, client_id: str | None) -> list[ColumnElement[bool
     where = [UsageLog.created_at >= window.since, UsageLog.created_at < window.until]
     if client_id is not None:
         where.append(UsageLog.client_id == client_id)
+    if window.routes is not None:
+        where.append(UsageLog.route.in_(window.routes))
     return where
+
+
+def _raw_sums() -> list[Any]:
+    """:func:`_sums` over the usage rows themselves: the roll-ups have no route, so a
+    source-filtered view (one client's, never the all-client one) adds up its rows."""
+    return [
+        func.count().label("requests"),
+        func.coalesce(func.sum(case((UsageLog.status.in_(ERROR_STATUSES), 1), else_=0)), 0).label(
+            "errors"
+        ),
+        func.coalesce(func.sum(case((UsageLog.cache_hit.is_(True), 1), else_=0)), 0).label(
+            "cache_hits"
+        ),
+        func.coalesce(func.sum(case((UsageLog.fallback_from.is_not(None), 1), else_=0)), 0).label(
+            "fallbacks"
+        ),
+        func.coalesce(func.sum(UsageLog.input_tokens), 0).label("input_tokens"),
+        func.coalesce(func.sum(UsageLog.output_tokens), 0).label("output_tokens"),
+        func.coalesce(func.sum(UsageLog.cached_tokens), 0).label("cached_tokens"),
+        func.sum(UsageLog.cost_usd).label("cost_usd"),
+        func.sum(UsageLog.cost_brl).label("cost_brl"),
+        func.coalesce(func.sum(UsageLog.latency_ms), 0).label("latency_ms_sum"),
+    ]
+
+
+def _log_day(session: Session) -> ColumnElement[Any]:
+    """A usage row's UTC day as ``YYYY-MM-DD`` on either engine."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", UsageLog.created_at), "YYYY-MM-DD")
+    return func.substr(cast(UsageLog.created_at, String), 1, 10)
 
 
 def _sums(d: Any) -> list[Any]:
@@ -130,6 +187,10 @@ def _shape(row: Any) -> dict[str, Any]:
 
 
 def totals(session: Session, *, window: Window, client_id: str | None) -> dict[str, Any]:
+    if window.routes is not None:
+        return _shape(
+            session.execute(select(*_raw_sums()).where(*_log_where(window, client_id))).one()
+        )
     table = _rollup(client_id)
     row = session.execute(select(*_sums(table)).where(*_daily_where(window, client_id))).one()
     return _shape(row)
@@ -139,6 +200,18 @@ def by_dimension(
     session: Session, *, window: Window, client_id: str | None, dimension: str
 ) -> list[dict[str, Any]]:
     """Totals per ``provider`` or ``model_id``, largest cost first."""
+    if window.routes is not None:
+        raw = {
+            "provider": func.coalesce(UsageLog.provider, ""),
+            "model_id": func.coalesce(UsageLog.model_used, UsageLog.model_requested),
+        }[dimension]
+        raw_query = (
+            select(raw.label(dimension), *_raw_sums())
+            .where(*_log_where(window, client_id))
+            .group_by(raw)
+            .order_by(desc("cost_usd"), raw)
+        )
+        return [_shape(r) for r in session.execute(raw_query)]
     table = _rollup(client_id)
     column = {"provider": table.provider, "model_id": table.model_id}[dimension]
     query = (
@@ -171,24 +244,30 @@ def daily_series(
     session: Session, *, window: Window, client_id: str | None
 ) -> list[dict[str, Any]]:
     """One point per day with calls (requests, cost, latency percentiles): chart-ready."""
-    table = _rollup(client_id)
-    query = (
-        select(table.day, *_sums(table))
-        .where(*_daily_where(window, client_id))
-        .group_by(table.day)
-        .order_by(table.day)
-    )
+    if window.routes is not None:
+        day_of = _log_day(session)
+        query = (
+            select(day_of.label("day"), *_raw_sums())
+            .where(*_log_where(window, client_id))
+            .group_by(day_of)
+            .order_by(day_of)
+        )
+    else:
+        table = _rollup(client_id)
+        query = (
+            select(table.day, *_sums(table))
+            .where(*_daily_where(window, client_id))
+            .group_by(table.day)
+            .order_by(table.day)
+        )
     points = [_shape(r) for r in session.execute(query)]
     if client_id is None:
         latency = histogram_percentiles(session, since_day=window.days()[0], by="day")
     else:
-        day: ColumnElement[Any] = func.substr(cast(UsageLog.created_at, String), 1, 10)
-        if session.get_bind().dialect.name == "postgresql":
-            day = func.to_char(func.timezone("UTC", UsageLog.created_at), "YYYY-MM-DD")
         latency = exact_percentiles(
             session,
             value=UsageLog.latency_ms,
-            group=day,
+            group=_log_day(session),
             where=_log_where(window, client_id),
         )
     for point in points:
@@ -237,6 +316,9 @@ def cache_savings(
 ) -> dict[str, Any]:
     c = CachePerformance
     where: list[ColumnElement[bool]] = []
+    if window is not None and window.routes is not None and "gateway" not in window.routes:
+        # Only calls through the gateway have a cache; a legacy view has none to show.
+        where.append(false())
     if window is not None:
         first, end = window.days()
         where += [c.day >= first, c.day < end]

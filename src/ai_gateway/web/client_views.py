@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 
 from ai_gateway.api import analytics as analytics_api
 from ai_gateway.api import budget as budget_api
-from ai_gateway.api.common import Page, actor, scope_client
+from ai_gateway.api.common import Page, Source, actor, scope_client
 from ai_gateway.errors import PermissionDenied
 from ai_gateway.storage.audit import record_audit
 from ai_gateway.storage.clients import ClientInfo, get_client, update_client
@@ -28,6 +28,8 @@ __all__ = ["router"]
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
 ClientQuery = Annotated[str | None, Query(max_length=64)]
+#: The migration's legacy/gateway toggle (see ``storage.analytics.SOURCES``).
+SourceQuery = Annotated[Source, Query()]
 
 
 async def _client(viewer: Viewer, client_id: str | None) -> ClientInfo | None:
@@ -66,6 +68,7 @@ async def analytics(
     viewer: PageDep,
     period: PeriodQuery = "30d",
     client_id: ClientQuery = None,
+    source: SourceQuery = "all",
 ) -> Response:
     client = await _client(viewer, client_id)
     if client is None:
@@ -73,13 +76,14 @@ async def analytics(
     gateway, principal, days = viewer.gateway, viewer.principal, PERIODS[period]
     page = Page(limit=25, offset=0)
     usage = await budget_api.read_current_usage(gateway, principal, client.id)
-    found = await analytics_api.read_analytics(gateway, principal, days, client.id)
+    found = await analytics_api.read_analytics(gateway, principal, days, client.id, source)
     conversations = await analytics_api.read_conversations(
-        gateway, principal, days, page, client.id
+        gateway, principal, days, page, client.id, source
     )
     fallbacks = await analytics_api.read_fallbacks(
-        gateway, principal, days, Page(limit=10, offset=0), client.id
+        gateway, principal, days, Page(limit=10, offset=0), client.id, source
     )
+    admin_query = f"&client_id={client.id}" if principal.is_admin else ""
     context: dict[str, Any] = {
         "client": client,
         "usage": usage,
@@ -90,7 +94,10 @@ async def analytics(
         "period": period,
         "periods": PERIODS,
         "active": "client_analytics",
-        "client_query": f"&client_id={client.id}" if principal.is_admin else "",
+        "source": source,
+        "admin_query": admin_query,
+        # Kept by the period links and the CSV export.
+        "client_query": admin_query + (f"&source={source}" if source != "all" else ""),
         "charts": {
             "latency_by_model": {
                 "labels": [m.model_id for m in found.by_model],
