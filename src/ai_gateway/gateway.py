@@ -26,7 +26,6 @@ from redis.asyncio import Redis
 
 from ai_gateway.bootstrap import master_key_for, open_database
 from ai_gateway.cache import CacheSettings, ResponseCache, create_cache_backend
-from ai_gateway.errors import NotFound
 from ai_gateway.jobs import JobContext, JobOutcome, Scheduler, run_job
 from ai_gateway.metering.alerting import Alerter
 from ai_gateway.metering.currency import ExchangeRateService
@@ -47,7 +46,6 @@ from ai_gateway.pipeline.validation import parse_chat_request
 from ai_gateway.providers import Provider, create_providers
 from ai_gateway.settings import Settings
 from ai_gateway.storage.api_keys import mark_used
-from ai_gateway.storage.clients import ClientInfo, get_client
 from ai_gateway.storage.db import Database
 from ai_gateway.storage.usage import WriteResult
 from ai_gateway.vault import MasterKey
@@ -241,7 +239,7 @@ class Gateway:
             body["model"] = model
         body.pop("stream", None)
         request, options = parse_chat_request(body)
-        client = await self.db.run(self._client, client_id)
+        client = await self.auth.client(client_id)
         Principal(key_id="library", role="client", client=client).require_client()
         meta = CallMeta(
             request_id=request_id or uuid.uuid4().hex,
@@ -249,13 +247,6 @@ class Gateway:
             cache_control=cache_control,
         )
         return await self.pipeline.complete(client, request, options, meta)
-
-    def _client(self, client_id: str) -> ClientInfo:
-        with self.db.session() as session:
-            client = get_client(session, client_id)
-        if client.id != client_id:
-            raise NotFound(f"no client with id '{client_id}'")
-        return client
 
     # -- background work -----------------------------------------------------------------
 

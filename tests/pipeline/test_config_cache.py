@@ -64,3 +64,27 @@ async def test_environment_base_urls_win(db: Database, settings_factory) -> None
     snapshot = await ConfigCache(db, None, settings).get()
     assert snapshot.base_urls["openai"] == "http://127.0.0.1:1/v1"
     assert snapshot.base_urls["groq"] == "https://groq.example/v1"
+
+
+async def test_call_ai_reads_clients_from_the_cache_and_invalidation_works(
+    db: Database,
+    settings_factory,  # type: ignore[no-untyped-def]
+) -> None:
+    from sqlalchemy import event
+
+    from ai_gateway.pipeline.auth import Authenticator
+    from ai_gateway.storage.clients import create_client, update_client
+
+    with db.write() as s:
+        client = create_client(s, name="cached", plan="pro")
+    auth = Authenticator(db)
+    statements: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    assert (await auth.client(client.id)).status == "active"
+    first = len(statements)
+    assert (await auth.client(client.id)).status == "active"
+    assert len(statements) == first  # no database round trip the second time
+    with db.write() as s:
+        update_client(s, client_id=client.id, changes={"status": "paused"})
+    auth.invalidate(client_id=client.id)
+    assert (await auth.client(client.id)).status == "paused"

@@ -18,7 +18,13 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from ai_gateway.errors import AuthenticationFailed, ClientPaused, PermissionDenied, StorageError
+from ai_gateway.errors import (
+    AuthenticationFailed,
+    ClientPaused,
+    NotFound,
+    PermissionDenied,
+    StorageError,
+)
 from ai_gateway.storage.api_keys import find_key, hash_key
 from ai_gateway.storage.clients import ClientInfo, get_client
 from ai_gateway.storage.db import Database
@@ -68,6 +74,7 @@ class Authenticator:
         self._db = db
         self._clock = clock
         self._entries: dict[str, tuple[float, Principal | None]] = {}
+        self._clients: dict[str, tuple[float, ClientInfo]] = {}
         self._last_used: dict[str, datetime] = {}
 
     async def authenticate(self, token: str) -> Principal:
@@ -127,11 +134,33 @@ class Authenticator:
             client = get_client(session, row.client_id) if row.client_id else None
             return Principal(key_id=row.id, role=row.role, client=client)
 
+    async def client(self, client_id: str) -> ClientInfo:
+        """A client by id for in-process callers (``call_ai``), from the same short-lived
+        cache as keys: a bot answering messages does no database round trip per call."""
+        entry = self._clients.get(client_id)
+        now = self._clock()
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        client = await self._db.run(self._lookup_client, client_id)
+        if len(self._clients) >= _MAX_ENTRIES:
+            self._clients.clear()
+        self._clients[client_id] = (now + _POSITIVE_TTL, client)
+        return client
+
+    def _lookup_client(self, client_id: str) -> ClientInfo:
+        with self._db.session() as session:
+            client = get_client(session, client_id)
+        if client.id != client_id:  # get_client also accepts a name; call_ai takes ids
+            raise NotFound(f"no client with id '{client_id}'")
+        return client
+
     def invalidate(self, *, client_id: str | None = None) -> None:
-        """Forget cached keys (of one client, or all)."""
+        """Forget cached keys and clients (of one client, or all)."""
         if client_id is None:
             self._entries.clear()
+            self._clients.clear()
             return
+        self._clients.pop(client_id, None)
         for digest, (_, principal) in list(self._entries.items()):
             if principal is not None and principal.client_id == client_id:
                 del self._entries[digest]
