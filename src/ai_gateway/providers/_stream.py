@@ -37,6 +37,7 @@ __all__ = [
     "EventDecoder",
     "HttpChunkStream",
     "StreamState",
+    "completion_body",
     "estimate_tokens",
     "make_chunk",
     "open_chunk_stream",
@@ -76,6 +77,26 @@ def usage_dict(usage: Usage) -> JSON:
         "completion_tokens": usage.output_tokens,
         "total_tokens": usage.input_tokens + usage.output_tokens,
         "prompt_tokens_details": {"cached_tokens": usage.cached_tokens},
+    }
+
+
+def completion_body(
+    completion_id: str,
+    model: str,
+    created: int,
+    message: JSON,
+    finish: str | None,
+    usage: Usage,
+) -> JSON:
+    """One OpenAI ``chat.completion`` with a single choice (the shape every non-OpenAI
+    adapter converts its answer into)."""
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": model,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "usage": usage_dict(usage),
     }
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from ai_gateway.providers._stream import StreamState, make_chunk, usage_chunk
+from ai_gateway.providers._stream import StreamState, completion_body, make_chunk, usage_chunk
 from ai_gateway.providers.base import ProviderError, Usage
 
 __all__ = ["FINISH_REASONS", "AnthropicEventDecoder", "parse_message", "parse_usage"]
@@ -76,19 +76,7 @@ def parse_message(data: JSON, *, model_id: str, created: int) -> tuple[JSON, Usa
         message["tool_calls"] = tool_calls
     usage = parse_usage(data.get("usage"))
     finish = _finish(data.get("stop_reason"))
-    body = {
-        "id": data.get("id", ""),
-        "object": "chat.completion",
-        "created": created,
-        "model": model_id,
-        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-        "usage": {
-            "prompt_tokens": usage.input_tokens,
-            "completion_tokens": usage.output_tokens,
-            "total_tokens": usage.input_tokens + usage.output_tokens,
-            "prompt_tokens_details": {"cached_tokens": usage.cached_tokens},
-        },
-    }
+    body = completion_body(data.get("id", ""), model_id, created, message, finish, usage)
     return body, usage, finish
 
 

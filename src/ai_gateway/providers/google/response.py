@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from ai_gateway.providers._stream import StreamState, make_chunk, usage_chunk
+from ai_gateway.providers._stream import StreamState, completion_body, make_chunk, usage_chunk
 from ai_gateway.providers.base import ProviderError, Usage
 
 __all__ = ["FINISH_REASONS", "GeminiChunkDecoder", "parse_response", "parse_usage"]
@@ -99,19 +99,7 @@ def parse_response(
         message["tool_calls"] = [{k: v for k, v in c.items() if k != "index"} for c in calls]
     finish = _finish(candidate.get("finishReason"), bool(calls))
     usage = parse_usage(data.get("usageMetadata")) or Usage()
-    body = {
-        "id": data.get("responseId") or "",
-        "object": "chat.completion",
-        "created": created,
-        "model": model_id,
-        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-        "usage": {
-            "prompt_tokens": usage.input_tokens,
-            "completion_tokens": usage.output_tokens,
-            "total_tokens": usage.input_tokens + usage.output_tokens,
-            "prompt_tokens_details": {"cached_tokens": usage.cached_tokens},
-        },
-    }
+    body = completion_body(data.get("responseId") or "", model_id, created, message, finish, usage)
     return body, usage, finish
 
 
