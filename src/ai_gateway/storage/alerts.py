@@ -39,13 +39,25 @@ def claim_budget_alert(
     recipient: str | None,
 ) -> int | None:
     """The new row's id, or None when this alert was claimed already."""
-    row = BudgetAlert(
-        client_id=client_id,
-        threshold=threshold,
-        period_start=period_start,
-        channel=channel,
-        recipient=recipient,
+    return _claim(
+        db,
+        BudgetAlert(
+            client_id=client_id,
+            threshold=threshold,
+            period_start=period_start,
+            channel=channel,
+            recipient=recipient,
+        ),
     )
+
+
+def finish_budget_alert(db: Database, *, alert_id: int, error: str | None) -> None:
+    _finish(db, BudgetAlert, alert_id, error)
+
+
+def _claim(db: Database, row: BudgetAlert | GatewayAlert) -> int | None:
+    """Insert the alert's row in its own transaction: its unique key lets exactly one
+    caller (task, job or replica) win the right to send it."""
     try:
         with db.write() as session:
             session.add(row)
@@ -55,12 +67,12 @@ def claim_budget_alert(
         return None
 
 
-def finish_budget_alert(db: Database, *, alert_id: int, error: str | None) -> None:
+def _finish(
+    db: Database, table: type[BudgetAlert] | type[GatewayAlert], alert_id: int, error: str | None
+) -> None:
     with db.write() as session:
         session.execute(
-            update(BudgetAlert)
-            .where(BudgetAlert.id == alert_id)
-            .values(delivered=error is None, error=error)
+            update(table).where(table.id == alert_id).values(delivered=error is None, error=error)
         )
 
 
@@ -79,23 +91,13 @@ def sent_thresholds(db: Database, *, client_id: str, period_start: datetime) -> 
 def claim_gateway_alert(
     db: Database, *, kind: str, scope: str, window_start: datetime, details: dict[str, Any]
 ) -> int | None:
-    row = GatewayAlert(kind=kind, scope=scope, window_start=window_start, details=details)
-    try:
-        with db.write() as session:
-            session.add(row)
-            session.flush()
-            return row.id
-    except IntegrityError:
-        return None
+    return _claim(
+        db, GatewayAlert(kind=kind, scope=scope, window_start=window_start, details=details)
+    )
 
 
 def finish_gateway_alert(db: Database, *, alert_id: int, error: str | None) -> None:
-    with db.write() as session:
-        session.execute(
-            update(GatewayAlert)
-            .where(GatewayAlert.id == alert_id)
-            .values(delivered=error is None, error=error)
-        )
+    _finish(db, GatewayAlert, alert_id, error)
 
 
 def unpriced_models(session: Session) -> list[tuple[str, datetime]]:
