@@ -63,9 +63,8 @@ async def analytics(
             "clients": {
                 "labels": [c.client_name for c in metrics.top_clients],
                 "requests": [c.requests for c in metrics.top_clients],
-                # Bar heights only (the chart needs JSON numbers); the cards and tables
-                # beside it show the exact Decimal amounts.
-                "cost": [float(c.cost_brl) for c in metrics.top_clients],
+                # Exact decimal strings; Chart.js's linear scale parses them itself.
+                "cost": [format(c.cost_brl, "f") for c in metrics.top_clients],
             },
             "providers": {
                 "labels": [p.provider for p in metrics.by_provider],
