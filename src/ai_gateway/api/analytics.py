@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -20,6 +20,7 @@ from ai_gateway.api.cache import Savings
 from ai_gateway.api.common import (
     ERRORS,
     Money,
+    Page,
     PageDep,
     Period,
     PeriodDep,
@@ -138,6 +139,31 @@ async def read_analytics(
     )
 
 
+async def _page_of(
+    gateway: Gateway,
+    principal: Principal,
+    client_id: str | None,
+    read: Callable[..., tuple[list[dict[str, Any]], int]],
+    *,
+    days: int,
+    source: Source,
+    page: Page,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of a client's rows (``read`` is a paged storage function) and the count."""
+    tenant = await _tenant(gateway, principal, client_id)
+    rows, count = await read_scoped(
+        gateway,
+        principal,
+        tenant,
+        read,
+        window=window_for(days, source),
+        client_id=tenant,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return rows, count
+
+
 @router.get("/fallbacks", summary="A client's fallback events, newest first")
 async def read_fallbacks(
     gateway: GatewayDep,
@@ -147,16 +173,14 @@ async def read_fallbacks(
     client_id: ClientParam = None,
     source: SourceParam = "all",
 ) -> CallsPublic:
-    tenant = await _tenant(gateway, principal, client_id)
-    rows, count = await read_scoped(
+    rows, count = await _page_of(
         gateway,
         principal,
-        tenant,
+        client_id,
         analytics.fallback_events,
-        window=window_for(days, source),
-        client_id=tenant,
-        limit=page.limit,
-        offset=page.offset,
+        days=days,
+        source=source,
+        page=page,
     )
     return CallsPublic(data=[CallPublic(**r) for r in rows], count=count)
 
@@ -170,16 +194,8 @@ async def read_conversations(
     client_id: ClientParam = None,
     source: SourceParam = "all",
 ) -> ConversationsPublic:
-    tenant = await _tenant(gateway, principal, client_id)
-    rows, count = await read_scoped(
-        gateway,
-        principal,
-        tenant,
-        analytics.conversations,
-        window=window_for(days, source),
-        client_id=tenant,
-        limit=page.limit,
-        offset=page.offset,
+    rows, count = await _page_of(
+        gateway, principal, client_id, analytics.conversations, days=days, source=source, page=page
     )
     return ConversationsPublic(data=[ConversationPublic(**r) for r in rows], count=count)
 

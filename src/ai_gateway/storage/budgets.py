@@ -192,6 +192,16 @@ class BudgetSettings:
             thresholds=list(self.alert_thresholds),
         )
 
+    def apply_to(self, row: ClientBudget | PlanBudget) -> None:
+        """Write these settings onto a client's own budget row or a plan's."""
+        row.budget_type, row.limit_value, row.period = (
+            self.budget_type,
+            Decimal(self.limit),
+            self.period,
+        )
+        row.alert_thresholds = list(self.alert_thresholds)
+        row.pause_at_limit = self.pause_at_limit
+
     def as_details(self) -> dict[str, Any]:
         return {
             "budget_type": self.budget_type,
@@ -214,13 +224,7 @@ def set_client_budget(
     settings.validate()
     row, before = _locked_row(session, client_id)
     row.is_custom = True
-    row.budget_type, row.limit_value, row.period = (
-        settings.budget_type,
-        Decimal(settings.limit),
-        settings.period,
-    )
-    row.alert_thresholds = list(settings.alert_thresholds)
-    row.pause_at_limit = settings.pause_at_limit
+    settings.apply_to(row)
     session.flush()
     record_audit(
         session,
@@ -274,13 +278,7 @@ def set_plan_budget(
         )
     )
     befores = [_locked_row(session, cid)[1] for cid in followers]
-    row.budget_type, row.limit_value, row.period = (
-        settings.budget_type,
-        Decimal(settings.limit),
-        settings.period,
-    )
-    row.alert_thresholds = list(settings.alert_thresholds)
-    row.pause_at_limit = settings.pause_at_limit
+    settings.apply_to(row)
     session.flush()
     record_audit(
         session,
