@@ -23,6 +23,7 @@ Each class knows its HTTP status and its OpenAI error ``type``/``code``, so ever
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 __all__ = [
@@ -57,6 +58,10 @@ class GatewayError(Exception):
         self.message = message
         self.code = code or self.default_code
         self.param = param
+
+    def headers(self) -> dict[str, str]:
+        """Response headers this error adds (``Retry-After`` of a 429)."""
+        return {}
 
     def to_body(self) -> dict[str, Any]:
         """The OpenAI error shape: ``{"error": {"message", "type", "code", "param"}}``."""
@@ -122,6 +127,23 @@ class RateLimited(GatewayError):
     status = 429
     error_type = "rate_limit_error"
     default_code = "rate_limited"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        retry_after: float | None = None,
+    ):
+        super().__init__(message, code=code, param=param)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        if self.retry_after is None:
+            return {}
+        # Whole seconds, rounded up: a client that waits exactly this long is not early.
+        return {"Retry-After": str(math.ceil(self.retry_after))}
 
 
 class UpstreamError(GatewayError):
