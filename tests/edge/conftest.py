@@ -5,12 +5,12 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from ai_gateway.storage import migrate
-from ai_gateway.storage.db import Database
-from tests.fakes.fixtures import fake_providers
 from ai_gateway.edge.connections import ConnectionBoard
 from ai_gateway.edge.protocol import board_of
+from ai_gateway.storage import migrate
+from ai_gateway.storage.db import Database
 from tests.fakes.fake_providers import FakeProviders
+from tests.fakes.fixtures import fake_providers
 from tests.harness import Harness, harness, harness_settings, seed, start_gateway
 
 __all__ = ["EdgeGateway", "edge_gateway", "fake_providers", "harness", "sqlite_url"]

@@ -62,7 +62,8 @@ async def test_a_header_that_is_not_utf8_is_a_400(edge_gateway: EdgeGateway) -> 
     for path, extra in (("/v1/chat/completions", b"x-conversation-id"), ("/v1/models", b"x-any")):
         reader, writer = await connect(edge_gateway.url)
         writer.write(
-            f"GET {path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {edge_gateway.key}\r\n".encode()
+            f"GET {path} HTTP/1.1\r\nhost: x\r\n".encode()
+            + f"authorization: Bearer {edge_gateway.key}\r\n".encode()
             + extra
             + b": caf\xe9\r\n\r\n"
         )

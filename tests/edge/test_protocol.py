@@ -10,8 +10,8 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.edge.sockets import connect, request, until_closed
 from tests.edge.conftest import EdgeGateway
+from tests.edge.sockets import connect, request, until_closed
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ async def test_idle_connections_make_room_and_health_keeps_answering(harness: Ed
     assert board.open <= 40
     assert board.evicted >= 160
     reader, writer = await connect(harness.url)
-    status, _, body = await request(reader, writer, "GET", "/healthz")
+    status, _, _body = await request(reader, writer, "GET", "/healthz")
     assert status == 200
     status, _, _ = await request(
         reader, writer, "GET", "/v1/models", headers={"authorization": f"Bearer {harness.key}"}

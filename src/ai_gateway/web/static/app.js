@@ -354,8 +354,14 @@
     });
   }
 
+  // Widths set from script, not style="" attributes: the CSP allows no inline style.
+  function initBars(root) {
+    $$("[data-width]", root).forEach((el) => { el.style.width = `${Number(el.dataset.width) || 0}%`; });
+  }
+
   function init(root) {
     initCharts(root);
+    initBars(root);
     $$("[data-model-selector]", root).forEach(initModelSelector);
     $$("[data-chain-builder]", root).forEach(initChainBuilder);
     $$("[data-keys-form]", root).forEach(initKeysForm);
@@ -367,7 +373,7 @@
   }
 
   document.addEventListener("htmx:configRequest", (e) => { e.detail.headers["X-CSRF-Token"] = csrf(); });
-  document.addEventListener("htmx:afterSettle", (e) => initCharts(e.target));
+  document.addEventListener("htmx:afterSettle", (e) => { initCharts(e.target); initBars(e.target); });
   document.addEventListener("DOMContentLoaded", () => {
     init(document);
     if ($("[data-invalidate]") || $("[data-invalidate-all]")) initCache();
