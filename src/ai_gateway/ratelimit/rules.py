@@ -96,7 +96,10 @@ class RateLimitTable:
 def _valid(name: str, value: Any) -> int | None:
     if value is None:
         return None
-    # bool is an int in Python; "true" is not a limit.
+    # JSON has one number type: 1e9 is a whole number; bool is an int in Python, but
+    # "true" is not a limit.
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidRequest(f"{name} must be a whole number or null", param=name)
     if value < 1:

@@ -193,6 +193,17 @@ class RateLimitService:
     async def read_plan(self, plan: str) -> PlanLimits:
         return await self._db.run(self._read, self.plan_limits, {"plan": plan})
 
+    async def read_provider(self, provider: str) -> ProviderLimits:
+        return await self._db.run(self._read, self.provider_limits, {"provider": provider})
+
+    async def update_provider(
+        self, provider: str, values: Mapping[str, Any], *, actor: str, clear: bool = False
+    ) -> ProviderLimits:
+        kwargs = {"provider": provider, "values": values, "actor": actor, "clear": clear}
+        result: ProviderLimits = await self._db.run(self._write, self.set_provider, kwargs)
+        await self._refresh()
+        return result
+
     async def update_client(
         self, client: str, values: Mapping[str, Any], *, actor: str, clear: bool = False
     ) -> ClientLimits:

@@ -73,9 +73,27 @@ def _bump_version(session: Session) -> None:
     get_shared_config(session).version += 1
 
 
-def _apply(row: ClientRateLimit | PlanRateLimit, values: Mapping[str, int | None]) -> None:
-    for name, value in values.items():
-        setattr(row, name, value)
+def _store(
+    session: Session,
+    row: ClientRateLimit | PlanRateLimit | None,
+    build: type[ClientRateLimit] | type[PlanRateLimit],
+    key: dict[str, str],
+    values: Mapping[str, int | None],
+) -> Limits:
+    limits = Limits(**{**_limits(row).as_dict(), **values})
+    if limits.empty:
+        # Nothing set: no row at all, so "follows the plan" has one representation.
+        if row is not None:
+            session.delete(row)
+    else:
+        if row is None:
+            row = build(**key)
+            session.add(row)
+        for name, value in limits.as_dict().items():
+            setattr(row, name, value)
+    _bump_version(session)
+    session.flush()
+    return limits
 
 
 def set_client_limits(
@@ -84,31 +102,13 @@ def set_client_limits(
     """Set the given fields (``None`` = follow the plan); a row left with nothing set is
     deleted, so the client follows its plan entirely."""
     row = session.get(ClientRateLimit, client_id)
-    if row is None:
-        row = ClientRateLimit(client_id=client_id)
-        session.add(row)
-    _apply(row, values)
-    limits = _limits(row)
-    if limits.empty:
-        session.delete(row)
-    _bump_version(session)
-    session.flush()
-    return limits
+    return _store(session, row, ClientRateLimit, {"client_id": client_id}, values)
 
 
 def set_plan_limits(session: Session, *, plan: str, values: Mapping[str, int | None]) -> Limits:
     get_plan_limits(session, plan=plan)
     row = session.get(PlanRateLimit, plan)
-    if row is None:
-        row = PlanRateLimit(plan=plan)
-        session.add(row)
-    _apply(row, values)
-    limits = _limits(row)
-    if limits.empty:
-        session.delete(row)
-    _bump_version(session)
-    session.flush()
-    return limits
+    return _store(session, row, PlanRateLimit, {"plan": plan}, values)
 
 
 def set_provider_ceiling(
