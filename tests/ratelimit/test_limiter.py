@@ -143,15 +143,27 @@ async def test_provider_ceiling_is_shared_fairly_when_contended(limiter: Limiter
     # Alone on the key, a tenant's equal share is the whole key: it gets all 10.
     heavy_alone = [(await _take(limiter, heavy, T0))[0].admitted for _ in range(11)]
     assert heavy_alone.count(True) == 10 and heavy_alone[-1] is False
-    # Next minute: heavy takes 8 (up to 80 %), then light arrives. Above 80 % each is held
-    # to 10 / 2 = 5: heavy (8) is refused, light gets the rest of the key.
-    t1 = T0 + 60
+    # Two minutes on (nothing left in the sliding window): heavy takes 8 (up to 80 %),
+    # then light arrives. Above 80 % each is held to 10 / 2 = 5: heavy (8) is refused,
+    # light gets the rest of the key.
+    t1 = T0 + 120
     assert all([(await _take(limiter, heavy, t1))[0].admitted for _ in range(8)])
     light_calls = [(await _take(limiter, light, t1))[0] for _ in range(3)]
     assert [v.admitted for v in light_calls] == [True, True, False]  # the key is full at 10
     refused = (await _take(limiter, heavy, t1))[0]
     assert (refused.admitted, refused.reason) == (False, "provider_requests")
     assert refused.retry_after == pytest.approx(60.0)
+
+
+async def test_provider_ceiling_slides_across_the_minute_boundary(limiter: Limiter) -> None:
+    request = _request(ceiling=ProviderCeiling(rpm=10))
+    # A burst at the end of a minute...
+    assert all([(await _take(limiter, request, T0 + 55))[0].admitted for _ in range(10)])
+    # ...still counts just after the boundary (a fixed window would allow 10 more).
+    assert not (await _take(limiter, request, T0 + 61))[0].admitted
+    # Half-way through the next minute half of it has slid out: 5 more calls fit.
+    late = [(await _take(limiter, request, T0 + 90))[0].admitted for _ in range(6)]
+    assert late == [True] * 5 + [False]
 
 
 async def test_heavy_tenant_is_held_to_its_share_on_a_contended_key(limiter: Limiter) -> None:

@@ -8,12 +8,15 @@ estimate exceeds the whole TPM is admitted with a full bucket (it could never be
 otherwise) and leaves the bucket in debt. Concurrency is a set of leases that expire, so
 a replica that dies mid-call frees its slots after ``lease_seconds``.
 
-The ceiling of a shared provider key counts requests and tokens in fixed one-minute
-windows, per key and per tenant. Fair sharing is simple on purpose: below
-:data:`CONTENDED` of the ceiling anyone is admitted; above it (the key is contended) a
-tenant is admitted only while its own use of the window is under an equal share,
-ceiling / active tenants. A heavy tenant can thus use most of an idle key, but the last
-part of every window is kept for tenants below their share. Nobody passes the ceiling.
+The ceiling of a shared provider key counts requests and tokens per key and per tenant in
+one-minute windows, read as a **sliding window**: the use of the last 60 s is estimated as
+the current window plus the previous one weighted by the part of it still inside those
+60 s (no burst of twice the ceiling across a minute boundary, two counters per measure).
+Fair sharing is simple on purpose: below :data:`CONTENDED` of the ceiling anyone is
+admitted; above it (the key is contended) a tenant is admitted only while its own use is
+under an equal share, ceiling / active tenants (tenants seen in either window). A heavy
+tenant can thus use most of an idle key, but the last part is kept for tenants below
+their share. Nobody passes the ceiling.
 
 Each check is all-or-nothing: a refused call takes nothing from any counter. After the
 call, :meth:`Limiter.finish` swaps the estimate for the real tokens and frees the slot.
@@ -136,22 +139,39 @@ class _Window:
         mine[1] += tokens
 
 
-def _fair(limit: int, total: int, mine: int, cost: int, active: int) -> bool:
+def _fair(limit: int, total: float, mine: float, cost: int, active: int) -> bool:
     """The ceiling rule of the module docstring for one measure."""
     if total + cost > limit:
         return False
     return not (total + cost > CONTENDED * limit and mine + cost > limit / active)
 
 
-def provider_refusal(window: _Window, request: LimitRequest) -> str | None:
+def previous_weight(now: float) -> float:
+    """How much of the previous window still lies inside the last 60 seconds."""
+    return 1.0 - (now % WINDOW_SECONDS) / WINDOW_SECONDS
+
+
+def provider_refusal(
+    current: _Window, previous: _Window | None, request: LimitRequest, now: float
+) -> str | None:
     ceiling, client = request.ceiling, request.client_id
-    mine = window.by_client.get(client, [0, 0])
-    active = len(window.by_client) + (0 if client in window.by_client else 1)
-    if ceiling.rpm is not None and not _fair(ceiling.rpm, window.requests, mine[0], 1, active):
+    prev = previous or _Window(current.id - 1)
+    weight = previous_weight(now)
+    mine_now, mine_before = (
+        current.by_client.get(client, [0, 0]),
+        prev.by_client.get(client, [0, 0]),
+    )
+    seen = max(len(current.by_client), len(prev.by_client))
+    active = seen + (0 if client in current.by_client or client in prev.by_client else 1)
+    requests = prev.requests * weight + current.requests
+    mine_requests = mine_before[0] * weight + mine_now[0]
+    if ceiling.rpm is not None and not _fair(ceiling.rpm, requests, mine_requests, 1, active):
         return "provider_requests"
     if ceiling.tpm is not None:
+        tokens = prev.tokens * weight + current.tokens
+        mine_tokens = mine_before[1] * weight + mine_now[1]
         cost = min(request.cost, ceiling.tpm)
-        if not _fair(ceiling.tpm, window.tokens, mine[1], cost, active):
+        if not _fair(ceiling.tpm, tokens, mine_tokens, cost, active):
             return "provider_tokens"
     return None
 
@@ -162,14 +182,19 @@ class LocalLimiter:
     def __init__(self) -> None:
         self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
         self._slots: dict[str, dict[str, float]] = {}
-        self._windows: dict[str, _Window] = {}
+        self._windows: dict[str, dict[int, _Window]] = {}
 
     def _window(self, provider: str, now: float) -> _Window:
         current = window_of(now)
-        window = self._windows.get(provider)
-        if window is None or window.id != current:
-            window = self._windows[provider] = _Window(current)
-        return window
+        windows = self._windows.setdefault(provider, {})
+        if current not in windows:
+            for old in [w for w in windows if w < current - 1]:
+                del windows[old]
+            windows[current] = _Window(current)
+        return windows[current]
+
+    def _previous(self, provider: str, now: float) -> _Window | None:
+        return self._windows.get(provider, {}).get(window_of(now) - 1)
 
     async def acquire(self, request: LimitRequest, ticket_id: str, now: float) -> Verdict:
         return self.acquire_now(request, ticket_id, now)
@@ -193,7 +218,7 @@ class LocalLimiter:
         window = None
         if not request.ceiling.empty:
             window = self._window(request.provider, now)
-            refused = provider_refusal(window, request)
+            refused = provider_refusal(window, self._previous(request.provider, now), request, now)
             if refused:
                 return Verdict(False, refused, WINDOW_SECONDS - now % WINDOW_SECONDS, r, t)
         if limits.rpm:
@@ -220,8 +245,8 @@ class LocalLimiter:
         if request.limits.tpm and delta:
             level = _level(self._buckets.get((client, "t")), request.limits.tpm, now)
             self._buckets[(client, "t")] = (min(float(request.limits.tpm), level - delta), now)
-        admitted = self._windows.get(request.provider)
-        if admitted is not None and admitted.id == ticket.window and not request.ceiling.empty:
+        admitted = self._windows.get(request.provider, {}).get(ticket.window)
+        if admitted is not None and not request.ceiling.empty:
             if served_by in (None, request.provider):
                 admitted.add(client, 0, delta)
                 return

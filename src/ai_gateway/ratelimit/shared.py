@@ -9,6 +9,7 @@ with their lease; buckets disappear once they would be full again anyway)::
     {prefix}c:{client}         hash  r, r_at, t, t_at      the two token buckets
     {prefix}c:{client}:slots   zset  ticket -> lease end    calls in flight
     {prefix}p:{provider}:{win} hash  R, T, r:{client}, t:{client}   a key's minute window
+                                      (the current and the previous one are read)
 
 Bucket levels are Lua doubles (not money: a fraction of a request is harmless) and come
 back as strings, so the Python side reads them exactly as the script computed them. The
@@ -46,7 +47,7 @@ end
 _ACQUIRE = (
     _LEVEL
     + """
-local b, slots, pw = KEYS[1], KEYS[2], KEYS[3]
+local b, slots, pw, pp = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local now, rpm, tpm = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local conc, cost = tonumber(ARGV[4]), tonumber(ARGV[5])
 local ticket, lease_end = ARGV[6], tonumber(ARGV[7])
@@ -77,12 +78,17 @@ local function fair(limit, total, mine, c, active)
 end
 if prpm > 0 or ptpm > 0 then
   local v = redis.call('HMGET', pw, 'R', 'T', 'r:' .. client, 't:' .. client)
-  local total_r, total_t = tonumber(v[1]) or 0, tonumber(v[2]) or 0
-  local mine_r, mine_t = tonumber(v[3]), tonumber(v[4]) or 0
-  local fields = redis.call('HLEN', pw)
-  local active = 0
-  if fields > 2 then active = (fields - 2) / 2 end
-  if mine_r == nil then active = active + 1; mine_r = 0 end
+  local u = redis.call('HMGET', pp, 'R', 'T', 'r:' .. client, 't:' .. client)
+  local w = 1 - (now % 60) / 60
+  local function est(i) return (tonumber(u[i]) or 0) * w + (tonumber(v[i]) or 0) end
+  local total_r, total_t, mine_r, mine_t = est(1), est(2), est(3), est(4)
+  local function tenants(k)
+    local n = redis.call('HLEN', k)
+    if n > 2 then return (n - 2) / 2 end
+    return 0
+  end
+  local active = math.max(tenants(pw), tenants(pp))
+  if not v[3] and not u[3] then active = active + 1 end
   local wait = tostring(60 - now % 60)
   if prpm > 0 and not fair(prpm, total_r, mine_r, 1, active) then
     return {0, 'provider_requests', wait, tostring(r), tostring(t)}
@@ -172,6 +178,7 @@ class RedisLimiter:
             keys=[
                 *self._client_keys(request.client_id),
                 self._window_key(request.provider, window_of(now)),
+                self._window_key(request.provider, window_of(now) - 1),
             ],
             args=[
                 repr(now),
