@@ -139,3 +139,17 @@ async def test_a_provider_ceiling_refuses_past_the_key(harness: Harness) -> None
     assert int(refused.headers["retry-after"]) >= 1
     # Another provider's key is not affected.
     assert (await _chat(h, model="groq/llama-3.3-70b")).status_code == 200
+
+
+async def test_call_ai_is_limited_too(harness: Harness) -> None:
+    from ai_gateway.errors import RateLimited
+
+    h = harness
+    await call(h, "PUT", f"/api/clients/{h.client.id}/limits", admin=True, json={"rpm": 1})
+    messages = [{"role": "user", "content": "from the library"}]
+    result = await h.gateway.call_ai(h.client.id, messages, model="openai/gpt-4o-mini")
+    assert result.headers()["x-ratelimit-remaining-requests"] == "0"
+    with pytest.raises(RateLimited) as caught:
+        await h.gateway.call_ai(h.client.id, messages, model="openai/gpt-4o-mini")
+    assert caught.value.code == "rate_limit_exceeded"
+    assert int(caught.value.headers["retry-after"]) >= 1
