@@ -210,7 +210,8 @@ class LocalLimiter:
             if t < need:
                 return Verdict(False, "tokens", (need - t) * 60 / limits.tpm, r, t)
         slots = self._slots.setdefault(client, {})
-        if limits.concurrency:
+        # Expired leases matter only at the limit: no scan of the calls in flight otherwise.
+        if limits.concurrency and len(slots) >= limits.concurrency:
             for tid in [k for k, expires in slots.items() if expires <= now]:
                 del slots[tid]
             if len(slots) >= limits.concurrency:
