@@ -13,12 +13,14 @@ import aiohttp
 import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
+from sqlalchemy import select
 
 from ai_gateway.services.rate_limits import RateLimitService
 from ai_gateway.settings import Settings
 from ai_gateway.storage.api_keys import issue_key
 from ai_gateway.storage.clients import create_client
 from ai_gateway.storage.db import Database
+from ai_gateway.storage.tables import Client
 from tests.conftest import REDIS_URL
 from tests.fakes.fake_providers import FakeProviders
 from tests.pipeline.test_budget_concurrency import BODY, _call
@@ -30,14 +32,18 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
 @pytest_asyncio.fixture(autouse=True)
-async def _no_keys_left() -> AsyncIterator[None]:
-    """The serving processes' limiter keys expire on their own; remove them anyway."""
+async def _no_keys_left(pg_db: Database) -> AsyncIterator[None]:
+    """Delete this test's limiter keys once the processes are gone (they would expire
+    on their own within minutes)."""
     yield
+    with pg_db.session() as session:
+        ids = list(session.scalars(select(Client.id)))
     redis = aioredis.Redis.from_url(REDIS_URL)
     try:
-        keys = [k async for k in redis.scan_iter(match="aigw:rl:*")]
-        if keys:
-            await redis.delete(*keys)
+        for client_id in ids:
+            keys = [k async for k in redis.scan_iter(match=f"aigw:rl:c:{client_id}*")]
+            if keys:
+                await redis.delete(*keys)
     finally:
         await redis.aclose()
 
