@@ -43,18 +43,7 @@ def cli() -> None:
     """AI Gateway: one service between your tenants and their LLM providers."""
 
 
-for module in (
-    service,
-    clients,
-    keys,
-    secrets,
-    models,
-    budgets,
-    limits,
-    cron,
-    whatsapp,
-    legacy,
-):
+for module in (service, clients, keys, secrets, models, budgets, limits, cron, whatsapp, legacy):
     module.register(cli)
 
 
