@@ -23,7 +23,6 @@ Each class knows its HTTP status and its OpenAI error ``type``/``code``, so ever
 
 from __future__ import annotations
 
-import math
 from typing import Any, ClassVar
 
 __all__ = [
@@ -58,10 +57,8 @@ class GatewayError(Exception):
         self.message = message
         self.code = code or self.default_code
         self.param = param
-
-    def headers(self) -> dict[str, str]:
-        """Response headers this error adds (``Retry-After`` of a 429)."""
-        return {}
+        #: Extra response headers (a 429's ``Retry-After`` and ``x-ratelimit-*``).
+        self.headers: dict[str, str] = {}
 
     def to_body(self) -> dict[str, Any]:
         """The OpenAI error shape: ``{"error": {"message", "type", "code", "param"}}``."""
@@ -134,16 +131,10 @@ class RateLimited(GatewayError):
         *,
         code: str | None = None,
         param: str | None = None,
-        retry_after: float | None = None,
+        headers: dict[str, str] | None = None,
     ):
         super().__init__(message, code=code, param=param)
-        self.retry_after = retry_after
-
-    def headers(self) -> dict[str, str]:
-        if self.retry_after is None:
-            return {}
-        # Whole seconds, rounded up: a client that waits exactly this long is not early.
-        return {"Retry-After": str(math.ceil(self.retry_after))}
+        self.headers = dict(headers or {})
 
 
 class UpstreamError(GatewayError):

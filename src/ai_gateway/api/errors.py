@@ -65,7 +65,7 @@ def gateway_error_response(exc: GatewayError) -> Response:
         orjson.dumps(exc.to_body()),
         status_code=exc.status,
         media_type="application/json",
-        headers=exc.headers() or None,
+        headers=exc.headers or None,
     )
 
 

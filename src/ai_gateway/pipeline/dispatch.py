@@ -8,6 +8,7 @@ only while opening (before its first byte); once open it is the caller's.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -142,9 +143,10 @@ def _chain_error(failures: list[ProviderError], tried: list[dict[str, Any]]) -> 
         # Every model refused with 429: the caller should back off, not see a 502; the
         # soonest any of them said it would take a call again is when to retry.
         waits = [f.retry_after for f in failures if f.retry_after is not None]
+        # Whole seconds, rounded up: a client that waits exactly this long is not early.
         return RateLimited(
             f"every provider in the fallback chain is rate limiting ({summary})",
             code="upstream_rate_limited",
-            retry_after=min(waits) if waits else None,
+            headers={"Retry-After": str(math.ceil(min(waits)))} if waits else None,
         )
     return UpstreamError(f"every provider in the fallback chain failed ({summary})")
