@@ -41,6 +41,20 @@ async def test_a_20_mb_admin_body_is_a_413_without_being_read(edge_gateway: Edge
     assert body["error"]["code"] == "payload_too_large"
 
 
+async def test_an_oversized_chat_body_is_a_413_and_the_connection_closes(
+    edge_gateway: EdgeGateway,
+) -> None:
+    reader, writer = await connect(edge_gateway.url)
+    writer.write(
+        b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+        + f"authorization: Bearer {edge_gateway.key}\r\n".encode()
+        + b"content-length: 20000000\r\n\r\n"
+    )
+    received, took = await until_closed(reader, 5)
+    writer.close()
+    assert received.startswith(b"HTTP/1.1 413 ") and took < 2
+
+
 async def test_a_chunked_body_past_the_limit_is_a_413(edge_gateway: EdgeGateway) -> None:
     async def chunks() -> Any:
         for _ in range(25):
