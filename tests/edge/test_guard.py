@@ -50,8 +50,10 @@ async def test_an_oversized_chat_body_is_a_413_and_the_connection_closes(
         + f"authorization: Bearer {edge_gateway.key}\r\n".encode()
         + b"content-length: 20000000\r\n\r\n"
     )
-    received, took = await until_closed(reader, 5)
-    writer.close()
+    try:
+        received, took = await until_closed(reader, 5)
+    finally:
+        writer.close()
     assert received.startswith(b"HTTP/1.1 413 ") and took < 2
 
 
