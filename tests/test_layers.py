@@ -34,7 +34,12 @@ def _layer(module: str) -> str | None:
 @pytest.mark.parametrize("layer", LAYERS)
 def test_no_layer_imports_a_higher_one(layer: str) -> None:
     higher = set(LAYERS[LAYERS.index(layer) + 1 :]) | {
-        "api", "web", "cli", "jobs", "gateway", "app",
+        "api",
+        "web",
+        "cli",
+        "jobs",
+        "gateway",
+        "app",
     }
     offences = []
     for path in sorted((SRC / layer).rglob("*.py")):

@@ -33,7 +33,11 @@ async def test_a_budget_above_the_ceiling_is_refused_naming_it(
     await _ceiling(harness, "8000")
     params = {"client_id": harness.client.id} if admin else None
     status, body = await call(
-        harness, "POST", "/api/budget/config", json=BRL | {"limit": "8000.01"}, admin=admin,
+        harness,
+        "POST",
+        "/api/budget/config",
+        json=BRL | {"limit": "8000.01"},
+        admin=admin,
         params=params,
     )
     assert status == 400, body
@@ -42,7 +46,11 @@ async def test_a_budget_above_the_ceiling_is_refused_naming_it(
     assert (await call(harness, "GET", "/api/budget/config"))[1]["is_custom"] is False
 
     status, saved = await call(
-        harness, "POST", "/api/budget/config", json=BRL | {"limit": "8000"}, admin=admin,
+        harness,
+        "POST",
+        "/api/budget/config",
+        json=BRL | {"limit": "8000"},
+        admin=admin,
         params=params,
     )
     assert status == 200 and Decimal(saved["limit"]) == 8000

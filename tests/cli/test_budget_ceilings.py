@@ -19,14 +19,31 @@ def test_a_plan_ceiling_is_set_shown_and_enforced(run_cli: RunCli) -> None:
     assert "client_max" in run_cli("budgets", "show", "--plan", "pro").stdout
 
     above = run_cli(
-        "budgets", "set", "--client", "acme", "--type", "brl", "--limit", "801",
-        "--period", "monthly",
+        "budgets",
+        "set",
+        "--client",
+        "acme",
+        "--type",
+        "brl",
+        "--limit",
+        "801",
+        "--period",
+        "monthly",
     )
     assert above.exit_code != 0
     assert "budget_above_plan_ceiling" in above.stderr or "800 brl" in above.stderr
     at = run_cli(
-        "budgets", "set", "--client", "acme", "--type", "brl", "--limit", "800",
-        "--period", "monthly", "--json",
+        "budgets",
+        "set",
+        "--client",
+        "acme",
+        "--type",
+        "brl",
+        "--limit",
+        "800",
+        "--period",
+        "monthly",
+        "--json",
     )
     assert at.exit_code == 0, at.stderr and Decimal(at.json()["limit"]) == 800
 
@@ -36,8 +53,19 @@ def test_a_plan_ceiling_is_set_shown_and_enforced(run_cli: RunCli) -> None:
 
 def test_a_plan_budget_and_its_ceiling_at_once(run_cli: RunCli) -> None:
     both = run_cli(
-        "budgets", "set", "--plan", "basic", "--type", "tokens", "--limit", "100000",
-        "--period", "daily", "--client-max", "500000", "--json",
+        "budgets",
+        "set",
+        "--plan",
+        "basic",
+        "--type",
+        "tokens",
+        "--limit",
+        "100000",
+        "--period",
+        "daily",
+        "--client-max",
+        "500000",
+        "--json",
     )
     assert both.exit_code == 0, both.stderr
     assert (Decimal(both.json()["limit_value"]), Decimal(both.json()["client_max"])) == (
@@ -46,8 +74,16 @@ def test_a_plan_budget_and_its_ceiling_at_once(run_cli: RunCli) -> None:
     )
     # The ceiling is in the plan's unit: changing the unit asks for a new one.
     moved = run_cli(
-        "budgets", "set", "--plan", "basic", "--type", "brl", "--limit", "100",
-        "--period", "daily",
+        "budgets",
+        "set",
+        "--plan",
+        "basic",
+        "--type",
+        "brl",
+        "--limit",
+        "100",
+        "--period",
+        "daily",
     )
     assert moved.exit_code != 0 and "client_max" in moved.stderr
     too_big = run_cli("budgets", "set", "--plan", "basic", "--client-max", "1e30")

@@ -50,7 +50,9 @@ async def test_the_request_path_rolls_a_period_over_with_an_audit_row(harness: H
     assert (await chat(harness, key))[0] == 200
     with harness.db.session() as s:
         again = s.scalars(
-            select(AuditLog).where(AuditLog.client_id == client.id, AuditLog.action == "budget.reset")
+            select(AuditLog).where(
+                AuditLog.client_id == client.id, AuditLog.action == "budget.reset"
+            )
         ).all()
     assert len(again) == 1
 

@@ -10,7 +10,13 @@ leaks and a client is never refused for money it did not spend.
 
 The database stays the truth: the usage writer increments ``client_budgets`` in the same
 transaction as the usage rows and reports the new total back (:meth:`BudgetGuard.flushed`).
-State older than a few seconds is re-read (limit edits, pauses, other processes' usage).
+State older than a few seconds is re-read (limit edits, pauses, other processes' usage);
+a write through :class:`~ai_gateway.services.budgets.BudgetService` drops it at once.
+
+A period that has ended is rolled over by the guard's owner, never here: the read that
+finds it calls ``roll_over`` (the service's, which writes and audits under the row lock),
+once per client and period, so the hot path stays a memory lookup. A guard built without
+one (tests) only reads.
 Across several processes without Redis each one enforces on its own counters plus what the
 others have written; the Redis-backed guard shares reservations between replicas.
 """
@@ -29,13 +35,17 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from ai_gateway.errors import BudgetExceeded, ClientPaused, StorageError
-from ai_gateway.metering.periods import period_bounds
 from ai_gateway.pipeline.shared_budget import RedisBudgetCounters
-from ai_gateway.storage.budgets import EffectiveBudget, effective_budget, reset_budget_usage
+from ai_gateway.rules.budget_state import EffectiveBudget, UsageChange
+from ai_gateway.storage.budgets import effective_budget
 from ai_gateway.storage.db import Database
 from ai_gateway.storage.tables import new_id
 
-__all__ = ["BudgetGuard", "Reservation", "UsageChange"]
+__all__ = ["BudgetGuard", "Reservation", "RollOver", "UsageChange"]
+
+#: Starts the period containing ``now`` for a client whose stored one has ended (or never
+#: began) and returns the budget as it then is. Blocking: runs in the storage thread.
+RollOver = Callable[[str, datetime], EffectiveBudget]
 
 log = logging.getLogger("ai_gateway.budget")
 
@@ -71,15 +81,6 @@ class Reservation:
     period: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class UsageChange:
-    """Usage before and after a settlement: what alerting compares with thresholds."""
-
-    budget: EffectiveBudget
-    before: Decimal
-    after: Decimal
-
-
 class BudgetGuard:
     def __init__(
         self,
@@ -88,9 +89,11 @@ class BudgetGuard:
         clock: Callable[[], float] = time.monotonic,
         state_ttl: float = _STATE_TTL,
         shared: RedisBudgetCounters | None = None,
+        roll_over: RollOver | None = None,
     ) -> None:
         self._db = db
         self._shared = shared
+        self._roll_over = roll_over
         self._background: set[asyncio.Task[None]] = set()
         self._clock = clock
         self._ttl = state_ttl
@@ -125,24 +128,13 @@ class BudgetGuard:
             return self._merge(client_id, budget)
 
     def _load(self, client_id: str) -> EffectiveBudget:
-        """Read the budget, starting a new period first when the current one is over."""
+        """Read the budget; one whose period is over goes to the owner's rollover first."""
         now = datetime.now(UTC)
         with self._db.session() as session:
             budget = effective_budget(session, client_id=client_id)
-        if budget.next_reset_at is None or budget.next_reset_at <= now:
-            start, next_reset = period_bounds(period=budget.period, tz=budget.timezone, now=now)
-            with self._db.write() as session:
-                current = effective_budget(session, client_id=client_id)
-                # Re-checked under the write lock: only one process resets a period.
-                if current.next_reset_at is None or current.next_reset_at <= now:
-                    reset_budget_usage(
-                        session,
-                        client_id=client_id,
-                        period_start=start,
-                        next_reset_at=next_reset,
-                        keep_usage=current.next_reset_at is None,
-                    )
-                budget = effective_budget(session, client_id=client_id)
+        ended = budget.next_reset_at is None or budget.next_reset_at <= now
+        if ended and self._roll_over is not None:
+            budget = self._roll_over(client_id, now)
         return budget
 
     def _merge(self, client_id: str, budget: EffectiveBudget) -> _State:

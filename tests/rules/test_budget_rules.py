@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from ai_gateway.errors import InvalidRequest
-from ai_gateway.metering.budget_rules import crossed_thresholds, validate_budget
+from ai_gateway.rules.budget_rules import crossed_thresholds, validate_budget
 
 
 def test_a_sensible_budget_passes() -> None:
