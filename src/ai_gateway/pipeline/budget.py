@@ -26,10 +26,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
@@ -59,6 +60,8 @@ class _State:
     pending: Decimal
     reserved: Decimal
     loaded_at: float
+    #: the stored usage was rewritten (a reset, a new unit): take it as it is, not the max
+    restart: bool = False
 
     @property
     def used(self) -> Decimal:
@@ -145,11 +148,13 @@ class BudgetGuard:
         else:
             new_period = budget.period_start != state.budget.period_start
             # Usage only grows within a period; a smaller value is a read that raced a
-            # flush, so keep the larger one.
+            # flush, so keep the larger one, unless the owner rewrote it (``restart``).
             state.committed = (
-                budget.current_usage if new_period else max(state.committed, budget.current_usage)
+                budget.current_usage
+                if new_period or state.restart
+                else max(state.committed, budget.current_usage)
             )
-            state.budget, state.loaded_at = budget, now
+            state.budget, state.loaded_at, state.restart = budget, now, False
         self._states[client_id] = state
         return state
 
@@ -205,7 +210,7 @@ class BudgetGuard:
     def _shared_settle(self, reservation: Reservation, actual: Decimal) -> None:
         if self._shared is None or reservation.shared_id is None:
             return
-        task = asyncio.get_running_loop().create_task(
+        self._spawn(
             self._shared.settle(
                 client_id=reservation.client_id,
                 reservation_id=reservation.shared_id,
@@ -213,8 +218,6 @@ class BudgetGuard:
                 period=reservation.period,
             )
         )
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
 
     def release(self, reservation: Reservation) -> None:
         """Give the reservation back; safe to call after ``settle`` or twice."""
@@ -253,13 +256,24 @@ class BudgetGuard:
         if state is not None:
             state.budget = replace(state.budget, is_paused=paused)
 
-    def forget(self, client_id: str | None = None) -> None:
-        """Drop cached state (after an admin change), keeping in-flight reservations."""
+    def forget(self, client_id: str | None = None, *, restart: bool = False) -> None:
+        """Drop cached state (after an admin change), keeping in-flight reservations.
+        ``restart``: the stored usage was rewritten (a reset, a budget moved to another
+        unit or period), so the next read replaces the counters instead of keeping the
+        larger value, here and in the shared counters."""
         targets = [client_id] if client_id else list(self._states)
         for cid in targets:
             state = self._states.get(cid)
             if state is not None:
                 state.loaded_at = float("-inf")
+                state.restart = state.restart or restart
+            if restart and self._shared is not None:
+                self._spawn(self._shared.restart(cid))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
 
 def _period_key(budget: EffectiveBudget) -> str:

@@ -99,7 +99,7 @@ class BudgetService:
             actor=actor,
             now=self._clock(),
         )
-        self.guard.forget(client_id)
+        self.guard.forget(client_id, restart=True)
         return budget
 
     async def clear_client_budget(self, client_id: str, *, actor: str) -> EffectiveBudget:
@@ -110,7 +110,7 @@ class BudgetService:
             actor=actor,
             now=self._clock(),
         )
-        self.guard.forget(client_id)
+        self.guard.forget(client_id, restart=True)
         return budget
 
     async def set_plan(
@@ -131,7 +131,7 @@ class BudgetService:
             now=self._clock(),
             ceiling=ceiling,
         )
-        self.guard.forget()
+        self.guard.forget(restart=True)
         return info
 
     async def reset_period(self, client_id: str, *, actor: str) -> EffectiveBudget:
@@ -143,7 +143,7 @@ class BudgetService:
             now=self._clock(),
         )
         assert budget is not None  # only_if_due is False: always reset
-        self.guard.forget(client_id)
+        self.guard.forget(client_id, restart=True)
         return budget
 
     async def roll_over_due(self, *, actor: str, now: datetime) -> tuple[int, list[str]]:
@@ -162,7 +162,7 @@ class BudgetService:
             )
             if done:
                 rolled.append(client_id)
-                self.guard.forget(client_id)
+                self.guard.forget(client_id, restart=True)
         return len(candidates), rolled
 
     def client_changed(self, client_id: str | None = None) -> None:
