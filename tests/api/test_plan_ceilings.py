@@ -119,3 +119,20 @@ async def test_a_ceiling_below_the_plans_own_limit_is_refused(harness: Harness) 
         await _ceiling(harness, "100")  # enterprise's default is 5000 BRL
     assert refused.value.param == "client_max" and "5000" in refused.value.message
     await _ceiling(harness, None)  # clearing is always allowed
+
+
+async def test_a_client_moved_to_a_plan_with_a_ceiling_is_brought_under_it(
+    harness: Harness,
+) -> None:
+    mover, _ = harness.new_client("mover", plan="pro")
+    await harness.gateway.budget_service.set_client_budget(
+        mover.id, BudgetSettings("brl", Decimal(20000), "monthly"), actor="test"
+    )
+    await _ceiling(harness, "8000")
+    status, _ = await call(
+        harness, "PATCH", f"/api/clients/{mover.id}", admin=True, json={"plan": "enterprise"}
+    )
+    assert status == 200
+    with harness.db.session() as s:
+        budget = effective_budget(s, client_id=mover.id)
+    assert (budget.plan, budget.is_custom, budget.limit_value) == ("enterprise", True, 8000)

@@ -233,7 +233,10 @@ async def patch_client(
             return client
 
     client = await gateway.db.run(run)
-    gateway.budget_service.client_changed(client.id)
+    if "plan" in changes:  # the new plan's ceiling applies to the client's own budget
+        await gateway.budget_service.client_moved(client.id, actor=actor(admin))
+    else:
+        gateway.budget_service.client_changed(client.id)
     return ClientPublic.of(client)
 
 

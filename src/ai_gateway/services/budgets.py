@@ -72,9 +72,6 @@ class BudgetService:
 
     # -- reads ----------------------------------------------------------------------------
 
-    async def effective(self, client_id: str) -> EffectiveBudget:
-        return await self._read(store.effective_budget, client_id)
-
     async def view(self, client_id: str) -> CurrentUsage:
         """The current-usage view (usage, limit, days left, projection, plan ceiling)."""
         return await self._read(current_usage, client_id)
@@ -164,6 +161,16 @@ class BudgetService:
                 rolled.append(client_id)
                 self.guard.forget(client_id, restart=True)
         return len(candidates), rolled
+
+    async def client_moved(self, client_id: str, *, actor: str) -> None:
+        """The client moved to another plan: its own budget goes under the new plan's
+        ceiling (audited), and every cache of it is dropped."""
+        changed = await self._write(
+            store.enforce_plan_ceiling, client_id=client_id, actor=actor, now=self._clock()
+        )
+        self.client_changed(client_id)
+        if changed:
+            self.guard.forget(client_id, restart=True)
 
     def client_changed(self, client_id: str | None = None) -> None:
         """A client row changed elsewhere (plan, status, flags; None: many clients): drop

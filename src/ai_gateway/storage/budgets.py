@@ -49,6 +49,7 @@ __all__ = [
     "budgets_due_for_reset",
     "clear_client_budget",
     "effective_budget",
+    "enforce_plan_ceiling",
     "get_plan",
     "increment_budget_usage",
     "is_budget_exceeded",
@@ -373,17 +374,39 @@ def _set_plan_default(
         _after_change(session, before, actor=actor, now=now)
 
 
+def enforce_plan_ceiling(
+    session: Session, *, client_id: str, actor: str, now: datetime | None = None
+) -> bool:
+    """Bring one client's own budget under its plan's ceiling (after it moved to another
+    plan); True if that changed it (audited)."""
+    plan_name = session.scalar(select(Client.plan).where(Client.id == client_id))
+    if plan_name is None:
+        raise NotFound(f"no budget for client '{client_id}'")
+    plan = session.get(PlanBudget, plan_name, with_for_update=True)
+    if plan is None or plan.client_max is None:
+        return False
+    return _bring_under_ceiling(session, plan, actor=actor, now=now, only=client_id) > 0
+
+
 def _bring_under_ceiling(
-    session: Session, plan: PlanBudget, *, actor: str, now: datetime | None
-) -> None:
+    session: Session,
+    plan: PlanBudget,
+    *,
+    actor: str,
+    now: datetime | None,
+    only: str | None = None,
+) -> int:
     """Own budgets above a new ceiling are lowered to it; those in another unit (which
-    cannot be compared with it) go back to the plan's default. Each change is audited."""
+    cannot be compared with it) go back to the plan's default. Each change is audited;
+    returns how many changed."""
     assert plan.client_max is not None
+    scope = [] if only is None else [ClientBudget.client_id == only]
     over = list(
         session.scalars(
             select(ClientBudget.client_id)
             .join(Client, Client.id == ClientBudget.client_id)
             .where(
+                *scope,
                 Client.plan == plan.plan,
                 ClientBudget.is_custom.is_(True),
                 or_(
@@ -411,6 +434,7 @@ def _bring_under_ceiling(
             details={"previous_limit": str(before.limit_value), "plan_ceiling": ceiling},
         )
         _after_change(session, before, actor=actor, now=now)
+    return len(over)
 
 
 def set_paused(session: Session, *, client_id: str, paused: bool, actor: str, reason: str) -> bool:
