@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from ai_gateway.storage.percentiles import exact_percentiles, histogram_percentiles
-from ai_gateway.storage.rollups import ERROR_STATUSES
+from ai_gateway.storage.rollups import ERROR_STATUSES, OTHER_MODEL
 from ai_gateway.storage.tables import (
     CachePerformance,
     Client,
@@ -203,7 +203,13 @@ def by_dimension(
     if window.routes is not None:
         raw = {
             "provider": func.coalesce(UsageLog.provider, ""),
-            "model_id": func.coalesce(UsageLog.model_used, UsageLog.model_requested),
+            "model_id": func.coalesce(
+                UsageLog.model_used,
+                case(
+                    (UsageLog.error_code == "model_not_found", OTHER_MODEL),
+                    else_=UsageLog.model_requested,
+                ),
+            ),
         }[dimension]
         raw_query = (
             select(raw.label(dimension), *_raw_sums())

@@ -5,25 +5,51 @@ so the settled usage always equals the logged usage.
 Rows carry their own id. ``INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id`` tells
 which rows are new; only those move a budget, so a batch replayed after an uncertain
 commit (or from the spool file) can never count twice.
+
+No row may stop the others (one over-long string once stopped all metering on
+PostgreSQL): :func:`fit_usage_row` bounds every string to its column before a row is
+queued, and a row the database still refuses is kept in ``gateway_usage_quarantine``
+(:func:`quarantine_usage`) by the writer, which moves the budget by its amount all the
+same -- a tenant must not get free calls by making its rows unwritable.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Insert
+import orjson
+from sqlalchemy import Insert, String, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ai_gateway.storage.budgets import increment_budget_usage
 from ai_gateway.storage.rollups import roll_up_usage
-from ai_gateway.storage.tables import CachePerformance, UsageLog
+from ai_gateway.storage.tables import CachePerformance, UsageLog, UsageQuarantine
 
-__all__ = ["UsageRecord", "WriteResult", "write_usage_batch"]
+__all__ = [
+    "QuarantinedRow",
+    "UsageRecord",
+    "WriteResult",
+    "count_quarantined",
+    "decode_record",
+    "encode_record",
+    "fit_usage_row",
+    "list_quarantined",
+    "quarantine_usage",
+    "write_usage_batch",
+]
+
+#: column -> its length, for every length-bound string column of the usage log
+_STRING_LENGTHS: dict[str, int] = {
+    column.name: column.type.length
+    for column in UsageLog.__table__.columns
+    if isinstance(column.type, String) and column.type.length
+}
+_REASON_CHARS = 2000
 
 
 @dataclass(slots=True)
@@ -48,8 +74,36 @@ class UsageRecord:
 class WriteResult:
     inserted: int = 0
     duplicates: int = 0
+    #: rows put in quarantine (refused by the database) by this write
+    quarantined: int = 0
     #: client id -> (amount added by this batch, the budget total after it)
     budgets: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
+
+    def add(self, other: WriteResult) -> None:
+        """Fold the result of another write (a half of a split batch) into this one."""
+        self.inserted += other.inserted
+        self.duplicates += other.duplicates
+        self.quarantined += other.quarantined
+        for client_id, (amount, total) in other.budgets.items():
+            before = self.budgets.get(client_id, (Decimal(0), Decimal(0)))
+            self.budgets[client_id] = (before[0] + amount, max(before[1], total))
+
+
+def _clean(text: str) -> str:
+    # PostgreSQL text cannot hold NUL; nothing a row says needs one.
+    return text.replace("\x00", "") if "\x00" in text else text
+
+
+def fit_usage_row(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with every string cut to its column's length and stripped of NUL bytes
+    (in place; returned for convenience). Caller- and upstream-supplied text (ids,
+    headers, error messages) must never make a row unwritable."""
+    for name, value in row.items():
+        if isinstance(value, str):
+            value = _clean(value)
+            limit = _STRING_LENGTHS.get(name)
+            row[name] = value[:limit] if limit is not None else value
+    return row
 
 
 def _insert(session: Session) -> Any:
@@ -127,3 +181,134 @@ def _roll_up_cache(session: Session, insert: Any, records: list[UsageRecord]) ->
             set_={name: table.c[name] + statement.excluded[name] for name in acc},
         )
         session.execute(statement)
+
+
+# -- the record as text (spool file, quarantine) -------------------------------------------
+
+_DECIMAL_FIELDS = (
+    "cost_usd",
+    "cost_brl",
+    "exchange_rate",
+    "input_price_per_1m",
+    "output_price_per_1m",
+    "cached_input_price_per_1m",
+    "saved_usd",
+    "saved_brl",
+)
+
+
+def encode_record(record: UsageRecord) -> bytes:
+    """One JSON line: what the spool file and the quarantine keep of a record."""
+    payload = {
+        "row": record.row,
+        "budget_amount": record.budget_amount,
+        "cache_lookup": record.cache_lookup,
+    }
+    return orjson.dumps(payload, default=_default)
+
+
+def _default(value: Any) -> Any:
+    # Decimals as exact strings; anything else odd as text rather than losing the record.
+    return str(value)
+
+
+def decode_record(line: bytes | str) -> UsageRecord:
+    payload = orjson.loads(line)
+    row = payload["row"]
+    for name in _DECIMAL_FIELDS:
+        if row.get(name) is not None:
+            row[name] = Decimal(row[name])
+    row["created_at"] = datetime.fromisoformat(row["created_at"])
+    return UsageRecord(
+        row=row,
+        budget_amount=Decimal(payload["budget_amount"]),
+        cache_lookup=bool(payload["cache_lookup"]),
+    )
+
+
+# -- quarantine ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantinedRow:
+    id: str
+    client_id: str | None
+    request_id: str | None
+    reason: str
+    budget_applied: bool
+    quarantined_at: datetime
+    payload: str
+
+
+def _text_or_none(value: Any, limit: int) -> str | None:
+    return _clean(str(value))[:limit] if value is not None else None
+
+
+def quarantine_usage(
+    session: Session, records: list[UsageRecord], *, reason: str, apply_budget: bool
+) -> WriteResult:
+    """Keep ``records`` (refused by the database) in the quarantine, idempotently by row
+    id; with ``apply_budget`` the new ones also move their client's budget. The caller
+    retries without it when the increment itself is what the database refuses."""
+    result = WriteResult()
+    if not records:
+        return result
+    values = [
+        {
+            "id": record.id[:32],
+            "client_id": _text_or_none(record.row.get("client_id"), 64),
+            "request_id": _text_or_none(record.row.get("request_id"), 64),
+            "reason": _clean(reason)[:_REASON_CHARS],
+            "payload": encode_record(record).decode(),
+            "budget_applied": apply_budget and bool(record.budget_amount),
+            "quarantined_at": datetime.now(UTC),
+        }
+        for record in records
+    ]
+    statement: Insert = (
+        _insert(session)(UsageQuarantine)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(UsageQuarantine.id)
+    )
+    new_ids = set(session.scalars(statement, values).all())
+    result.quarantined = len(new_ids)
+    result.duplicates = len(records) - len(new_ids)
+    per_client: dict[str, Decimal] = defaultdict(Decimal)
+    for record in records:
+        if record.id[:32] in new_ids and record.budget_amount:
+            per_client[record.client_id] += record.budget_amount
+    for client_id in sorted(per_client):
+        amount = per_client[client_id]
+        total = Decimal(0)
+        if apply_budget:
+            total = increment_budget_usage(session, client_id=client_id, amount=amount)
+        # Without the increment the total stays unknown (0): the in-memory guard then
+        # only drops the amount from its pending sum, as the database never had it.
+        result.budgets[client_id] = (amount, total)
+    return result
+
+
+def count_quarantined(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(UsageQuarantine)) or 0)
+
+
+def list_quarantined(session: Session, *, limit: int, offset: int = 0) -> list[QuarantinedRow]:
+    """The newest quarantined rows first (operator only: they hold every client's rows)."""
+    rows = session.scalars(
+        select(UsageQuarantine)
+        .order_by(UsageQuarantine.quarantined_at.desc(), UsageQuarantine.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [
+        QuarantinedRow(
+            id=r.id,
+            client_id=r.client_id,
+            request_id=r.request_id,
+            reason=r.reason,
+            budget_applied=r.budget_applied,
+            quarantined_at=r.quarantined_at,
+            payload=r.payload,
+        )
+        for r in rows
+    ]
