@@ -106,16 +106,27 @@ async def test_a_refused_row_is_quarantined_and_the_batch_lands(
     logged, quarantined, usage = _counts(db, client.id)
     assert (logged, quarantined) == (40, 1)
     # The quarantined call was real usage: the budget moves by it too (a tenant must not
-    # get free calls by making its rows unwritable) -- except a refused amount itself.
-    expected = COST * 5 * (41 if kind != "money_overflow" else 40)
-    assert usage == expected
+    # get free calls by making its rows unwritable).
+    assert usage == COST * 5 * 41
     assert writer.quarantined == 1 and writer.backlog == 0
     with db.session() as s:
         [held] = list_quarantined(s, limit=10)
-    assert held.id == poison.id and held.client_id == client.id
-    assert held.budget_applied is (kind != "money_overflow")
+    assert held.id == poison.id and held.client_id == client.id and held.budget_applied
     assert "Error" in held.reason  # the database's own words, with the exception type
     assert not (tmp_path / "usage-spool.jsonl").exists()
+
+
+async def test_a_refused_budget_amount_is_quarantined_without_it(
+    db: Database, client: ClientInfo, tmp_path: Path
+) -> None:
+    poison = _record(client.id)
+    poison.budget_amount = Decimal("1e20")  # beyond the budget's NUMERIC(28, 10)
+    writer = UsageWriter(ThreadSink(db), spool_dir=tmp_path, flush_interval=0.05)
+    await _write_all(writer, [_record(client.id), poison, _record(client.id)])
+    assert _counts(db, client.id) == (2, 1, COST * 5 * 2)
+    with db.session() as s:
+        [held] = list_quarantined(s, limit=10)
+    assert not held.budget_applied and "budget not moved" in held.reason
 
 
 async def test_many_refused_rows_among_many_good_ones(
@@ -156,7 +167,7 @@ async def test_a_spooled_batch_with_a_refused_row_replays(
     await _write_all(again, [])
     logged, quarantined, usage = _counts(db, client.id)
     assert (logged, quarantined) == (30, 2)
-    assert usage == COST * 5 * 31  # the NOT NULL row's amount is still billed
+    assert usage == COST * 5 * 32  # the refused rows' amounts are still billed
     assert not spool.exists() and not spool.with_suffix(".replaying").exists()
     # Replaying the same spool again (a crash before the unlink) changes nothing.
     third = UsageWriter(ThreadSink(db), spool_dir=tmp_path, flush_interval=0.05)

@@ -20,6 +20,7 @@ from ai_gateway.cli import (
     models,
     secrets,
     service,
+    usage,
     whatsapp,
 )
 from ai_gateway.errors import GatewayError
@@ -42,7 +43,7 @@ def cli() -> None:
     """AI Gateway: one service between your tenants and their LLM providers."""
 
 
-for module in (service, clients, keys, secrets, models, budgets, cron, whatsapp, legacy):
+for module in (service, clients, keys, secrets, models, budgets, cron, whatsapp, legacy, usage):
     module.register(cli)
 
 

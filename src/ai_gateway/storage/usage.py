@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import Insert, String, func, select
+from sqlalchemy import Insert, String, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -40,6 +40,7 @@ __all__ = [
     "fit_usage_row",
     "list_quarantined",
     "quarantine_usage",
+    "redrive_quarantined",
     "write_usage_batch",
 ]
 
@@ -312,3 +313,18 @@ def list_quarantined(session: Session, *, limit: int, offset: int = 0) -> list[Q
         )
         for r in rows
     ]
+
+
+def redrive_quarantined(session: Session, *, row_id: str) -> bool:
+    """Write a quarantined row to the usage log (after its cause was fixed) and take it out
+    of the quarantine, in the caller's transaction. A budget amount already counted at
+    quarantine time is not counted again. False when there is no such row."""
+    held = session.get(UsageQuarantine, row_id)
+    if held is None:
+        return False
+    record = decode_record(held.payload)
+    if held.budget_applied:
+        record.budget_amount = Decimal(0)
+    write_usage_batch(session, [record])
+    session.execute(delete(UsageQuarantine).where(UsageQuarantine.id == row_id))
+    return True
