@@ -209,3 +209,58 @@ async def test_the_process_sink_logs_the_refusal_and_the_outage(
     await down.stop()
     [failed, *_] = [r.getMessage() for r in usage_log.records if "flush failed" in r.getMessage()]
     assert "OperationalError" in failed and "127.0.0.1" in failed
+
+
+async def test_the_gauges_show_the_rows_waiting_during_an_outage(
+    client: ClientInfo, tmp_path: Path
+) -> None:
+    from prometheus_client import generate_latest
+
+    from ai_gateway.metrics import GatewayMetrics
+
+    down = Database(UNREACHABLE)
+    writer = UsageWriter(
+        ThreadSink(down), spool_dir=tmp_path, flush_interval=0.05, max_memory_rows=4
+    )
+    metrics = GatewayMetrics()
+    metrics.watch_usage(backlog=lambda: writer.backlog, spooled=lambda: writer.spooled)
+    writer.start()
+    try:
+        for _ in range(3):
+            writer.submit(_record(client.id))
+        await asyncio.sleep(0.3)  # flushes fail meanwhile
+        text = generate_latest(metrics.registry).decode()
+        assert "ai_gateway_usage_queue 3.0" in text and "ai_gateway_usage_spooled 0.0" in text
+        for _ in range(5):  # past max_memory_rows: the oldest go to the spool file
+            writer.submit(_record(client.id))
+        writer.flush_soon()
+        for _ in range(100):
+            if writer.spooled:
+                break
+            await asyncio.sleep(0.05)
+        text = generate_latest(metrics.registry).decode()
+        queued, spooled = writer.backlog, writer.spooled
+        assert queued + spooled == 8 and spooled > 0
+        assert f"ai_gateway_usage_queue {queued}.0" in text
+        assert f"ai_gateway_usage_spooled {spooled}.0" in text
+    finally:
+        await writer.stop()
+        down.dispose()
+
+
+def test_a_row_is_fitted_to_its_columns() -> None:
+    from ai_gateway.storage.usage import fit_usage_row
+
+    row = fit_usage_row(
+        {
+            "model_requested": "m" * 600,
+            "upstream_request_id": "r" * 900,
+            "conversation_id": "c\x00" * 300,
+            "error_message": "bad \x00 byte " + "e" * 10_000,
+            "input_tokens": 7,
+        }
+    )
+    assert row["model_requested"] == "m" * 128
+    assert row["upstream_request_id"] == "r" * 200
+    assert row["conversation_id"] == "c" * 200
+    assert "\x00" not in row["error_message"] and row["input_tokens"] == 7
