@@ -120,3 +120,36 @@ class TestMetricsToken:
             session.get(harness.url + "/healthz") as resp,
         ):
             assert resp.status == 200  # health stays open
+
+
+async def test_analytics_over_many_stored_model_names_stay_bounded(harness: Harness) -> None:
+    """Roll-ups filled before unknown names were grouped (or a huge registry): the view
+    keeps the largest lines and sums the rest as ``other``."""
+    from decimal import Decimal
+
+    from ai_gateway.storage.analytics import MAX_MODEL_LINES
+    from tests.api.usage_rows import usage_row, write_rows
+
+    h = harness
+    rows = [
+        usage_row(
+            h.client.id,
+            model_requested=f"junk-{i}",
+            model_used=f"junk-{i}",
+            cost_usd=Decimal(i),
+            cost_brl=Decimal(i * 5),
+        )
+        for i in range(1, 201)
+    ]
+    write_rows(h.db, rows)
+    for route, admin in (
+        ("/api/ai-gateway/metrics?period=7d", True),
+        ("/api/analytics/gateway?period=7d", False),
+    ):
+        status, body = await call(h, "GET", route, admin=admin)
+        assert status == 200, route
+        lines = body["by_model"]
+        assert len(lines) == MAX_MODEL_LINES, route
+        assert lines[0]["model_id"] == "junk-200" and lines[-1]["model_id"] == "other"
+        assert sum(line["requests"] for line in lines) == 200
+        assert sum(Decimal(line["cost_usd"]) for line in lines) == sum(range(1, 201))
