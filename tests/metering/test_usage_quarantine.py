@@ -264,3 +264,32 @@ def test_a_row_is_fitted_to_its_columns() -> None:
     assert row["upstream_request_id"] == "r" * 200
     assert row["conversation_id"] == "c" * 200
     assert "\x00" not in row["error_message"] and row["input_tokens"] == 7
+
+
+async def test_a_row_that_cannot_be_quarantined_is_kept_not_lost(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from ai_gateway.storage import migrate
+
+    db = Database(f"sqlite:///{tmp_path / 'broken.db'}")
+    migrate.upgrade(db)
+    with db.write() as s:
+        client = create_client(s, name="tenant", plan="pro")
+        s.execute(text("DROP TABLE gateway_usage_quarantine"))  # a half-migrated database
+    writer = UsageWriter(ThreadSink(db), spool_dir=tmp_path, flush_interval=0.05)
+    writer.start()
+    poison = _record(client.id, request_id=None)
+    for record in (_record(client.id), poison, _record(client.id)):
+        writer.submit(record)
+    await asyncio.sleep(0.5)
+    try:
+        with db.session() as s:
+            # the half before the refused row landed; the refused row and what follows it
+            # wait (idempotent retries), however long the database stays broken
+            assert s.scalar(select(func.count()).select_from(UsageLog)) == 1
+        assert writer.backlog == 3 and writer.quarantined == 0  # retried, never dropped
+    finally:
+        await writer.stop()
+        db.dispose()
+    spooled = (tmp_path / "usage-spool.jsonl").read_bytes().splitlines()
+    assert len(spooled) == 3 and poison.id.encode() in b"".join(spooled)

@@ -64,7 +64,7 @@ class UsageWriter:
         self._idle.set()
         self.written = 0
         self.failures = 0
-        #: rows this writer put in quarantine / could keep nowhere (both refused them)
+        #: rows this writer put in quarantine; unreadable spool lines it had to drop
         self.quarantined = 0
         self.dropped = 0
         self._spool_rows = 0  # appended to the spool file by this writer since its rename
@@ -172,17 +172,17 @@ class UsageWriter:
         try:
             result = await self._sink.quarantine([record], reason)
         except WriteFailed as exc:
-            if not exc.refused:
-                raise
-            self.dropped += 1
+            # Nothing of a quarantined row comes from outside unbounded, so this is the
+            # database's state (a missing table, permissions): keep the row for retry
+            # rather than lose it.
             log.error(
-                "usage row %s dropped: the database refused it (%s) and its quarantine (%s)",
+                "usage row %s could not be quarantined (%s); the database refused it (%s)",
                 record.id,
-                reason,
                 exc.message,
-                extra={"row_id": record.id, "error": reason},
+                reason,
+                extra={"row_id": record.id, "error": exc.message},
             )
-            return
+            raise WriteFailed(exc.message, refused=False) from exc
         self.quarantined += result.quarantined
         if result.quarantined:
             log.warning(

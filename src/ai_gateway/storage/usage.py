@@ -80,15 +80,6 @@ class WriteResult:
     #: client id -> (amount added by this batch, the budget total after it)
     budgets: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
 
-    def add(self, other: WriteResult) -> None:
-        """Fold the result of another write (a half of a split batch) into this one."""
-        self.inserted += other.inserted
-        self.duplicates += other.duplicates
-        self.quarantined += other.quarantined
-        for client_id, (amount, total) in other.budgets.items():
-            before = self.budgets.get(client_id, (Decimal(0), Decimal(0)))
-            self.budgets[client_id] = (before[0] + amount, max(before[1], total))
-
 
 def _clean(text: str) -> str:
     # PostgreSQL text cannot hold NUL; nothing a row says needs one.
