@@ -293,3 +293,34 @@ async def test_a_row_that_cannot_be_quarantined_is_kept_not_lost(tmp_path: Path)
         db.dispose()
     spooled = (tmp_path / "usage-spool.jsonl").read_bytes().splitlines()
     assert len(spooled) == 3 and poison.id.encode() in b"".join(spooled)
+
+
+def test_a_worker_process_sets_up_its_own_log_lines(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    settings_factory: object,  # for its clean AI_GATEWAY_* environment
+) -> None:
+    """``serve --workers N`` runs the app factory in fresh processes: it must set up the
+    JSON log lines there, or a flush warning prints without its fields."""
+    import json
+
+    from ai_gateway.app import create_app_from_env
+
+    monkeypatch.setenv("AI_GATEWAY_DATA_DIR", str(tmp_path))
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        root.handlers[:] = []
+        create_app_from_env()
+        logging.getLogger("ai_gateway.usage").warning(
+            "usage flush failed (%s); %d rows kept for retry",
+            "DataError: too long",
+            3,
+            extra={"error": "DataError: too long"},
+        )
+        line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    assert line["error"] == "DataError: too long" and "DataError" in line["msg"]
