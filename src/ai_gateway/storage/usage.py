@@ -44,11 +44,11 @@ __all__ = [
     "write_usage_batch",
 ]
 
-#: column -> its length, for every length-bound string column of the usage log
-_STRING_LENGTHS: dict[str, int] = {
+#: every text column of the usage log -> its length (None: unbounded)
+_TEXT_COLUMNS: dict[str, int | None] = {
     column.name: column.type.length
     for column in UsageLog.__table__.columns
-    if isinstance(column.type, String) and column.type.length
+    if isinstance(column.type, String)
 }
 _REASON_CHARS = 2000
 
@@ -89,12 +89,16 @@ def _clean(text: str) -> str:
 def fit_usage_row(row: dict[str, Any]) -> dict[str, Any]:
     """``row`` with every string cut to its column's length and stripped of NUL bytes
     (in place; returned for convenience). Caller- and upstream-supplied text (ids,
-    headers, error messages) must never make a row unwritable."""
-    for name, value in row.items():
-        if isinstance(value, str):
-            value = _clean(value)
-            limit = _STRING_LENGTHS.get(name)
-            row[name] = value[:limit] if limit is not None else value
+    headers, error messages) must never make a row unwritable. On the request path:
+    it only looks at the text columns and rewrites only what it must."""
+    for name, limit in _TEXT_COLUMNS.items():
+        value = row.get(name)
+        if value.__class__ is not str:
+            continue
+        if "\x00" in value:
+            value = row[name] = value.replace("\x00", "")
+        if limit is not None and len(value) > limit:
+            row[name] = value[:limit]
     return row
 
 
