@@ -1,7 +1,7 @@
 """The usage writer's quarantine: rows the database refused, with the reason.
 
 Revision ID: 0006_usage_quarantine
-Revises: 0005_merge
+Revises: 0008_rate_limits
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import ai_gateway.storage.types
 
 revision = "0006_usage_quarantine"
-down_revision = "0005_merge"
+down_revision = "0008_rate_limits"
 branch_labels = None
 depends_on = None
 
