@@ -88,7 +88,7 @@ async def _write_all(writer: UsageWriter, records: list[UsageRecord]) -> None:
     for record in records:
         writer.submit(record)
     try:
-        async with asyncio.timeout(15):
+        async with asyncio.timeout(60):  # a shared CI machine can be slow
             await writer.drain()
     finally:
         await writer.stop()
@@ -134,14 +134,14 @@ async def test_many_refused_rows_among_many_good_ones(
 ) -> None:
     records = [
         _record(client.id, request_id=None) if i % 97 == 0 else _record(client.id)
-        for i in range(1200)
+        for i in range(600)
     ]
     bad = sum(1 for r in records if r.row["request_id"] is None)
     writer = UsageWriter(ThreadSink(db), spool_dir=tmp_path, flush_interval=0.05)
     await _write_all(writer, records)
     logged, quarantined, usage = _counts(db, client.id)
-    assert (logged, quarantined) == (1200 - bad, bad)
-    assert usage == COST * 5 * 1200
+    assert (logged, quarantined) == (600 - bad, bad)
+    assert usage == COST * 5 * 600
 
 
 async def test_a_spooled_batch_with_a_refused_row_replays(
