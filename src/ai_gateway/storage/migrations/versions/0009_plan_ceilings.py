@@ -2,7 +2,7 @@
 themselves (in the plan's budget unit; NULL: no ceiling, as every plan had before).
 
 Revision ID: 0009_plan_ceilings
-Revises: 0008_rate_limits
+Revises: 0006_usage_quarantine
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 import ai_gateway.storage.types
 
 revision = "0009_plan_ceilings"
-down_revision = "0008_rate_limits"
+down_revision = "0006_usage_quarantine"
 branch_labels = None
 depends_on = None
 
