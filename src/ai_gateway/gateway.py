@@ -34,7 +34,6 @@ from ai_gateway.metering.usage_writer import UsageWriter
 from ai_gateway.metrics import GatewayMetrics
 from ai_gateway.pipeline.auth import Authenticator, Principal
 from ai_gateway.pipeline.breaker import BreakerBoard
-from ai_gateway.pipeline.budget import BudgetGuard
 from ai_gateway.pipeline.config_cache import ConfigCache, ConfigSnapshot
 from ai_gateway.pipeline.dispatch import Dispatcher
 from ai_gateway.pipeline.metering import Meter
@@ -47,6 +46,7 @@ from ai_gateway.pipeline.validation import parse_chat_request
 from ai_gateway.providers import Provider, create_providers
 from ai_gateway.providers.registry import PROVIDERS
 from ai_gateway.ratelimit.shared import RedisLimiter
+from ai_gateway.services.budgets import BudgetService
 from ai_gateway.services.rate_limits import RateLimitService
 from ai_gateway.settings import Settings
 from ai_gateway.storage.api_keys import mark_used
@@ -87,7 +87,9 @@ class Gateway:
         self.shared_budget = (
             RedisBudgetCounters(Redis.from_url(settings.redis_url)) if settings.redis_url else None
         )
-        self.budgets = BudgetGuard(db, shared=self.shared_budget)
+        #: the one owner of budgets; ``budgets`` is its guard on the request path
+        self.budget_service = BudgetService(db, shared=self.shared_budget, auth=self.auth)
+        self.budgets = self.budget_service.guard
         # Limits are read from the config snapshot; the service owns their changes.
         self.rate_limiter = RateLimitGuard(
             shared=RedisLimiter(Redis.from_url(settings.redis_url)) if settings.redis_url else None
@@ -224,7 +226,7 @@ class Gateway:
             master=self.master,
             http=self._http,
             alerter=self.alerter,
-            budgets=self.budgets,
+            budgets=self.budget_service,
             on_config_change=self.config.invalidate,
         )
         if self.settings.scheduler_enabled:

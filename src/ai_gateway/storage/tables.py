@@ -405,6 +405,8 @@ class PlanBudget(Base):
     alert_thresholds: Mapped[list[Any]] = mapped_column(JSON)
     pause_at_limit: Mapped[bool] = mapped_column(Boolean, default=False)
     markup_percent: Mapped[Decimal] = mapped_column(Money(8, 4), default=Decimal(30))
+    #: the highest limit its clients may set themselves, in ``budget_type`` (NULL: none)
+    client_max: Mapped[Decimal | None] = mapped_column(Money())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
