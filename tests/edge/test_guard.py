@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from ai_gateway.storage.tables import UsageLog
 from tests.edge.conftest import EdgeGateway
-from tests.edge.sockets import connect, request, until_closed
+from tests.edge.sockets import connect, request
 from tests.harness import Harness
 
 CHAT = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]}
@@ -26,35 +26,21 @@ def settings_overrides() -> dict[str, Any]:
     return {"max_concurrent_requests": 2}
 
 
-async def test_a_20_mb_admin_body_is_a_413_without_being_read(edge_gateway: EdgeGateway) -> None:
-    reader, writer = await connect(edge_gateway.url)
-    started = time.monotonic()
-    writer.write(
-        b"POST /api/clients HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
-        + f"authorization: Bearer {edge_gateway.admin_key}\r\n".encode()
-        + b"content-length: 20000000\r\n\r\n"
-    )
-    received, _ = await until_closed(reader, 5)
-    writer.close()
-    assert received.startswith(b"HTTP/1.1 413 ") and time.monotonic() - started < 2
-    body = orjson.loads(received.split(b"\r\n\r\n", 1)[1])
-    assert body["error"]["code"] == "payload_too_large"
-
-
-async def test_an_oversized_chat_body_is_a_413_and_the_connection_closes(
-    edge_gateway: EdgeGateway,
-) -> None:
-    reader, writer = await connect(edge_gateway.url)
-    writer.write(
-        b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
-        + f"authorization: Bearer {edge_gateway.key}\r\n".encode()
-        + b"content-length: 20000000\r\n\r\n"
-    )
-    try:
-        received, took = await until_closed(reader, 5)
-    finally:
-        writer.close()
-    assert received.startswith(b"HTTP/1.1 413 ") and took < 2
+async def test_a_20_mb_body_is_a_413_without_being_read(edge_gateway: EdgeGateway) -> None:
+    for path, key in (("/api/clients", edge_gateway.admin_key), ("/v1/chat/completions", None)):
+        reader, writer = await connect(edge_gateway.url)
+        started = time.monotonic()
+        writer.write(
+            f"POST {path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n".encode()
+            + f"authorization: Bearer {key or edge_gateway.key}\r\n".encode()
+            + b"content-length: 20000000\r\n\r\n"
+        )
+        try:
+            async with asyncio.timeout(5):
+                status_line = await reader.readline()
+        finally:
+            writer.close()
+        assert status_line.startswith(b"HTTP/1.1 413 ") and time.monotonic() - started < 2
 
 
 async def test_a_chunked_body_past_the_limit_is_a_413(edge_gateway: EdgeGateway) -> None:

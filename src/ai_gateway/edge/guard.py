@@ -200,6 +200,8 @@ class RequestGuard:
             413,
             "invalid_request_error",
             "payload_too_large",
+            # Not "connection: close": closing with the body still arriving makes the
+            # kernel reset the connection, and the client would never read the 413. The
+            # rest is discarded, bounded by the body deadline.
             f"the body is larger than the limit of {self._limit} bytes",
-            close=True,
         )

@@ -170,8 +170,6 @@ async def _send_error(
                 (b"x-request-id", request_id.encode()),
                 (b"x-ai-gateway-cache", b"MISS"),
                 *_encode_headers(exc.headers),
-                # The rest of an oversized body is not worth reading: close instead.
-                *([(b"connection", b"close")] if isinstance(exc, PayloadTooLarge) else []),
             ],
         }
     )
