@@ -6,8 +6,8 @@ for, before it runs.
 - at most ``max_concurrent_requests`` in flight per process, then a fast 503 (health
   probes excepted, so a busy gateway is not mistaken for a dead one);
 - a body larger than ``max_body_bytes`` is a 413 on every route: a declared length at
-  once, a chunked body as soon as it passes the limit (then the connection is closed, so
-  the rest is not read);
+  once, a chunked body as soon as it passes the limit (the rest is discarded by the
+  server, within the body deadline);
 - ``X-Content-Type-Options: nosniff`` on every answer, and the security headers of
   :mod:`ai_gateway.web.security` on every HTML page.
 
