@@ -25,6 +25,7 @@ from ai_gateway.api import (
     health,
     keys,
     metrics,
+    rollout,
     whatsapp,
 )
 from ai_gateway.api import models as registry
@@ -82,6 +83,7 @@ def create_app(settings: Settings) -> GatewayApp:
         cron.router,
         whatsapp.router,
         budget.router,
+        rollout.router,
     ):
         api.include_router(router)
     # The dashboard (/signin, /dashboard/..., /static/...): pages over the same routers.
