@@ -65,6 +65,7 @@ class CachedEntry:
                     self.usage.input_tokens,
                     self.usage.output_tokens,
                     self.usage.cached_tokens,
+                    self.usage.cache_write_tokens,
                 ],
                 "cost_usd": str(self.cost_usd),
                 "created_at": self.created_at,
@@ -80,13 +81,14 @@ class CachedEntry:
     def from_bytes(cls, data: bytes) -> CachedEntry:
         try:
             raw = orjson.loads(data)
-            input_tokens, output_tokens, cached_tokens = raw["usage"][:3]
+            input_tokens, output_tokens, cached_tokens, *rest = raw["usage"]
+            written = int(rest[0]) if rest else 0  # absent in older entries
             pieces = raw.get("pieces")  # absent in entries written before it existed
             return cls(
                 body=raw["body"],
                 model_id=raw["model_id"],
                 client_id=raw["client_id"],
-                usage=Usage(int(input_tokens), int(output_tokens), int(cached_tokens)),
+                usage=Usage(int(input_tokens), int(output_tokens), int(cached_tokens), written),
                 cost_usd=Decimal(raw["cost_usd"]),
                 created_at=float(raw["created_at"]),
                 pieces=(

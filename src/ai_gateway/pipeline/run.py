@@ -147,7 +147,10 @@ class ChatPipeline:
 
     def _hit_result(self, plan: _Plan, entry: CachedEntry) -> CallResult:
         usage = Usage(
-            entry.usage.input_tokens, entry.usage.output_tokens, entry.usage.cached_tokens
+            entry.usage.input_tokens,
+            entry.usage.output_tokens,
+            entry.usage.cached_tokens,
+            entry.usage.cache_write_tokens,
         )
         model = next(
             (a.model for a in plan.attempts if a.model.id == entry.model_id), plan.attempts[0].model

@@ -1,12 +1,13 @@
 """Anthropic: message conversion, params, tools, stop reasons, cached usage, streaming."""
 
+import orjson
 import pytest
 
 from ai_gateway.providers import ProviderError
 from ai_gateway.providers._stream import StreamState
 from ai_gateway.providers.anthropic import ANTHROPIC_VERSION, AnthropicProvider
 from ai_gateway.providers.anthropic.convert import DEFAULT_MAX_TOKENS, build_body
-from ai_gateway.providers.anthropic.response import AnthropicEventDecoder
+from ai_gateway.providers.anthropic.response import AnthropicEventDecoder, parse_usage
 from tests.providers.helpers import TARGETS, chat, drain, user
 
 TARGET = TARGETS["anthropic"]
@@ -176,3 +177,40 @@ def test_overloaded_error_event_is_retryable() -> None:
     with pytest.raises(ProviderError) as caught:
         decoder.decode("error", event, StreamState(model="m"))
     assert caught.value.retryable and caught.value.reason == "server_error"
+
+
+def test_usage_adds_cache_reads_and_writes_into_the_prompt_once() -> None:
+    usage = parse_usage(
+        {
+            "input_tokens": 50,
+            "output_tokens": 9,
+            "cache_read_input_tokens": 2000,
+            "cache_creation_input_tokens": 1200,
+        }
+    )
+    assert (usage.input_tokens, usage.cached_tokens, usage.cache_write_tokens) == (3250, 2000, 1200)
+    assert usage.output_tokens == 9
+
+
+def test_cumulative_usage_in_message_delta_wins() -> None:
+    decoder = AnthropicEventDecoder(provider="anthropic")
+    state = StreamState(model="anthropic/claude-3-5-sonnet")
+    start = {
+        "type": "message_start",
+        "message": {"id": "msg_1", "usage": {"input_tokens": 10, "output_tokens": 1}},
+    }
+    decoder.decode("message_start", orjson.dumps(start).decode(), state)
+    delta = {
+        "type": "message_delta",
+        "delta": {"stop_reason": "end_turn"},
+        "usage": {
+            "input_tokens": 10,
+            "cache_read_input_tokens": 1500,
+            "cache_creation_input_tokens": 300,
+            "output_tokens": 42,
+        },
+    }
+    decoder.decode("message_delta", orjson.dumps(delta).decode(), state)
+    usage = state.usage
+    assert (usage.input_tokens, usage.cached_tokens, usage.cache_write_tokens) == (1810, 1500, 300)
+    assert usage.output_tokens == 42
