@@ -48,6 +48,7 @@ def main() -> None:
         f"  ({r.reduction_by_prompt_cache_percent} %)"
     )
     print(f"cost reduction          {r.cost_reduction_percent} %")
+    print(f"  vs. going direct      {r.reduction_vs_direct_percent} %  (the response cache alone)")
     print(f"({r.seconds} s)")
 
 

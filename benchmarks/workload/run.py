@@ -61,6 +61,9 @@ class Report:
     cost_reduction_percent: Decimal
     reduction_by_cache_percent: Decimal
     reduction_by_prompt_cache_percent: Decimal
+    #: The response cache alone against calling the providers directly, whose prompt
+    #: caches apply either way: saved by the cache / (cost + saved by the cache).
+    reduction_vs_direct_percent: Decimal
     seconds: float
     #: user turn (1 = the conversation's first message) -> hit rate %
     hit_rate_by_turn: dict[int, Decimal]
@@ -212,6 +215,7 @@ def _report(
         cost_reduction_percent=percent(saved + prompt_saved, without),
         reduction_by_cache_percent=percent(saved, without),
         reduction_by_prompt_cache_percent=percent(prompt_saved, without),
+        reduction_vs_direct_percent=percent(saved, cost + saved),
         seconds=round(seconds, 1),
         hit_rate_by_turn={
             turn: percent(Decimal(hits), Decimal(calls))

@@ -171,6 +171,9 @@ class Client(Base):
     contact_email: Mapped[str | None] = mapped_column(String(320))
     alert_webhook_url: Mapped[str | None] = mapped_column(String(2048))
     fallback_chain: Mapped[list[Any] | None] = mapped_column(JSON)
+    #: Mark long stable prompt prefixes for Anthropic's prompt cache (``None``: follow
+    #: ``provider_options.anthropic.cache_breakpoints`` of the shared config).
+    prompt_cache_breakpoints: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -128,3 +128,32 @@ async def test_prompt_cache_tokens_are_priced_exactly(
     assert row.prompt_cache_saved_brl == saved * 5
     anthropic = case.model.startswith("anthropic/")
     assert row.cache_write_price_per_1m == (Decimal(case.rates[2]) if anthropic else None)
+
+
+SYSTEM = "Você é a assistente da Pizzaria Central e responde pelo WhatsApp. " * 80
+
+
+async def _system_sent(h: Harness, key: str) -> object:
+    client = AsyncOpenAI(base_url=h.url + "/v1", api_key=key, max_retries=0)
+    try:
+        await client.chat.completions.create(
+            model="anthropic/claude-3-5-sonnet",
+            messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": "oi"}],
+            extra_headers={"Cache-Control": "no-store"},
+        )
+    finally:
+        await client.close()
+    return h.fake.last_request("anthropic").body["system"]
+
+
+@pytest.mark.usefixtures("restore_shared_state")
+async def test_anthropic_breakpoints_follow_the_config_and_the_client(harness: Harness) -> None:
+    marked = [{"type": "text", "text": SYSTEM, "cache_control": {"type": "ephemeral"}}]
+    assert await _system_sent(harness, harness.key) == SYSTEM  # off by default
+    _on, on_key = harness.new_client("opted-in", prompt_cache_breakpoints=True)
+    assert await _system_sent(harness, on_key) == marked
+    harness.configure(provider_options={"anthropic": {"cache_breakpoints": True}})
+    await harness.gateway.config.get()
+    assert await _system_sent(harness, harness.key) == marked
+    _off, off_key = harness.new_client("opted-out", prompt_cache_breakpoints=False)
+    assert await _system_sent(harness, off_key) == SYSTEM

@@ -6,9 +6,15 @@ import pytest
 from ai_gateway.providers import ProviderError
 from ai_gateway.providers._stream import StreamState
 from ai_gateway.providers.anthropic import ANTHROPIC_VERSION, AnthropicProvider
+from ai_gateway.providers.anthropic.caching import add_breakpoints, min_cacheable_tokens
 from ai_gateway.providers.anthropic.convert import DEFAULT_MAX_TOKENS, build_body
 from ai_gateway.providers.anthropic.response import AnthropicEventDecoder, parse_usage
 from tests.providers.helpers import TARGETS, chat, drain, user
+
+
+def system(text: str) -> dict[str, str]:
+    return {"role": "system", "content": text}
+
 
 TARGET = TARGETS["anthropic"]
 WEATHER_TOOL = {
@@ -214,3 +220,35 @@ def test_cumulative_usage_in_message_delta_wins() -> None:
     usage = state.usage
     assert (usage.input_tokens, usage.cached_tokens, usage.cache_write_tokens) == (1810, 1500, 300)
     assert usage.output_tokens == 42
+
+
+LONG_SYSTEM = "Você atende clientes da loja pelo WhatsApp, com educação. " * 80  # ~1200 tokens
+
+
+def test_breakpoint_marks_a_long_system_prompt_only() -> None:
+    body = build_body(
+        chat(system(LONG_SYSTEM), user("oi")), "claude-3-5-sonnet-20241022", stream=False
+    )
+    add_breakpoints(body)
+    assert body["system"] == [
+        {"type": "text", "text": LONG_SYSTEM, "cache_control": {"type": "ephemeral"}}
+    ]
+    short = build_body(chat(system("Seja breve."), user("oi")), "claude-3-5-sonnet", stream=False)
+    assert add_breakpoints(short)["system"] == "Seja breve."
+    # Haiku needs 2048 tokens: the same prompt is too short there.
+    haiku = build_body(
+        chat(system(LONG_SYSTEM), user("oi")), "claude-3-5-haiku-latest", stream=False
+    )
+    assert add_breakpoints(haiku)["system"] == LONG_SYSTEM
+    assert min_cacheable_tokens("claude-3-opus-20240229") == 1024
+
+
+def test_breakpoint_goes_on_the_last_tool_without_a_system_prompt() -> None:
+    tools = [
+        {"type": "function", "function": {"name": f"tool_{i}", "description": "x" * 1500}}
+        for i in range(3)
+    ]
+    body = build_body(chat(user("oi"), tools=tools), "claude-3-5-sonnet", stream=False)
+    add_breakpoints(body)
+    assert "cache_control" not in body["tools"][0]
+    assert body["tools"][-1]["cache_control"] == {"type": "ephemeral"}

@@ -3,7 +3,9 @@ history), and per usage row the prompt-cache write tokens, the cache-write price
 what the provider's prompt cache saved (USD and BRL); the usage roll-ups sum the same.
 
 The two Anthropic seed models get their list cache-write price (1.25x input, the 5-minute
-cache). Existing rows get 0: what prompt caching saved was not recorded before.
+cache). Existing rows get 0: what prompt caching saved was not recorded before. Clients
+get ``prompt_cache_breakpoints`` (NULL: follow the shared config), the per-client switch
+of Anthropic prompt-cache breakpoints.
 
 Revision ID: 0010_prompt_cache_pricing
 Revises: 0005_merge
@@ -81,6 +83,8 @@ def upgrade() -> None:
         with op.batch_alter_table(table) as batch:
             for column in _saved_columns(sa.BigInteger()):
                 batch.add_column(column)
+    with op.batch_alter_table("clients") as batch:
+        batch.add_column(sa.Column("prompt_cache_breakpoints", sa.Boolean(), nullable=True))
     models = sa.table(
         "ai_models_registry",
         sa.column("id", sa.String()),
@@ -98,5 +102,6 @@ def downgrade() -> None:
     drops = [(table, name) for table in _ROLLUPS for name in _SAVED]
     drops += [("gateway_usage_logs", name) for name in (*_SAVED, "cache_write_price_per_1m")]
     drops += [(t, "cache_write_price_per_1m") for t in ("model_price_history", _MODELS)]
+    drops.append(("clients", "prompt_cache_breakpoints"))
     for table, name in drops:
         op.execute(f"ALTER TABLE {table} DROP COLUMN {name}")
