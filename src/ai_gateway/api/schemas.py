@@ -65,8 +65,10 @@ class CallPublic(BaseModel):
     input_tokens: int
     output_tokens: int
     cached_tokens: int
+    cache_write_tokens: int = 0
     cost_usd: Money
     cost_brl: Money
+    prompt_cache_saved_usd: Money = Decimal(0)
     latency_ms: int
     cache_hit: bool
     fallback_from: str | None
