@@ -19,6 +19,7 @@ from ai_gateway.api.schemas import CallPublic, CallsPublic, CostSavings, Latency
 from ai_gateway.storage import analytics
 from ai_gateway.storage.alerts import unpriced_models
 from ai_gateway.storage.savings import cost_savings
+from ai_gateway.storage.usage import count_quarantined
 
 __all__ = ["router"]
 
@@ -54,6 +55,12 @@ class UnpricedModelPublic(BaseModel):
     first_seen: datetime
 
 
+class UsageQuarantineSummary(BaseModel):
+    """Usage rows the database refused (listed by ``/api/ai-gateway/usage-quarantine``)."""
+
+    count: int
+
+
 class MetricsPublic(BaseModel):
     period: Period
     since: str
@@ -67,6 +74,7 @@ class MetricsPublic(BaseModel):
     unpriced_models: list[UnpricedModelPublic]
     #: Response cache + provider prompt caches over every client, per day.
     savings: CostSavings
+    usage_quarantine: UsageQuarantineSummary
 
 
 @router.get("", summary="Usage, cost, cache, errors and latency over every client")
@@ -93,6 +101,7 @@ async def read_metrics(
             "unpriced_models": [
                 UnpricedModelPublic(model=m, first_seen=at) for m, at in unpriced_models(s)
             ],
+            "usage_quarantine": UsageQuarantineSummary(count=count_quarantined(s)),
         }
 
     def in_session() -> dict[str, Any]:
