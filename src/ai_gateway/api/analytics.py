@@ -31,12 +31,13 @@ from ai_gateway.api.common import (
     window_for,
 )
 from ai_gateway.api.deps import GatewayDep, PrincipalDep
-from ai_gateway.api.schemas import CallPublic, CallsPublic, Latency, UsageTotals
+from ai_gateway.api.schemas import CallPublic, CallsPublic, CostSavings, Latency, UsageTotals
 from ai_gateway.errors import NotFound
 from ai_gateway.gateway import Gateway
 from ai_gateway.pipeline.auth import Principal
 from ai_gateway.storage import analytics
 from ai_gateway.storage.clients import get_client
+from ai_gateway.storage.savings import cost_savings
 
 __all__ = ["router"]
 
@@ -71,6 +72,8 @@ class AnalyticsPublic(BaseModel):
     cache: Savings
     series: list[DayPoint]
     fallback_count: int
+    #: Response cache + provider prompt caches: money saved per day, cost reduction %.
+    savings: CostSavings
 
 
 class ConversationPublic(BaseModel):
@@ -115,6 +118,7 @@ def _summary(s: Session, *, client_id: str, days: int, source: Source) -> dict[s
         "cache": analytics.cache_savings(s, window=window, client_id=client_id),
         "series": analytics.daily_series(s, window=window, client_id=client_id),
         "fallback_count": totals["fallbacks"],
+        "savings": cost_savings(s, window=window, client_id=client_id),
     }
 
 

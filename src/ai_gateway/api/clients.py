@@ -58,6 +58,8 @@ class ClientUpdate(BaseModel):
     contact_email: Email | None = None
     alert_webhook_url: HttpUrl | None = None
     fallback_chain: list[Annotated[str, Field(max_length=128)]] | None = Field(None, max_length=10)
+    #: Anthropic prompt-cache breakpoints on long stable prefixes; ``null``: the config's.
+    prompt_cache_breakpoints: bool | None = None
 
 
 class ClientPublic(BaseModel):
@@ -71,6 +73,7 @@ class ClientPublic(BaseModel):
     alert_webhook_url: str | None
     fallback_chain: list[str] | None
     created_at: datetime
+    prompt_cache_breakpoints: bool | None = None
 
     @classmethod
     def of(cls, info: ClientInfo) -> ClientPublic:
@@ -85,6 +88,7 @@ class ClientPublic(BaseModel):
             alert_webhook_url=info.alert_webhook_url,
             fallback_chain=info.fallback_chain,
             created_at=info.created_at,
+            prompt_cache_breakpoints=info.prompt_cache_breakpoints,
         )
 
 

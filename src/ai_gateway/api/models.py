@@ -50,6 +50,7 @@ class ModelCreate(ModelBase):
     input_price_per_1m: Price | None = None
     output_price_per_1m: Price | None = None
     cached_input_price_per_1m: Price | None = None
+    cache_write_price_per_1m: Price | None = None
     context_window: int | None = Field(None, ge=1, le=100_000_000)
     capabilities: list[Capability] = Field(
         default_factory=lambda: list[Capability](["chat"]), max_length=5
@@ -66,6 +67,7 @@ class ModelUpdate(ModelBase):
     input_price_per_1m: Price | None = None
     output_price_per_1m: Price | None = None
     cached_input_price_per_1m: Price | None = None
+    cache_write_price_per_1m: Price | None = None
     context_window: int | None = Field(None, ge=1, le=100_000_000)
     capabilities: list[Capability] | None = Field(None, max_length=5)
     aliases: list[Annotated[str, Field(max_length=128)]] | None = Field(None, max_length=20)
@@ -80,6 +82,7 @@ class ModelPublic(BaseModel):
     input_price_per_1m: Money | None
     output_price_per_1m: Money | None
     cached_input_price_per_1m: Money | None
+    cache_write_price_per_1m: Money | None = None
     context_window: int | None
     capabilities: list[str]
     aliases: list[str]
@@ -96,6 +99,7 @@ class ModelPublic(BaseModel):
             input_price_per_1m=m.input_price_per_1m,
             output_price_per_1m=m.output_price_per_1m,
             cached_input_price_per_1m=m.cached_input_price_per_1m,
+            cache_write_price_per_1m=m.cache_write_price_per_1m,
             context_window=m.context_window,
             capabilities=list(m.capabilities),
             aliases=list(m.aliases),

@@ -41,6 +41,7 @@ class ClientInfo:
     alert_webhook_url: str | None
     fallback_chain: list[str] | None
     created_at: datetime
+    prompt_cache_breakpoints: bool | None = None
 
     @classmethod
     def of(cls, row: Client) -> ClientInfo:
@@ -55,6 +56,7 @@ class ClientInfo:
             row.alert_webhook_url,
             row.fallback_chain,
             row.created_at,
+            row.prompt_cache_breakpoints,
         )
 
 
@@ -133,6 +135,7 @@ _UPDATABLE = (
     "alert_webhook_url",
     "fallback_chain",
     "name",
+    "prompt_cache_breakpoints",
 )
 
 

@@ -19,6 +19,7 @@ from ai_gateway.api import models as models_api
 from ai_gateway.api.common import Page, Period
 from ai_gateway.ratelimit.rules import FIELDS, MAX_LIMIT, Limits
 from ai_gateway.storage.budgets import list_plans
+from ai_gateway.web.charts import savings_chart
 from ai_gateway.web.render import AdminPageDep, render
 
 __all__ = ["PERIODS", "router"]
@@ -77,6 +78,7 @@ async def analytics(
                 "p95": [d.p95 for d in metrics.series],
                 "p99": [d.p99 for d in metrics.series],
             },
+            "savings": savings_chart(metrics.savings, viewer.fmt),
         },
     }
     template = "_admin_analytics_body.html" if fragment else "admin_analytics.html"

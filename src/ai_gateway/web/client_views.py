@@ -21,6 +21,7 @@ from ai_gateway.storage.budgets import effective_budget
 from ai_gateway.storage.clients import ClientInfo, get_client, update_client
 from ai_gateway.web.admin_views import PERIODS, PeriodQuery
 from ai_gateway.web.auth_views import read_form
+from ai_gateway.web.charts import savings_chart
 from ai_gateway.web.i18n import Formatter
 from ai_gateway.web.render import ForbiddenPage, PageDep, Viewer, render
 from ai_gateway.web.session import check_csrf, read_session
@@ -113,6 +114,7 @@ async def analytics(
                 "p95": [d.p95 for d in found.series],
                 "p99": [d.p99 for d in found.series],
             },
+            "savings": savings_chart(found.savings, viewer.fmt),
         },
     }
     return render(request, "client_analytics.html", context, viewer=viewer)

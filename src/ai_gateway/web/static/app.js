@@ -119,6 +119,30 @@
         },
       };
     },
+    savings(data) {
+      // Saved per day (stacked bars, R$) and the cost reduction they make (line, %).
+      const brl = new Intl.NumberFormat(i18n.locale, { style: "currency", currency: "BRL" });
+      return {
+        type: "bar",
+        data: {
+          labels: data.labels,
+          datasets: [
+            { label: data.names.cache, data: data.cache, backgroundColor: COLORS[3], stack: "saved", yAxisID: "y" },
+            { label: data.names.prompt, data: data.prompt, backgroundColor: COLORS[5], stack: "saved", yAxisID: "y" },
+            { label: data.names.reduction, data: data.reduction, type: "line", borderColor: COLORS[4],
+              backgroundColor: COLORS[4], pointRadius: 2, tension: 0.25, yAxisID: "y1" },
+          ],
+        },
+        options: {
+          scales: {
+            x: { stacked: true },
+            y: { stacked: true, position: "left", ticks: { callback: (v) => brl.format(v) } },
+            y1: { min: 0, max: 100, position: "right", grid: { drawOnChartArea: false },
+              ticks: { callback: (v) => `${v} %` } },
+          },
+        },
+      };
+    },
   };
 
   function initCharts(root) {
