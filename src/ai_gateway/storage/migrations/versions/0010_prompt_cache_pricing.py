@@ -8,7 +8,7 @@ get ``prompt_cache_breakpoints`` (NULL: follow the shared config), the per-clien
 of Anthropic prompt-cache breakpoints.
 
 Revision ID: 0010_prompt_cache_pricing
-Revises: 0006_usage_quarantine
+Revises: 0009_plan_ceilings
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from alembic import op
 import ai_gateway.storage.types
 
 revision = "0010_prompt_cache_pricing"
-down_revision = "0006_usage_quarantine"
+down_revision = "0009_plan_ceilings"
 branch_labels = None
 depends_on = None
 
