@@ -1,11 +1,15 @@
 """Wiring of the dashboard into the FastAPI app: page routers, static files, the two page
-errors (sign in again; not for your role)."""
+errors (sign in again; not for your role), ``/`` (to the sign-in page) and ``/docs``
+(Swagger UI from the vendored files: it works offline, with no CDN)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from ai_gateway.web import admin_views, auth_views, client_views
@@ -19,6 +23,7 @@ from ai_gateway.web.render import (
 __all__ = ["install_web"]
 
 _STATIC = Path(__file__).parent / "static"
+_SWAGGER = "/static/vendor/swagger-ui"
 
 
 def install_web(app: FastAPI) -> None:
@@ -28,3 +33,22 @@ def install_web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     app.add_exception_handler(SignInRequired, on_sign_in_required)
     app.add_exception_handler(ForbiddenPage, on_forbidden_page)
+    app.add_api_route("/", _root, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/docs", _docs, methods=["GET"], include_in_schema=False)
+
+
+async def _root(_request: Request) -> Response:
+    """A person who opens the server's address lands on the sign-in page."""
+    return RedirectResponse("/signin", status_code=307)
+
+
+async def _docs(_request: Request) -> HTMLResponse:
+    """The OpenAPI document in Swagger UI, every asset served by the gateway itself."""
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="AI Gateway · API",
+        swagger_js_url=f"{_SWAGGER}/swagger-ui-bundle.js",
+        swagger_css_url=f"{_SWAGGER}/swagger-ui.css",
+        swagger_favicon_url=f"{_SWAGGER}/favicon-32x32.png",
+        swagger_ui_parameters={"defaultModelsExpandDepth": 0},
+    )
