@@ -107,7 +107,9 @@ def _settings(body: BudgetConfigUpdate) -> BudgetSettings:
     try:
         limit = Decimal(str(body.limit).strip())
     except InvalidOperation as exc:
-        raise InvalidRequest("limit must be a decimal number", param="limit") from exc
+        raise InvalidRequest(
+            "limit must be a decimal number", param="limit", code="not_a_number"
+        ) from exc
     return BudgetSettings(
         budget_type=body.budget_type,
         limit=limit,

@@ -26,6 +26,14 @@ __all__ = [
 
 log = logging.getLogger("ai_gateway.api")
 
+#: Stable codes of the errors FastAPI/Starlette raise themselves (routing, methods).
+_HTTP_CODES = {
+    401: "invalid_api_key",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+}
+
 _TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -85,12 +93,15 @@ async def _on_http_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     status = 400 if exc.status_code == 422 else exc.status_code
     headers = dict(exc.headers) if exc.headers else None
-    return error_response(status, str(exc.detail), headers=headers)
+    code = _HTTP_CODES.get(status, "invalid_request" if status < 500 else "internal_error")
+    return error_response(status, str(exc.detail), headers=headers, code=code)
 
 
 async def _on_unexpected(_request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", exc_info=exc)
-    return error_response(500, "internal error; the operator can find it in the logs")
+    return error_response(
+        500, "internal error; the operator can find it in the logs", code="internal_error"
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -115,6 +115,7 @@ def check_provider(provider: str | None) -> None:
         raise InvalidRequest(
             f"unknown provider '{provider}'; known: {', '.join(sorted(PROVIDERS))}",
             param="provider",
+            code="unknown_provider",
         )
 
 
@@ -126,7 +127,9 @@ async def read_models(
     include_inactive: Annotated[bool, Query(description="admin keys only")] = False,
 ) -> ModelsPublic:
     if include_inactive and not principal.is_admin:
-        raise InvalidRequest("include_inactive is for admin keys", param="include_inactive")
+        raise InvalidRequest(
+            "include_inactive is for admin keys", param="include_inactive", code="admin_only"
+        )
 
     def run() -> list[ModelInfo]:
         with gateway.db.session() as s:
@@ -177,10 +180,10 @@ async def update(
 ) -> ModelPublic:
     changes = body.model_dump(exclude_unset=True)
     if not changes:
-        raise InvalidRequest("send at least one field to change")
+        raise InvalidRequest("send at least one field to change", code="nothing_to_change")
     for field in ("provider", "model_name", "display_name", "capabilities", "aliases", "is_active"):
         if field in changes and changes[field] is None:
-            raise InvalidRequest(f"{field} cannot be null", param=field)
+            raise InvalidRequest(f"{field} cannot be null", param=field, code="field_required")
     check_provider(changes.get("provider"))
 
     def run() -> ModelInfo:

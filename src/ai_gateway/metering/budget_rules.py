@@ -41,11 +41,14 @@ def validate_budget(
         raise InvalidRequest(
             f"budget_type '{budget_type}' is not one of {', '.join(BUDGET_TYPES)}",
             param="budget_type",
+            code="unknown_budget_type",
         )
     _check_limit(limit, budget_type=budget_type)
     if period not in PERIODS:
         raise InvalidRequest(
-            f"period '{period}' is not one of {', '.join(PERIODS)}", param="period"
+            f"period '{period}' is not one of {', '.join(PERIODS)}",
+            param="period",
+            code="unknown_period",
         )
     _check_thresholds(thresholds)
 
@@ -64,27 +67,36 @@ def crossed_thresholds(
 def _check_limit(limit: object, *, budget_type: str) -> None:
     # bool is an int, and a float is not exact money: both are refused.
     if isinstance(limit, bool) or not isinstance(limit, Decimal | int):
-        raise InvalidRequest("limit must be a decimal number", param="limit")
+        raise InvalidRequest("limit must be a decimal number", param="limit", code="not_a_number")
     if isinstance(limit, Decimal) and not limit.is_finite():
-        raise InvalidRequest("limit must be a finite number", param="limit")
+        raise InvalidRequest("limit must be a finite number", param="limit", code="not_a_number")
     if limit <= 0:
-        raise InvalidRequest("limit must be greater than 0", param="limit")
+        raise InvalidRequest(
+            "limit must be greater than 0", param="limit", code="limit_not_positive"
+        )
     if budget_type == "tokens" and Decimal(limit) != Decimal(limit).to_integral_value():
-        raise InvalidRequest("a tokens limit must be a whole number", param="limit")
+        raise InvalidRequest(
+            "a tokens limit must be a whole number", param="limit", code="limit_not_whole"
+        )
 
 
 def _check_thresholds(thresholds: Sequence[int]) -> None:
     if isinstance(thresholds, str | bytes) or not thresholds:
         raise InvalidRequest(
-            "alert_thresholds must be a non-empty list of percentages", param="alert_thresholds"
+            "alert_thresholds must be a non-empty list of percentages",
+            param="alert_thresholds",
+            code="thresholds_empty",
         )
     for value in thresholds:
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
             raise InvalidRequest(
                 f"alert_thresholds: {value!r} is not a whole percentage from 1 to 100",
                 param="alert_thresholds",
+                code="threshold_out_of_range",
             )
     if any(a >= b for a, b in pairwise(thresholds)):
         raise InvalidRequest(
-            "alert_thresholds must be in strictly ascending order", param="alert_thresholds"
+            "alert_thresholds must be in strictly ascending order",
+            param="alert_thresholds",
+            code="thresholds_not_ascending",
         )

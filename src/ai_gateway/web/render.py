@@ -3,7 +3,7 @@ two ways a page refuses (back to sign-in; a friendly 403)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -18,7 +18,21 @@ from ai_gateway import __version__
 from ai_gateway.errors import AuthenticationFailed, PermissionDenied
 from ai_gateway.gateway import Gateway
 from ai_gateway.pipeline.auth import Principal
-from ai_gateway.web.i18n import LOCALES, Formatter, pick_locale, translations
+from ai_gateway.web.i18n import (
+    LOCALES,
+    Formatter,
+    browser_timezone,
+    number_symbols,
+    pick_locale,
+    translations,
+)
+from ai_gateway.web.messages import (
+    GENERIC,
+    error_catalog,
+    reason_catalog,
+    reason_label,
+    status_label,
+)
 from ai_gateway.web.session import clear_session, session_principal
 
 __all__ = [
@@ -49,8 +63,9 @@ class Viewer:
         self.principal = principal
         self.csrf = csrf
         self.locale = pick_locale(request)
-        tz = principal.client.timezone if principal.client else "UTC"
-        self.fmt = Formatter(self.locale, tz)
+        # A client sees its own calendar; the operator, the browser's (else UTC).
+        tz = principal.client.timezone if principal.client else browser_timezone(request)
+        self.fmt = Formatter(self.locale, tz or "UTC")
 
     @property
     def gateway(self) -> Gateway:
@@ -78,6 +93,16 @@ def _environment(locale: str) -> Environment:
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.filters["tojson_safe"] = _json
     env.globals["version"] = __version__
+    env.globals["status_label"] = partial(status_label, locale)
+    env.globals["reason_label"] = partial(reason_label, locale)
+    # What app.js needs to speak the page's language: error texts by code, number symbols.
+    env.globals["client_i18n"] = {
+        "errors": error_catalog(locale),
+        "reasons": reason_catalog(locale),
+        "generic_codes": sorted(GENERIC),
+        "server_messages": locale == "en",
+        "number": number_symbols(locale),
+    }
     return env
 
 
