@@ -483,6 +483,13 @@
       table.parentNode.insertBefore(wrap, table);
       wrap.appendChild(table);
     });
+    // A "stack" table becomes a list of cards on a phone: each cell shows its header.
+    $$("table.stack", root).forEach((table) => {
+      const heads = $$("thead th", table).map((th) => th.textContent.trim());
+      $$("tbody tr", table).forEach((tr) => {
+        Array.from(tr.children).forEach((td, i) => { if (!td.dataset.label) td.dataset.label = heads[i] || ""; });
+      });
+    });
     $$(".table-wrap", root).forEach((wrap) => {
       wrap.dataset.hint = i18n.scroll_hint || "→";
       wrap.classList.toggle("scrolls", wrap.scrollWidth > wrap.clientWidth + 1);
