@@ -21,6 +21,8 @@ __all__ = [
     "error_response",
     "gateway_error_response",
     "install_error_handlers",
+    "on_gateway_error",
+    "on_http_error",
     "without_validation_errors",
 ]
 
@@ -74,7 +76,7 @@ def gateway_error_response(exc: GatewayError) -> Response:
     )
 
 
-async def _on_gateway_error(_request: Request, exc: Exception) -> Response:
+async def on_gateway_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, GatewayError)
     if exc.status >= 500:
         log.error("gateway error", extra={"code": exc.code, "error": exc.message})
@@ -89,7 +91,7 @@ async def _on_validation_error(_request: Request, exc: Exception) -> Response:
     return error_response(400, message, code="invalid_value", param=where or None)
 
 
-async def _on_http_error(_request: Request, exc: Exception) -> Response:
+async def on_http_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     status = 400 if exc.status_code == 422 else exc.status_code
     headers = dict(exc.headers) if exc.headers else None
@@ -105,9 +107,9 @@ async def _on_unexpected(_request: Request, exc: Exception) -> Response:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(GatewayError, _on_gateway_error)
+    app.add_exception_handler(GatewayError, on_gateway_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
-    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(Exception, _on_unexpected)
 
 

@@ -16,6 +16,7 @@ from ai_gateway.web.i18n import translations
 __all__ = [
     "ERRORS",
     "GENERIC",
+    "N_",
     "REASONS",
     "STATUSES",
     "error_catalog",

@@ -28,6 +28,7 @@ from ai_gateway.web.i18n import (
 )
 from ai_gateway.web.messages import (
     GENERIC,
+    N_,
     error_catalog,
     reason_catalog,
     reason_label,
@@ -41,7 +42,9 @@ __all__ = [
     "PageDep",
     "SignInRequired",
     "Viewer",
+    "error_page",
     "render",
+    "wants_page",
 ]
 
 _TEMPLATES = Path(__file__).parent / "templates"
@@ -168,6 +171,39 @@ async def on_forbidden_page(request: Request, _exc: Exception) -> Response:
     except (AuthenticationFailed, PermissionDenied):
         viewer = None
     return render(request, "forbidden.html", {}, viewer=viewer, status=403)
+
+
+async def _optional_viewer(request: Request) -> Viewer | None:
+    """The signed-in viewer, if any (an error page shows its nav; a stranger gets none)."""
+    gateway: Gateway = request.app.state.gateway
+    try:
+        principal, session = await session_principal(request, gateway, verify_csrf=False)
+    except (AuthenticationFailed, PermissionDenied):
+        return None
+    return Viewer(request, principal, session.csrf)
+
+
+_TITLES = {403: N_("Not allowed"), 404: N_("Page not found")}
+
+
+async def error_page(request: Request, *, status: int, code: str) -> HTMLResponse:
+    """A dashboard error as a page in the viewer's language (never raw JSON)."""
+    viewer = await _optional_viewer(request)
+    locale = viewer.locale if viewer else pick_locale(request)
+    gettext = translations(locale).gettext
+    title = gettext(_TITLES.get(status, N_("Something went wrong")))
+    message = error_catalog(locale).get(code) or error_catalog(locale)["internal_error"]
+    context = {"status": status, "code": code, "title": title, "message": message}
+    return render(request, "error.html", context, viewer=viewer, status=status)
+
+
+def wants_page(request: Request) -> bool:
+    """A browser navigating to a dashboard page (not htmx, not the REST API)."""
+    return (
+        request.url.path.startswith("/dashboard")
+        and not request.headers.get("hx-request")
+        and "text/html" in request.headers.get("accept", "")
+    )
 
 
 def _quote(path: str) -> str:
