@@ -12,7 +12,7 @@ from playwright.async_api import Page
 from ai_gateway.demo import seed_demo
 from tests.harness import Harness
 from tests.web.conftest import DESKTOP, PHONE, NewPage
-from tests.web.pages import open_page, screenshot, sign_in
+from tests.web.pages import open_page, sign_in
 
 ADMIN_PAGES = (
     "/dashboard/ai-gateway/analytics",
@@ -24,6 +24,9 @@ ADMIN_PAGES = (
     "/dashboard/settings?client_id={client}",
 )
 CLIENT_PAGES = ("/dashboard/analytics", "/dashboard/settings", "/dashboard/ai-gateway/setup")
+#: The phone views kept as README screenshots (pt-BR, 390x844).
+PHONE_SHOTS = {"/dashboard/ai-gateway/analytics": "phone-admin-analytics-pt-BR"}
+CLIENT_PHONE_SHOTS = {"/dashboard/analytics": "phone-client-analytics-pt-BR"}
 
 
 async def overflow(page: Page) -> int:
@@ -47,8 +50,8 @@ async def _check(
     page: Page, url: str, failures: dict[str, int], *, signed_in: bool, shot: Path | None = None
 ) -> None:
     await open_page(page, url)
-    if shot is not None:
-        await screenshot(page, shot.parent, shot.name)
+    if shot is not None:  # what a phone shows: the first screen, not the whole page
+        await page.screenshot(path=str(shot.with_suffix(".png")), full_page=False)
     if (extra := await overflow(page)) > 0:
         failures[url] = extra
     assert await on_screen(page, ".lang [data-lang='pt_BR']"), url
@@ -75,19 +78,19 @@ async def test_no_page_scrolls_sideways(
         )
         phone = viewport == PHONE and language == "pt-BR"
         for path in ADMIN_PAGES:
-            name = "phone-" + path.split("?")[0].strip("/").replace("/", "-")
+            name = PHONE_SHOTS.get(path) if phone else None
             await _check(
                 page,
                 harness.url + path.format(client=client),
                 failures,
                 signed_in=True,
-                shot=shots / name if phone else None,
+                shot=shots / name if name else None,
             )
         tenant = await new_page(language, viewport)
         await sign_in(tenant, harness.url, keys.client_key)
         for path in CLIENT_PAGES:
-            name = "phone-client-" + path.strip("/").replace("/", "-")
-            shot = shots / name if phone else None
+            name = CLIENT_PHONE_SHOTS.get(path) if phone else None
+            shot = shots / name if name else None
             await _check(tenant, harness.url + path, failures, signed_in=True, shot=shot)
     assert failures == {}
 
