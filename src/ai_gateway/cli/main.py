@@ -28,6 +28,7 @@ MODULES = (
     "secrets",
     "models",
     "budgets",
+    "limits",
     "cron",
     "whatsapp",
     "legacy",
@@ -43,6 +44,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "secrets": ("secrets", "Provider keys, sealed with AES-256-GCM."),
     "models": ("models", "The model registry and its prices."),
     "budgets": ("budgets", "Budgets: per client, or the defaults of a plan."),
+    "limits": (
+        "limits",
+        "Rate limits: requests/tokens per minute and concurrency, per client or plan.",
+    ),
     "cron": ("cron", "Scheduled jobs."),
     "whatsapp": (
         "whatsapp",
