@@ -45,6 +45,7 @@ from ai_gateway.pipeline.run import ChatPipeline
 from ai_gateway.pipeline.shared_budget import RedisBudgetCounters
 from ai_gateway.pipeline.validation import parse_chat_request
 from ai_gateway.providers import Provider, create_providers
+from ai_gateway.providers.registry import PROVIDERS
 from ai_gateway.ratelimit.shared import RedisLimiter
 from ai_gateway.services.rate_limits import RateLimitService
 from ai_gateway.settings import Settings
@@ -78,8 +79,10 @@ class Gateway:
         self.settings = settings
         self.db = db
         self.master = master
-        self.metrics = GatewayMetrics()
         self.config = ConfigCache(db, master, settings)
+        self.metrics = GatewayMetrics(
+            known_models=lambda: self.config.current.models, providers=PROVIDERS
+        )
         self.auth = Authenticator(db)
         self.shared_budget = (
             RedisBudgetCounters(Redis.from_url(settings.redis_url)) if settings.redis_url else None
@@ -93,7 +96,7 @@ class Gateway:
         self.breakers = BreakerBoard(on_change=self._breaker_changed)
         self.cache = ResponseCache(create_cache_backend(settings.redis_url))
         sink: BatchSink = (
-            ProcessSink(settings.effective_database_url)
+            ProcessSink(settings.effective_database_url, log_level=settings.log_level)
             if settings.usage_writer_process
             else ThreadSink(db)
         )
@@ -103,6 +106,9 @@ class Gateway:
             flush_interval=settings.usage_flush_interval,
             batch_size=settings.usage_batch_size,
             on_flush=self._usage_flushed,
+        )
+        self.metrics.watch_usage(
+            backlog=lambda: self.usage.backlog, spooled=lambda: self.usage.spooled
         )
         self.whatsapp = WhatsAppService(
             settings=settings, db=db, master=master, call_ai=self.call_ai
@@ -284,10 +290,12 @@ class Gateway:
         self.metrics.usage_written.inc(result.inserted)
         for client_id, (amount, total) in result.budgets.items():
             self.budgets.flushed(client_id, amount, total)
-        self.metrics.usage_queue.set(self.usage.backlog)
+        if result.quarantined:
+            self.metrics.usage_quarantined.inc(result.quarantined)
+            self.alerter.on_quarantined(result.quarantined)
 
     def _breaker_changed(self, provider: str, is_open: bool) -> None:
-        self.metrics.breaker_open.labels(provider).set(1 if is_open else 0)
+        self.metrics.set_breaker(provider, is_open)
         log.warning(
             "circuit breaker " + ("opened" if is_open else "closed"), extra={"provider": provider}
         )

@@ -57,6 +57,7 @@ ROUTES: dict[tuple[str, str], Case] = {
         other=200,
         body={"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
     ),
+    ("GET", "/api/ai-gateway/usage-quarantine"): admin_only(),
     ("GET", "/api/ai-gateway/config"): admin_only(),
     ("PUT", "/api/ai-gateway/config"): admin_only(body={"cache_ttl_seconds": 600}),
     ("POST", "/api/ai-gateway/config/test"): admin_only(),

@@ -32,6 +32,7 @@ MODULES = (
     "cron",
     "whatsapp",
     "legacy",
+    "usage",
 )
 
 #: command -> (module, short help shown by ``--help``), in the order ``--help`` lists them.
@@ -58,6 +59,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Import historical usage rows (CSV with a header, or JSON lines) into "
         "gateway_usage_logs with route 'legacy'.",
     ),
+    "usage": ("usage", "The usage log."),
 }
 
 

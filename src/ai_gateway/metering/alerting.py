@@ -97,6 +97,7 @@ class Alerter:
         self._budgets = budgets
         self._tasks: set[asyncio.Task[Any]] = set()
         self._unpriced_seen: set[str] = set()
+        self._quarantine_days: set[datetime] = set()
 
     # -- listeners: the request path, no I/O ----------------------------------------------
 
@@ -133,6 +134,30 @@ class Alerter:
         )
         self._spawn(
             self.gateway_alert(kind="unpriced_model", scope=model_id, window=ONCE, message=message)
+        )
+
+    def on_quarantined(self, rows: int) -> None:
+        """The usage writer put ``rows`` in quarantine: tell the operator, once per UTC
+        day (claimed in ``gateway_alerts``, so once across replicas too)."""
+        now = datetime.now(UTC)
+        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        if day in self._quarantine_days:
+            return
+        self._quarantine_days.add(day)
+        message = AlertMessage(
+            subject="[AI Gateway] usage rows were refused by the database",
+            text=(
+                f"The database refused {rows} usage row(s); they are kept in the quarantine "
+                "table with the reason (ai-gateway usage quarantine list). Every other row "
+                "was written and the budgets still count the refused rows. Further refusals "
+                "today are counted in ai_gateway_usage_quarantined_total, not alerted."
+            ),
+            payload={"type": "gateway.usage_quarantined", "rows": rows, "at": now.isoformat()},
+        )
+        self._spawn(
+            self.gateway_alert(
+                kind="usage_quarantined", scope="global", window=day, message=message
+            )
         )
 
     # -- actions, shared with the scheduled jobs ------------------------------------------

@@ -7,7 +7,7 @@ The row is inserted only when missing (``serve --demo`` used to add it), and the
 downgrade removes it only if no usage row points at it.
 
 Revision ID: 0012_simulated_models_active
-Revises: 0008_rate_limits
+Revises: 0006_usage_quarantine
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from alembic import op
 from ai_gateway.storage.types import Money, UTCDateTime
 
 revision = "0012_simulated_models_active"
-down_revision = "0008_rate_limits"
+down_revision = "0006_usage_quarantine"
 branch_labels = None
 depends_on = None
 
