@@ -93,6 +93,7 @@ ERRORS: dict[str, str] = {
     "cron_disabled": N_("Scheduled-job routes are disabled."),
     "invalid_cron_secret": N_("Wrong cron secret."),
     "invalid_signature": N_("Invalid signature."),
+    "invalid_metrics_token": N_("Wrong or missing metrics token."),
     "whatsapp_send_failed": N_("The WhatsApp message could not be sent."),
 }
 
