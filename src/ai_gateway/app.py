@@ -66,7 +66,10 @@ def create_app(settings: Settings) -> GatewayApp:
         title="AI Gateway",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/docs",
+        # /docs is served by the dashboard from vendored Swagger UI files (no CDN);
+        # ReDoc would need one, so it is off.
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
     install_error_handlers(api)

@@ -211,16 +211,18 @@ async def patch_client(
 ) -> ClientPublic:
     changes: dict[str, Any] = body.model_dump(exclude_unset=True, mode="json")
     if not changes:
-        raise InvalidRequest("send at least one field to change")
+        raise InvalidRequest("send at least one field to change", code="nothing_to_change")
     for field in ("name", "plan", "use_ai_gateway", "timezone", "status"):
         if field in changes and changes[field] is None:
-            raise InvalidRequest(f"{field} cannot be null", param=field)
+            raise InvalidRequest(f"{field} cannot be null", param=field, code="field_required")
     if changes.get("fallback_chain") is not None:
         snapshot = await gateway.config.get()
         unknown = [m for m in changes["fallback_chain"] if snapshot.resolve_model(m) is None]
         if unknown:
             raise InvalidRequest(
-                f"unknown models in fallback_chain: {', '.join(unknown)}", param="fallback_chain"
+                f"unknown models in fallback_chain: {', '.join(unknown)}",
+                param="fallback_chain",
+                code="unknown_models",
             )
 
     def run() -> ClientInfo:
