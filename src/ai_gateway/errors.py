@@ -46,17 +46,23 @@ __all__ = [
 
 
 class GatewayError(Exception):
-    """Base of every error the gateway reports; ``message`` is safe to show a caller."""
+    """Base of every error the gateway reports; ``message`` is safe to show a caller.
+
+    ``code`` is stable (never None): the dashboard translates an error by its code, since
+    the English ``message`` may carry details (a field, a value) a page cannot translate.
+    """
 
     status: ClassVar[int] = 500
     error_type: ClassVar[str] = "api_error"
-    default_code: ClassVar[str | None] = None
+    default_code: ClassVar[str] = "internal_error"
 
     def __init__(self, message: str, *, code: str | None = None, param: str | None = None):
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
         self.param = param
+        #: Extra response headers (a 429's ``Retry-After`` and ``x-ratelimit-*``).
+        self.headers: dict[str, str] = {}
 
     def to_body(self) -> dict[str, Any]:
         """The OpenAI error shape: ``{"error": {"message", "type", "code", "param"}}``."""
@@ -73,6 +79,7 @@ class GatewayError(Exception):
 class InvalidRequest(GatewayError):
     status = 400
     error_type = "invalid_request_error"
+    default_code = "invalid_request"
 
 
 class PayloadTooLarge(InvalidRequest):
@@ -122,6 +129,17 @@ class RateLimited(GatewayError):
     status = 429
     error_type = "rate_limit_error"
     default_code = "rate_limited"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        super().__init__(message, code=code, param=param)
+        self.headers = dict(headers or {})
 
 
 class UpstreamError(GatewayError):

@@ -57,6 +57,7 @@ ROUTES: dict[tuple[str, str], Case] = {
         other=200,
         body={"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
     ),
+    ("GET", "/api/ai-gateway/usage-quarantine"): admin_only(),
     ("GET", "/api/ai-gateway/config"): admin_only(),
     ("PUT", "/api/ai-gateway/config"): admin_only(body={"cache_ttl_seconds": 600}),
     ("POST", "/api/ai-gateway/config/test"): admin_only(),
@@ -106,6 +107,16 @@ ROUTES: dict[tuple[str, str], Case] = {
         201, path="/api/clients/{client}/keys", body={"name": "walker"}
     ),
     ("DELETE", "/api/keys/{key_id}"): admin_only(path="/api/keys/{key}"),
+    ("GET", "/api/clients/{client_id}/limits"): admin_only(path="/api/clients/{client}/limits"),
+    ("PUT", "/api/clients/{client_id}/limits"): admin_only(
+        path="/api/clients/{client}/limits", body={"rpm": 1000}
+    ),
+    ("GET", "/api/plans/{plan}/limits"): admin_only(path="/api/plans/pro/limits"),
+    ("PUT", "/api/plans/{plan}/limits"): admin_only(path="/api/plans/pro/limits", body={}),
+    ("GET", "/api/providers/{provider}/limits"): admin_only(path="/api/providers/openai/limits"),
+    ("PUT", "/api/providers/{provider}/limits"): admin_only(
+        path="/api/providers/openai/limits", body={}
+    ),
     ("GET", "/api/budget/config"): tenant(),
     ("POST", "/api/budget/config"): Case(
         admin=200,

@@ -39,11 +39,13 @@ __all__ = [
     "CachePerformance",
     "Client",
     "ClientBudget",
+    "ClientRateLimit",
     "ExchangeRate",
     "GatewayAlert",
     "JobRun",
     "ModelPriceHistory",
     "PlanBudget",
+    "PlanRateLimit",
     "Secret",
     "SharedGatewayConfig",
     "UsageDaily",
@@ -52,6 +54,7 @@ __all__ = [
     "UsageLatencyDaily",
     "UsageLog",
     "UsageMonthly",
+    "UsageQuarantine",
     "WhatsAppMessage",
     "WhatsAppNumber",
     "new_id",
@@ -118,6 +121,8 @@ class SharedGatewayConfig(Base):
     max_retries: Mapped[int] = mapped_column(Integer, default=0)
     admin_alert_email: Mapped[str | None] = mapped_column(String(320))
     admin_alert_webhook: Mapped[str | None] = mapped_column(String(2048))
+    #: {provider: {"rpm": N, "tpm": N}}: what each provider grants the shared key.
+    provider_rate_limits: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -132,6 +137,7 @@ class AiModel(Base):
     input_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
     output_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
     cached_input_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
+    cache_write_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
     context_window: Mapped[int | None] = mapped_column(Integer)
     capabilities: Mapped[list[Any]] = mapped_column(JSON, default=list)
     aliases: Mapped[list[Any]] = mapped_column(JSON, default=list)
@@ -149,6 +155,7 @@ class ModelPriceHistory(Base):
     input_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
     output_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
     cached_input_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
+    cache_write_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
     source: Mapped[str] = mapped_column(String(64))
     effective_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -169,6 +176,9 @@ class Client(Base):
     contact_email: Mapped[str | None] = mapped_column(String(320))
     alert_webhook_url: Mapped[str | None] = mapped_column(String(2048))
     fallback_chain: Mapped[list[Any] | None] = mapped_column(JSON)
+    #: Mark long stable prompt prefixes for Anthropic's prompt cache (``None``: follow
+    #: ``provider_options.anthropic.cache_breakpoints`` of the shared config).
+    prompt_cache_breakpoints: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -238,6 +248,16 @@ class UsageLog(Base):
     input_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
     output_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
     cached_input_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
+    cache_write_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
+    #: Prompt tokens written to the provider's prompt cache (part of ``input_tokens``).
+    cache_write_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: What the provider's prompt cache saved on this call (negative after a dear write).
+    prompt_cache_saved_usd: Mapped[Decimal] = mapped_column(
+        Money(), default=Decimal(0), server_default="0"
+    )
+    prompt_cache_saved_brl: Mapped[Decimal] = mapped_column(
+        Money(), default=Decimal(0), server_default="0"
+    )
     unpriced: Mapped[bool] = mapped_column(Boolean, default=False)
     latency_ms: Mapped[int] = mapped_column(Integer, default=0)
     ttft_ms: Mapped[int | None] = mapped_column(Integer)
@@ -255,6 +275,26 @@ class UsageLog(Base):
     upstream_cache: Mapped[str | None] = mapped_column(String(32))
     telemetry: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UsageQuarantine(Base):
+    """Usage rows the database refused (the dead letters of the usage writer), kept whole
+    with the refusal so nothing is lost and the operator can see, fix and replay them.
+
+    No foreign key on ``client_id``: a missing client may be the very reason."""
+
+    __tablename__ = "gateway_usage_quarantine"
+    __table_args__ = (Index("ix_usage_quarantine_time", "quarantined_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    #: the record as the spool file writes it (row, budget amount, cache lookup)
+    payload: Mapped[str] = mapped_column(Text)
+    #: the row's budget amount was added to the client's budget when it was quarantined
+    budget_applied: Mapped[bool] = mapped_column(Boolean, default=False)
+    quarantined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class CachePerformance(Base):
@@ -287,6 +327,13 @@ class _UsageSums:
     cached_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
     cost_usd: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     cost_brl: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    cache_write_tokens: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    prompt_cache_saved_usd: Mapped[Decimal] = mapped_column(
+        Money(), default=Decimal(0), server_default="0"
+    )
+    prompt_cache_saved_brl: Mapped[Decimal] = mapped_column(
+        Money(), default=Decimal(0), server_default="0"
+    )
     latency_ms_sum: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
@@ -380,6 +427,8 @@ class PlanBudget(Base):
     alert_thresholds: Mapped[list[Any]] = mapped_column(JSON)
     pause_at_limit: Mapped[bool] = mapped_column(Boolean, default=False)
     markup_percent: Mapped[Decimal] = mapped_column(Money(8, 4), default=Decimal(30))
+    #: the highest limit its clients may set themselves, in ``budget_type`` (NULL: none)
+    client_max: Mapped[Decimal | None] = mapped_column(Money())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -532,3 +581,36 @@ class WhatsAppMessage(Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def _limit_checks(table: str) -> tuple[CheckConstraint, ...]:
+    return tuple(
+        CheckConstraint(f"{column} IS NULL OR {column} >= 1", name=f"ck_{table}_{column}")
+        for column in ("rpm", "tpm", "concurrency")
+    )
+
+
+class PlanRateLimit(Base):
+    """A plan's default rate limits; a NULL column is no limit."""
+
+    __tablename__ = "plan_rate_limits"
+    __table_args__ = _limit_checks("plan_rate_limits")
+
+    plan: Mapped[str] = mapped_column(ForeignKey("plan_budgets.plan"), primary_key=True)
+    rpm: Mapped[int | None] = mapped_column(Integer)
+    tpm: Mapped[int | None] = mapped_column(Integer)
+    concurrency: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ClientRateLimit(Base):
+    """A client's own rate limits; a NULL column follows the client's plan."""
+
+    __tablename__ = "client_rate_limits"
+    __table_args__ = _limit_checks("client_rate_limits")
+
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"), primary_key=True)
+    rpm: Mapped[int | None] = mapped_column(Integer)
+    tpm: Mapped[int | None] = mapped_column(Integer)
+    concurrency: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
