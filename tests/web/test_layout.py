@@ -20,6 +20,7 @@ ADMIN_PAGES = (
     "/dashboard/ai-gateway/clients",
     "/dashboard/ai-gateway/models",
     "/dashboard/ai-gateway/cache",
+    "/dashboard/ai-gateway/rollout",
     "/dashboard/analytics?client_id={client}",
     "/dashboard/settings?client_id={client}",
 )
@@ -105,7 +106,7 @@ async def test_phone_menu_language_and_sign_out(harness: Harness, new_page: NewP
     assert await nav.is_visible()
     assert await page.get_attribute("[data-nav-toggle]", "aria-expanded") == "true"
     links = nav.locator("a")
-    assert await links.count() == 5
+    assert await links.count() == 6  # analytics, setup, clients, models, cache, rollout
     for i in range(await links.count()):
         box = await links.nth(i).bounding_box()
         assert box is not None and box["x"] + box["width"] <= PHONE["width"]

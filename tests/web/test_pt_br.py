@@ -162,6 +162,7 @@ async def test_no_english_on_any_page_in_portuguese(harness: Harness, new_page: 
         "/dashboard/ai-gateway/clients",
         "/dashboard/ai-gateway/models",
         "/dashboard/ai-gateway/cache",
+        "/dashboard/ai-gateway/rollout",
         f"/dashboard/analytics?client_id={client_id}",
         f"/dashboard/settings?client_id={client_id}",
     ):
