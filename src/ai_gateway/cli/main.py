@@ -44,7 +44,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "keys": ("keys", "API keys for clients and admins."),
     "secrets": ("secrets", "Provider keys, sealed with AES-256-GCM."),
     "models": ("models", "The model registry and its prices."),
-    "budgets": ("budgets", "Budgets: per client, or the defaults of a plan."),
+    "budgets": ("budgets", "Budgets: per client, or the defaults and ceiling of a plan."),
     "limits": (
         "limits",
         "Rate limits: requests/tokens per minute and concurrency, per client or plan.",
