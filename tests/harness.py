@@ -6,6 +6,7 @@ key. Import the fixtures into a ``conftest.py``: ``from tests.harness import har
 from __future__ import annotations
 
 import asyncio
+import resource
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -15,6 +16,7 @@ import pytest_asyncio
 import uvicorn
 
 from ai_gateway.app import GatewayApp, create_app
+from ai_gateway.edge.server import build_config
 from ai_gateway.gateway import Gateway
 from ai_gateway.settings import Settings
 from ai_gateway.storage.api_keys import issue_key
@@ -121,11 +123,18 @@ async def start_gateway(
     # process (or test) could take the port between choosing it and listening on it.
     sock = bound_socket()
     port = int(sock.getsockname()[1])
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
-        )
+    # The serve command's own server config: the edge protocol and its limits.
+    config = build_config(
+        app,
+        settings,
+        host="127.0.0.1",
+        port=port,
+        fd_limit=resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+        log_config=None,
+        access_log=False,
+        lifespan="on",
     )
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     async with asyncio.timeout(15):
         while not server.started:

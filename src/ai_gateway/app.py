@@ -34,6 +34,7 @@ from ai_gateway.api import models as registry
 from ai_gateway.api.errors import install_error_handlers, without_validation_errors
 from ai_gateway.api.openai import chat, models
 from ai_gateway.api.openai.schema import describe_chat_route
+from ai_gateway.edge.guard import RequestGuard
 from ai_gateway.gateway import Gateway
 from ai_gateway.logs import configure_logging
 from ai_gateway.settings import Settings
@@ -43,13 +44,24 @@ __all__ = ["GatewayApp", "create_app", "create_app_from_env"]
 
 
 class GatewayApp:
-    """The outer ASGI callable: one string comparison routes the hot path."""
+    """The outer ASGI callable: the request guard (``edge/guard.py``: header encoding,
+    concurrency ceiling, body size, security headers), then one string comparison
+    routes the hot path."""
 
-    def __init__(self, api: FastAPI) -> None:
+    def __init__(self, api: FastAPI, settings: Settings) -> None:
         self.api = api
         self.chat = chat.ChatCompletionsEndpoint(lambda: api.state.gateway)
+        self.guard = RequestGuard(
+            self._route,
+            max_body_bytes=settings.max_body_bytes,
+            max_concurrent=settings.max_concurrent_requests,
+            own_body_paths=frozenset({chat.PATH}),
+        )
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await self.guard(scope, receive, send)
+
+    async def _route(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] == chat.PATH:
             await self.chat(scope, receive, send)
         else:
@@ -98,7 +110,7 @@ def create_app(settings: Settings) -> GatewayApp:
     install_web(api)
     describe_chat_route(api)
     without_validation_errors(api)
-    return GatewayApp(api)
+    return GatewayApp(api, settings)
 
 
 def create_app_from_env() -> GatewayApp:

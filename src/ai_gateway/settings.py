@@ -54,6 +54,17 @@ class Settings(BaseSettings):
     whatsapp_app_secret: str | None = Field(default=None, repr=False)
     whatsapp_graph_base_url: str = "https://graph.facebook.com/v21.0"
     max_body_bytes: int = Field(default=1_048_576, gt=0)
+    #: Connection hygiene of ``serve`` (see ai_gateway.edge): seconds to send a whole
+    #: request head, a whole body, and idle between keep-alive requests.
+    header_timeout: float = Field(default=10.0, gt=0, le=3600)
+    body_timeout: float = Field(default=30.0, gt=0, le=3600)
+    keepalive_timeout: int = Field(default=5, ge=1, le=3600)
+    #: Per process: open connections (then the longest-idle one is closed to make room)
+    #: and requests in flight (then a fast 503); /healthz and /readyz are always served.
+    max_connections: int = Field(default=4096, ge=1, le=1_000_000)
+    max_concurrent_requests: int = Field(default=1024, ge=1, le=1_000_000)
+    #: Proxies whose X-Forwarded-Proto/For are believed (uvicorn's forwarded_allow_ips).
+    forwarded_allow_ips: str = "127.0.0.1"
     usage_flush_interval: float = Field(default=0.5, gt=0)
     usage_batch_size: int = Field(default=500, gt=0)
     #: Write usage batches in a child process (off the event loop's GIL); off: a thread.

@@ -75,6 +75,9 @@ async def test_bad_config_is_refused_and_changes_nothing(harness: Harness) -> No
         {"admin_alert_webhook": "javascript:alert(1)"},
         {"admin_alert_email": "not-an-email"},
         {"provider_keys": {"openai": "short"}},
+        # A key the HTTP client cannot put in a header would make every call a 500.
+        {"provider_keys": {"openai": "sk-abc\ndef-ghijkl"}},
+        {"provider_keys": {"openai": "sk-abc def-ghijkl"}},
         {"default_model": "'; DROP TABLE clients; --"},
         {"unknown_field": 1},
         {"default_model": None},

@@ -72,12 +72,19 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
     context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     tab = await context.new_page()
     errors: list[str] = []
+    refused: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Chromium reports every resource, inline script or style the CSP refused here.
+    tab.on(
+        "console",
+        lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
     try:
         yield tab
     finally:
         await context.close()
     assert errors == [], f"JavaScript errors: {errors}"
+    assert refused == [], f"CSP violations: {refused}"
 
 
 NewPage = Callable[..., Awaitable[Page]]

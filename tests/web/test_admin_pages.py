@@ -58,7 +58,7 @@ async def test_admin_sees_every_page_with_charts(harness: Harness, page: Page, s
     rows = page.locator("[data-cache-row]")
     assert await rows.count() == 2
     await rows.first.locator("[data-invalidate]").click()
-    await page.wait_for_function("document.querySelectorAll('[data-cache-row]').length === 1")
+    await page.wait_for_function("() => document.querySelectorAll('[data-cache-row]').length === 1")
     async with httpx.AsyncClient(base_url=harness.url) as http:
         admin = harness.headers(harness.admin_key)
         assert (await http.get("/api/ai-gateway/cache", headers=admin)).json()["count"] == 1
@@ -78,7 +78,7 @@ async def test_fallback_chain_reordered_by_drag_and_saved(harness: Harness, page
     await option.wait_for()
     # Llama has no vision: once the filtered answer is in, it is not offered.
     await page.wait_for_function(
-        "!document.querySelector(\".model-option[data-model='groq/llama-3.3-70b']\")"
+        "() => !document.querySelector(\".model-option[data-model='groq/llama-3.3-70b']\")"
     )
     await option.locator("[data-add]").click()
     assert await items.count() == 3

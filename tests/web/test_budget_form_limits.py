@@ -26,7 +26,9 @@ async def _submit(page: Page, limit: str) -> str:
     await page.evaluate(f"document.querySelector(\"{LIMIT_ERROR}\").textContent = ''")
     await page.fill("#limit", limit)
     await page.click("#budget-form [data-save]")
-    await page.wait_for_function(f'document.querySelector("{LIMIT_ERROR}").textContent')
+    # A function, not an expression string: the page's CSP forbids the eval Playwright
+    # would use to poll an expression.
+    await page.wait_for_function(f'() => document.querySelector("{LIMIT_ERROR}").textContent')
     return await page.inner_text(LIMIT_ERROR)
 
 

@@ -83,7 +83,11 @@ async def test_budget_settings_validate_save_and_persist(harness: Harness, page:
     await page.fill("#limit", "-5")
     await page.click("#budget-form [data-save]")
     error = page.locator("[data-error-for='limit']")
-    await page.wait_for_function("document.querySelector(\"[data-error-for='limit']\").textContent")
+    # A function, not an expression string: the page's CSP forbids eval, which Playwright
+    # would use to poll an expression.
+    await page.wait_for_function(
+        "() => document.querySelector(\"[data-error-for='limit']\").textContent"
+    )
     assert "greater than 0" in await error.inner_text()
     assert await _budget(harness) == before
 

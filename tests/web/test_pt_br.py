@@ -57,7 +57,9 @@ async def test_numbers_that_read_two_ways_are_refused_in_portuguese(
     # The server's own rule ("limit must be greater than 0") comes back in Portuguese.
     await page.fill("#limit", "0")
     await page.click("#budget-form [data-save]")
-    await page.wait_for_function("document.querySelector(\"[data-error-for='limit']\").textContent")
+    await page.wait_for_function(
+        "() => document.querySelector(\"[data-error-for='limit']\").textContent"
+    )
     assert await error.inner_text() == "O limite deve ser maior que 0."
     assert await toast.inner_text() == "O limite deve ser maior que 0."
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, SecretStr
 
 from ai_gateway.api.common import ERRORS, Email, Money, actor
 from ai_gateway.api.deps import AdminDep, GatewayDep
@@ -61,6 +61,20 @@ class ConfigPublic(BaseModel):
     updated_at: datetime
 
 
+def _header_safe(key: SecretStr) -> SecretStr:
+    """A provider key travels in an HTTP header: visible ASCII only. A newline or a control
+    character would be refused by the HTTP client on every later call (a 500 each time)."""
+    value = key.get_secret_value()
+    if not all("!" <= ch <= "~" for ch in value):
+        raise ValueError("a provider key may only hold visible ASCII characters (no spaces)")
+    return key
+
+
+ProviderKey = Annotated[
+    SecretStr, Field(min_length=8, max_length=512), AfterValidator(_header_safe)
+]
+
+
 class ConfigUpdate(BaseModel):
     """Only the fields sent change. ``provider_keys`` are sealed in the vault."""
 
@@ -79,9 +93,7 @@ class ConfigUpdate(BaseModel):
     base_urls: dict[ProviderName, HttpUrl] | None = None
     admin_alert_email: Email | None = None
     admin_alert_webhook: HttpUrl | None = None
-    provider_keys: (
-        dict[ProviderName, Annotated[SecretStr, Field(min_length=8, max_length=512)]] | None
-    ) = None
+    provider_keys: dict[ProviderName, ProviderKey] | None = None
 
 
 class ProviderCheck(BaseModel):

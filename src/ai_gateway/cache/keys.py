@@ -72,12 +72,17 @@ class CachePolicy:
     allow_nondeterministic: bool = False
 
 
+#: Floats up to 2**53 are whole numbers exactly; beyond, ``1.0e300`` stays a float.
+_EXACT_FLOAT_INT = 2**53
+
+
 def _normalise(value: Any) -> Any:
     """Make numerically equal JSON values serialise alike (``1`` vs ``1.0``) and drop
     ``None`` members, which OpenAI treats exactly as absent fields."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, float) and value.is_integer():
+    # Only where the int is exact: int(1e308) is a 1024-bit number orjson cannot write.
+    if isinstance(value, float) and value.is_integer() and abs(value) <= _EXACT_FLOAT_INT:
         return int(value)
     if isinstance(value, Mapping):
         return {str(k): _normalise(v) for k, v in value.items() if v is not None}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
+
 import click
 
 from ai_gateway.cli._common import emit, json_option, settings
@@ -11,9 +14,31 @@ from ai_gateway.storage.db import Database
 __all__ = ["register"]
 
 
+_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def _host(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """An IP address or a host name (checked by syntax: no DNS lookup at start-up)."""
+    try:
+        ipaddress.ip_address(value)
+        return value
+    except ValueError:
+        pass
+    labels = value.rstrip(".").split(".")
+    if len(value) > 253 or not value or not all(_HOST_LABEL.match(label) for label in labels):
+        raise click.BadParameter(f"{value!r} is neither an IP address nor a host name")
+    return value
+
+
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=int)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    callback=_host,
+    help="Address to listen on (0.0.0.0 or :: for every interface).",
+)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @click.option(
     "--demo",
@@ -21,31 +46,43 @@ __all__ = ["register"]
     help="Seed demo clients and three weeks of traffic first (once; prints two keys).",
 )
 def serve(host: str, port: int, workers: int, demo: bool) -> None:
-    """Run the HTTP service (uvicorn with uvloop and httptools)."""
-    import uvicorn
+    """Run the HTTP service (uvicorn with uvloop and httptools, behind the edge guards:
+    AI_GATEWAY_HEADER_TIMEOUT, _BODY_TIMEOUT, _KEEPALIVE_TIMEOUT, _MAX_CONNECTIONS,
+    _MAX_CONCURRENT_REQUESTS, _MAX_BODY_BYTES)."""
+    from pydantic import ValidationError
 
     from ai_gateway.bootstrap import open_database
+    from ai_gateway.edge import server
     from ai_gateway.logs import configure_logging
 
-    cfg = settings()
+    try:
+        cfg = settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"AI_GATEWAY_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise click.UsageError(f"invalid settings: {problems}") from None
     configure_logging(cfg.log_level)
     # Migrate (embedded) and bootstrap the admin key once, before workers fork.
     db = open_database(cfg)
     if demo:
         _seed_demo(db, host, port)
     db.dispose()
-    uvicorn.run(
+    config = server.build_config(
         "ai_gateway.app:create_app_from_env",
-        factory=True,
+        cfg,
         host=host,
         port=port,
+        fd_limit=server.raise_fd_limit(),
+        factory=True,
         workers=workers,
         loop="uvloop",
-        http="httptools",
         access_log=False,
         log_config=None,
         timeout_graceful_shutdown=20,
     )
+    server.run(config)
 
 
 def _seed_demo(db: Database, host: str, port: int) -> None:

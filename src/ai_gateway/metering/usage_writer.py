@@ -206,7 +206,9 @@ class UsageWriter:
 
     def _spool_out(self, records: list[UsageRecord]) -> None:
         self._spool.parent.mkdir(parents=True, exist_ok=True)
-        with self._spool.open("ab") as handle:
+        # 0600: the rows name tenants and conversations.
+        fd = os.open(self._spool, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "ab") as handle:
             for record in records:
                 handle.write(encode_record(record) + b"\n")
             handle.flush()

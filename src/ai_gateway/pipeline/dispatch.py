@@ -8,11 +8,18 @@ only while opening (before its first byte); once open it is the caller's.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from ai_gateway.errors import GatewayError, InvalidRequest, UpstreamError, UpstreamTimeout
+from ai_gateway.errors import (
+    GatewayError,
+    InvalidRequest,
+    RateLimited,
+    UpstreamError,
+    UpstreamTimeout,
+)
 from ai_gateway.metrics import GatewayMetrics
 from ai_gateway.pipeline.breaker import BreakerBoard
 from ai_gateway.pipeline.outcome import FallbackInfo
@@ -132,4 +139,14 @@ def _chain_error(failures: list[ProviderError], tried: list[dict[str, Any]]) -> 
     summary = "; ".join(f"{t['model']}: {t['error']}" for t in tried) or "no model to try"
     if failures and all(f.reason == "timeout" for f in failures):
         return UpstreamTimeout(f"every provider timed out ({summary})")
+    if failures and all(t["error"] == "rate_limited" for t in tried):
+        # Every model refused with 429: the caller should back off, not see a 502; the
+        # soonest any of them said it would take a call again is when to retry.
+        waits = [f.retry_after for f in failures if f.retry_after is not None]
+        # Whole seconds, rounded up: a client that waits exactly this long is not early.
+        return RateLimited(
+            f"every provider in the fallback chain is rate limiting ({summary})",
+            code="upstream_rate_limited",
+            headers={"Retry-After": str(math.ceil(min(waits)))} if waits else None,
+        )
     return UpstreamError(f"every provider in the fallback chain failed ({summary})")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from ai_gateway.errors import InvalidRequest
+from ai_gateway.pipeline.shapes import check_depth, check_message_fields, check_param_shape
 from ai_gateway.providers.base import ChatRequest
 
 __all__ = ["MAX_MODEL_CHARS", "MAX_OUTPUT_TOKENS", "GatewayOptions", "parse_chat_request"]
@@ -75,16 +76,31 @@ def _bad(message: str, param: str) -> InvalidRequest:
     return InvalidRequest(message, param=param, code="invalid_value")
 
 
+def _one_of(value: Any, allowed: frozenset[str]) -> bool:
+    """Membership that cannot raise: an object or a list is unhashable, so it is checked
+    for being a string first (``{} in frozenset()`` is a TypeError, i.e. a 500)."""
+    return isinstance(value, str) and value in allowed
+
+
+def _shown(value: Any) -> str:
+    """A client's value echoed in an error message, bounded (it may be megabytes)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _check_message(index: int, message: Any) -> None:
     where = f"messages[{index}]"
     if not isinstance(message, dict):
         raise _bad(f"{where} must be an object", where)
     role = message.get("role")
-    if role not in _ROLES:
+    if not _one_of(role, _ROLES):
         raise _bad(
-            f"{where}.role must be one of {', '.join(sorted(_ROLES))}, not {role!r}",
+            f"{where}.role must be one of {', '.join(sorted(_ROLES))}, not {_shown(role)}",
             f"{where}.role",
         )
+    if role == "tool" and not isinstance(message.get("tool_call_id"), str):
+        raise _bad(f"{where}.tool_call_id is required for role 'tool'", f"{where}.tool_call_id")
+    check_message_fields(message, where)
     content = message.get("content")
     if content is None:
         if role == "assistant" and (message.get("tool_calls") or message.get("function_call")):
@@ -97,7 +113,7 @@ def _check_message(index: int, message: Any) -> None:
             f"{where}.content must be a string or a non-empty list of parts", f"{where}.content"
         )
     for j, part in enumerate(content):
-        if not isinstance(part, dict) or part.get("type") not in _PART_TYPES:
+        if not isinstance(part, dict) or not _one_of(part.get("type"), _PART_TYPES):
             raise _bad(
                 f"{where}.content[{j}] must be a part with a known type "
                 f"({', '.join(sorted(_PART_TYPES))})",
@@ -112,8 +128,6 @@ def _check_message(index: int, message: Any) -> None:
                 raise _bad(
                     f"{where}.content[{j}].image_url.url must be a string", f"{where}.content[{j}]"
                 )
-    if role == "tool" and not isinstance(message.get("tool_call_id"), str):
-        raise _bad(f"{where}.tool_call_id is required for role 'tool'", f"{where}.tool_call_id")
 
 
 def _check_model_name(model: Any, param: str) -> None:
@@ -162,6 +176,7 @@ def parse_chat_request(body: Any) -> tuple[ChatRequest, GatewayOptions]:
     gateway's own options. Unknown top-level fields are passed through untouched."""
     if not isinstance(body, dict):
         raise InvalidRequest("the request body must be a JSON object", code="invalid_json")
+    check_depth(body)
     model = body.get("model")
     if model is not None:
         _check_model_name(model, "model")
@@ -178,8 +193,13 @@ def parse_chat_request(body: Any) -> tuple[ChatRequest, GatewayOptions]:
     if not isinstance(stream, bool):
         raise _bad("stream must be a boolean", "stream")
     stream_options = body.get("stream_options")
-    if stream_options is not None and not isinstance(stream_options, dict):
-        raise _bad("stream_options must be an object", "stream_options")
+    if stream_options is not None and (
+        not isinstance(stream_options, dict)
+        or not isinstance(stream_options.get("include_usage", False), bool)
+    ):
+        raise _bad(
+            "stream_options must be an object with a boolean include_usage", "stream_options"
+        )
     fallback = body.get("fallback_models")
     if fallback is not None and (
         not isinstance(fallback, list) or not all(isinstance(m, str) for m in fallback)
@@ -195,6 +215,7 @@ def parse_chat_request(body: Any) -> tuple[ChatRequest, GatewayOptions]:
             continue
         if name in _PARAM_TYPES:
             _check_param(name, value)
+            check_param_shape(name, value)
         params[name] = value
     request = ChatRequest(
         model=(model or "").strip(),

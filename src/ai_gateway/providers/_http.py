@@ -9,9 +9,12 @@ message may end up in a usage log or in a client's error body.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
@@ -27,6 +30,7 @@ __all__ = [
     "open_stream",
     "post_json",
     "redact",
+    "retry_after_seconds",
     "telemetry_from_headers",
     "translate_errors",
 ]
@@ -123,7 +127,43 @@ def _error_message(body: bytes) -> str:
     return body.decode("utf-8", "replace").strip()
 
 
-def status_error(status: int, body: bytes, *, provider: str, secret: str | None) -> ProviderError:
+def retry_after_seconds(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
+    """Seconds from ``retry-after-ms`` (OpenAI) or ``Retry-After`` (seconds or an HTTP
+    date); ``None`` when absent or unreadable. Negative waits become 0."""
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms is not None:
+        with contextlib.suppress(ValueError):
+            return _finite_wait(float(raw_ms) / 1000)
+    raw = headers.get("retry-after")
+    if raw is None:
+        return None
+    try:
+        return _finite_wait(float(raw))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return _finite_wait(when.timestamp() - (time.time() if now is None else now))
+
+
+def _finite_wait(seconds: float) -> float | None:
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        return None
+    return max(0.0, seconds)
+
+
+def status_error(
+    status: int,
+    body: bytes,
+    *,
+    provider: str,
+    secret: str | None,
+    headers: Mapping[str, str] | None = None,
+) -> ProviderError:
     """The :class:`ProviderError` for an upstream error answer."""
     reason, retryable = classify_status(status)
     message = _error_message(body)
@@ -136,6 +176,7 @@ def status_error(status: int, body: bytes, *, provider: str, secret: str | None)
         retryable=retryable,
         status=status,
         provider=provider,
+        retry_after=retry_after_seconds(headers) if headers is not None else None,
     )
 
 
@@ -186,7 +227,13 @@ async def post_json(
         ) as response:
             raw = await response.read()
             if response.status >= 400:
-                raise status_error(response.status, raw, provider=provider, secret=secret)
+                raise status_error(
+                    response.status,
+                    raw,
+                    provider=provider,
+                    secret=secret,
+                    headers=response.headers,
+                )
             telemetry = telemetry_from_headers(response.headers)
     try:
         data = orjson.loads(raw)
@@ -233,7 +280,9 @@ async def open_stream(
                 raw = await response.read()
             finally:
                 response.release()
-            raise status_error(response.status, raw, provider=provider, secret=secret)
+            raise status_error(
+                response.status, raw, provider=provider, secret=secret, headers=response.headers
+            )
     return response
 
 

@@ -133,6 +133,7 @@ class ProviderError(Exception):
         retryable: bool,
         status: int | None = None,
         provider: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -140,6 +141,8 @@ class ProviderError(Exception):
         self.retryable = retryable
         self.status = status
         self.provider = provider
+        #: seconds the upstream asked us to wait (``Retry-After`` of a 429/503), if any
+        self.retry_after = retry_after
 
 
 class ChunkStream(ABC):

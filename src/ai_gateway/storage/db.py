@@ -13,6 +13,8 @@ transaction that reads and then writes cannot wait for the lock and fails at onc
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -81,7 +83,7 @@ class Database:
         if self.is_sqlite:
             path = self.sqlite_path
             if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                _private_file(path)
             engine = create_engine(
                 self.url,
                 echo=echo,
@@ -135,6 +137,20 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _private_file(path: Path) -> None:
+    """Create the database file 0600 (its folder 0700) before SQLite opens it: it holds
+    key hashes, sealed provider keys and every tenant's usage. SQLite gives the ``-wal``
+    and ``-shm`` files the database file's mode, so they follow. A file left readable by
+    others from an older version is narrowed to its owner."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            mode = name.stat().st_mode
+            if mode & 0o077:
+                name.chmod(mode & 0o700)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -48,6 +48,8 @@ ERRORS: dict[str, str] = {
     "payload_too_large": N_("The request is too large."),
     "rate_limited": N_("Too many requests; wait a moment and try again."),
     "rate_limit_exceeded": N_("Too many requests; wait a moment and try again."),
+    "upstream_rate_limited": N_("The AI providers are busy; wait a moment and try again."),
+    "too_many_connections": N_("The gateway is busy; try again in a moment."),
     "storage_unavailable": N_("The database is unavailable; try again in a moment."),
     "configuration_error": N_("The gateway is misconfigured; the operator must act."),
     "vault_error": N_("The stored keys cannot be read: check the master key."),

@@ -16,7 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ai_gateway.errors import BudgetExceeded, ClientPaused, GatewayError, UpstreamError
+from ai_gateway.errors import (
+    BudgetExceeded,
+    ClientPaused,
+    GatewayError,
+    RateLimited,
+    UpstreamError,
+)
 from ai_gateway.pipeline.outcome import CallResult
 from ai_gateway.storage.whatsapp import NumberInfo, StoredMessage
 from ai_gateway.whatsapp.replies import reply_for
@@ -90,7 +96,7 @@ async def generate_ai_response(
         return notice(number, "budget", request_id)
     except ClientPaused:
         return notice(number, "paused", request_id)
-    except UpstreamError as exc:
+    except (UpstreamError, RateLimited) as exc:
         log.warning(
             "whatsapp answer failed upstream",
             extra={"client_id": number.client_id, "code": exc.code, "request_id": request_id},

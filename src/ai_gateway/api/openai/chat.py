@@ -54,7 +54,8 @@ class ChatCompletionsEndpoint:
         self._gateway = gateway
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        # Values are UTF-8 (the request guard refused any other bytes with a 400).
+        headers = {k.decode("latin-1"): v.decode("utf-8", "replace") for k, v in scope["headers"]}
         given_id = headers.get("x-request-id", "")
         request_id = given_id if _REQUEST_ID.match(given_id) else uuid.uuid4().hex
         if scope["method"] != "POST":

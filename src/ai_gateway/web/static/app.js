@@ -549,9 +549,15 @@
     });
   }
 
+  // Widths set from script, not style="" attributes: the CSP allows no inline style.
+  function initBars(root) {
+    $$("[data-width]", root).forEach((el) => { el.style.width = `${Number(el.dataset.width) || 0}%`; });
+  }
+
   function init(root) {
     initTables(root);
     initCharts(root);
+    initBars(root);
     $$("[data-model-selector]", root).forEach(initModelSelector);
     $$("[data-chain-builder]", root).forEach(initChainBuilder);
     $$("[data-keys-form]", root).forEach(initKeysForm);
@@ -564,7 +570,7 @@
   }
 
   document.addEventListener("htmx:configRequest", (e) => { e.detail.headers["X-CSRF-Token"] = csrf(); });
-  document.addEventListener("htmx:afterSettle", (e) => { initCharts(e.target); initTables(e.target); });
+  document.addEventListener("htmx:afterSettle", (e) => { initCharts(e.target); initTables(e.target); initBars(e.target); });
   window.addEventListener("resize", () => initTables(document));
   /** Tell the server the browser's time zone (the operator's pages show times in it). */
   function rememberTimeZone() {

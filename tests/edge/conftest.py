@@ -1,0 +1,59 @@
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from ai_gateway.edge.connections import ConnectionBoard
+from ai_gateway.edge.protocol import board_of
+from ai_gateway.storage import migrate
+from ai_gateway.storage.db import Database
+from tests.fakes.fake_providers import FakeProviders
+from tests.fakes.fixtures import fake_providers
+from tests.harness import Harness, harness, harness_settings, seed, start_gateway
+
+__all__ = ["EdgeGateway", "edge_gateway", "fake_providers", "harness", "sqlite_url"]
+
+
+class EdgeGateway(Harness):
+    """A harness that also exposes the server's connection board."""
+
+    server: Any = None
+
+    @property
+    def board(self) -> ConnectionBoard:
+        return board_of(self.server.server_state, self.server.config.edge)
+
+
+@pytest_asyncio.fixture
+async def edge_gateway(
+    sqlite_url: str,
+    tmp_path: Path,
+    fake_providers: FakeProviders,
+    settings_overrides: dict[str, Any],
+) -> AsyncIterator[EdgeGateway]:
+    settings = harness_settings(sqlite_url, tmp_path / "data", fake_providers, **settings_overrides)
+    db = Database(sqlite_url)
+    client, key, admin = seed(db, settings)
+    app, server, task, port = await start_gateway(settings)
+    gateway = EdgeGateway(
+        f"http://127.0.0.1:{port}", app, settings, db, fake_providers, client, key, admin
+    )
+    gateway.server = server
+    try:
+        yield gateway
+    finally:
+        server.should_exit = True
+        await task
+        db.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> Iterator[str]:
+    """The edge is storage-blind: most of its tests need one engine, not two."""
+    url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    db = Database(url)
+    migrate.upgrade(db)
+    db.dispose()
+    yield url
