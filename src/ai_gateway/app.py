@@ -28,6 +28,7 @@ from ai_gateway.api import (
     whatsapp,
 )
 from ai_gateway.api import models as registry
+from ai_gateway.api.endpoints import codec_endpoints
 from ai_gateway.api.errors import install_error_handlers, without_validation_errors
 from ai_gateway.api.openai import chat, models
 from ai_gateway.api.openai.schema import describe_chat_route
@@ -44,10 +45,14 @@ class GatewayApp:
     def __init__(self, api: FastAPI) -> None:
         self.api = api
         self.chat = chat.ChatCompletionsEndpoint(lambda: api.state.gateway)
+        # The other /v1 routes: one codec each over the same pipeline, also raw ASGI.
+        self.endpoints = codec_endpoints(lambda: api.state.gateway)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] == chat.PATH:
             await self.chat(scope, receive, send)
+        elif scope["type"] == "http" and scope["path"] in self.endpoints:
+            await self.endpoints[scope["path"]](scope, receive, send)
         else:
             await self.api(scope, receive, send)
 

@@ -18,7 +18,12 @@ from ai_gateway.storage.tables import AiModel, Base, PlanBudget, SharedGatewayCo
 def test_blank_database_upgrades_and_seeds(db: Database) -> None:
     assert migrate.current_revision(db) == migrate.head_revision()
     with db.session() as s:
-        assert s.scalar(select(func.count()).select_from(AiModel)) == 6
+        # The six models of the seed, then the embedding, transcription and simulated ones.
+        kinds = dict(s.execute(select(AiModel.id, AiModel.kind)).tuples().all())
+        assert len(kinds) == 16
+        assert sum(k == "chat" for k in kinds.values()) == 7
+        assert kinds["simulated/demo-embed"] == "embedding"
+        assert kinds["groq/whisper-large-v3"] == "transcription"
         assert set(s.scalars(select(PlanBudget.plan))) == {"free", "basic", "pro", "enterprise"}
         assert s.scalar(select(func.count()).select_from(SharedGatewayConfig)) == 1
 
@@ -26,7 +31,7 @@ def test_blank_database_upgrades_and_seeds(db: Database) -> None:
 def test_upgrade_twice_is_a_noop(db: Database) -> None:
     migrate.upgrade(db)
     with db.session() as s:
-        assert s.scalar(select(func.count()).select_from(AiModel)) == 6
+        assert s.scalar(select(func.count()).select_from(AiModel)) == 16
 
 
 def test_models_match_migrations(db: Database) -> None:

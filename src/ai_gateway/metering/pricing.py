@@ -10,6 +10,9 @@ Every amount is quantized to :data:`~ai_gateway.storage.types.MONEY_SCALE` place
 same rounding the ``Money`` column applies, so the value computed here is exactly the value
 read back from the database: sums over the usage log match sums of what callers saw.
 
+Transcription models are priced per minute of audio (``per_minute``); the seconds come
+from the gateway's own reading of the file, never from the caller.
+
 A model without a price is never silently free: :func:`compute_cost` says ``priced=False``
 and the caller flags the usage row (``unpriced``) so an operator can fix the registry.
 """
@@ -39,10 +42,16 @@ class ModelPrice:
     input_per_1m: Decimal | None
     output_per_1m: Decimal | None
     cached_input_per_1m: Decimal | None = None
+    #: USD per minute of audio (transcription models).
+    per_minute: Decimal | None = None
+
+    @property
+    def has_token_prices(self) -> bool:
+        return self.input_per_1m is not None and self.output_per_1m is not None
 
     @property
     def is_priced(self) -> bool:
-        return self.input_per_1m is not None and self.output_per_1m is not None
+        return self.has_token_prices or self.per_minute is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,23 +69,36 @@ def quantize_money(amount: Decimal) -> Decimal:
 
 
 def compute_cost(
-    price: ModelPrice | None, *, input_tokens: int, output_tokens: int, cached_tokens: int = 0
+    price: ModelPrice | None,
+    *,
+    input_tokens: int,
+    output_tokens: int,
+    cached_tokens: int = 0,
+    audio_seconds: Decimal = Decimal(0),
 ) -> Cost:
     """Price one call. Raises ``ValueError`` for impossible counts (negative, or more cached
     tokens than input tokens): that is an adapter bug, and billing it would hide it."""
     _check_counts(input_tokens=input_tokens, output_tokens=output_tokens, cached=cached_tokens)
-    if price is None or price.input_per_1m is None or price.output_per_1m is None:
+    if audio_seconds < 0:
+        raise ValueError("audio seconds cannot be negative")
+    if price is None or not price.is_priced:
         return Cost(usd=Decimal(0).quantize(MONEY_QUANTUM), priced=False)
-    cached_rate = price.cached_input_per_1m
-    if cached_rate is None:
-        cached_rate = price.input_per_1m
+    if audio_seconds and price.per_minute is None:
+        return Cost(usd=Decimal(0).quantize(MONEY_QUANTUM), priced=False)
     with localcontext(_EXACT):
-        total = (
-            (input_tokens - cached_tokens) * price.input_per_1m
-            + cached_tokens * cached_rate
-            + output_tokens * price.output_per_1m
-        )
-        usd = quantize_money(total.scaleb(-_TOKENS_PER_PRICE_UNIT))
+        total = Decimal(0)
+        if price.input_per_1m is not None and price.output_per_1m is not None:
+            cached_rate = price.cached_input_per_1m
+            if cached_rate is None:
+                cached_rate = price.input_per_1m
+            total = (
+                (input_tokens - cached_tokens) * price.input_per_1m
+                + cached_tokens * cached_rate
+                + output_tokens * price.output_per_1m
+            ).scaleb(-_TOKENS_PER_PRICE_UNIT)
+        if price.per_minute is not None:
+            total += audio_seconds * price.per_minute / 60
+        usd = quantize_money(total)
     return Cost(usd=usd, priced=True)
 
 

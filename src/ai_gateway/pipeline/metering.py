@@ -40,6 +40,7 @@ class CallFacts:
     model_requested: str
     route: str
     status: str
+    endpoint: str = "chat.completions"
     is_stream: bool = False
     model: ModelInfo | None = None
     provider: str | None = None
@@ -54,6 +55,8 @@ class CallFacts:
     attempts: list[dict[str, Any]] | None = None
     error_code: str | None = None
     error_message: str | None = None
+    #: Seconds of audio, read from the file by the gateway (transcriptions).
+    audio_seconds: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +97,10 @@ class Meter:
                 input_tokens=usage.input_tokens,
                 output_tokens=usage.output_tokens,
                 cached_tokens=min(usage.cached_tokens, usage.input_tokens),
+                audio_seconds=facts.audio_seconds,
             )
             cost_usd, priced = cost.usd, cost.priced
-        has_tokens = usage.input_tokens or usage.output_tokens
+        has_tokens = usage.input_tokens or usage.output_tokens or facts.audio_seconds
         unpriced = bool(model is not None and has_tokens and not priced)
         cost_brl = to_brl(cost_usd, rate)
         saved_brl = to_brl(facts.saved_usd, rate)
@@ -160,6 +164,12 @@ class Meter:
             extra["upstream_cost"] = telemetry.upstream_cost
         if facts.attempts:
             extra["attempts"] = facts.attempts
+        if telemetry.usage_estimated:
+            extra["usage_estimated"] = True
+        if facts.audio_seconds:
+            extra["audio_seconds"] = str(facts.audio_seconds)
+            if model is not None and model.price_per_minute is not None:
+                extra["price_per_minute"] = str(model.price_per_minute)
         fallback = facts.fallback
         return {
             "id": new_id(),
@@ -170,6 +180,7 @@ class Meter:
             "model_used": model.id if model else None,
             "provider": facts.provider,
             "route": facts.route,
+            "endpoint": facts.endpoint,
             "is_stream": facts.is_stream,
             "input_tokens": usage.input_tokens,
             "output_tokens": usage.output_tokens,

@@ -27,7 +27,13 @@ from ai_gateway.pipeline.estimate import reservation_estimator
 from ai_gateway.pipeline.metering import CallFacts, Meter
 from ai_gateway.pipeline.outcome import CallMeta, CallResult, FallbackInfo, response_headers
 from ai_gateway.pipeline.rates import RateHolder
-from ai_gateway.pipeline.routing import Attempt, choose_route, plan_attempts, resolve_model
+from ai_gateway.pipeline.routing import (
+    Attempt,
+    choose_route,
+    plan_attempts,
+    resolve_model,
+    served_route,
+)
 from ai_gateway.pipeline.validation import GatewayOptions
 from ai_gateway.providers.base import ChatRequest, ChunkStream, Completion, ProviderError, Usage
 from ai_gateway.storage.clients import ClientInfo
@@ -58,8 +64,10 @@ class _Plan:
             model_requested=self.request.model,
             route=self.route,
             status=status,
+            endpoint=self.meta.endpoint,
             is_stream=self.request.stream,
             cache_lookup=self.decision.key is not None,
+            audio_seconds=self.request.audio_seconds,
             **values,
         )
 
@@ -97,8 +105,11 @@ class ChatPipeline:
         snapshot: ConfigSnapshot = await self._config.get()
         route = choose_route(global_flag=self._gateway_enabled, client=client)
         try:
-            model = resolve_model(snapshot, request.model or snapshot.default_model)
+            model = resolve_model(
+                snapshot, request.model or snapshot.default_model, kind=request.kind
+            )
             request.model = model.id
+            route = served_route(route, model)
             attempts = plan_attempts(
                 snapshot,
                 route=route,
@@ -117,6 +128,7 @@ class ChatPipeline:
                     model_requested=request.model or snapshot.default_model,
                     route=route,
                     status="rejected",
+                    endpoint=meta.endpoint,
                     is_stream=request.stream,
                     latency_ms=_ms(started),
                     error_code=exc.code,

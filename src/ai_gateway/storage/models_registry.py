@@ -14,6 +14,7 @@ from ai_gateway.errors import Conflict, InvalidRequest, NotFound
 from ai_gateway.storage.tables import AiModel, ModelPriceHistory, utcnow
 
 __all__ = [
+    "MODEL_KINDS",
     "ModelInfo",
     "PriceChange",
     "apply_prices",
@@ -23,6 +24,10 @@ __all__ = [
     "price_history",
     "update_model",
 ]
+
+
+#: What a model does; each kind is served by its own endpoints.
+MODEL_KINDS = ("chat", "embedding", "transcription")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +44,9 @@ class ModelInfo:
     aliases: tuple[str, ...]
     is_active: bool
     created_at: datetime
+    #: chat, embedding or transcription (see ``MODEL_KINDS``)
+    kind: str = "chat"
+    price_per_minute: Decimal | None = None
 
     @classmethod
     def of(cls, row: AiModel) -> ModelInfo:
@@ -55,6 +63,8 @@ class ModelInfo:
             tuple(row.aliases),
             row.is_active,
             row.created_at,
+            row.kind,
+            row.price_per_minute,
         )
 
 
@@ -108,6 +118,8 @@ _MODEL_FIELDS = (
     "display_name",
     *_PRICE_FIELDS,
     "context_window",
+    "kind",
+    "price_per_minute",
     "capabilities",
     "aliases",
     "is_active",
