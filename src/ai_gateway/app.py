@@ -30,7 +30,7 @@ from ai_gateway.api import (
 from ai_gateway.api import models as registry
 from ai_gateway.api.endpoints import codec_endpoints
 from ai_gateway.api.errors import install_error_handlers, without_validation_errors
-from ai_gateway.api.openai import chat, models
+from ai_gateway.api.openai import chat, models, responses
 from ai_gateway.api.openai.schema import describe_chat_route
 from ai_gateway.gateway import Gateway
 from ai_gateway.settings import Settings
@@ -74,6 +74,7 @@ def create_app(settings: Settings) -> GatewayApp:
     install_error_handlers(api)
     api.include_router(health.router)
     api.include_router(models.router)
+    api.include_router(responses.router)
     # The REST API (SPEC §5), one router per resource.
     for router in (
         config.router,

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     whatsapp_app_secret: str | None = Field(default=None, repr=False)
     whatsapp_graph_base_url: str = "https://graph.facebook.com/v21.0"
     max_body_bytes: int = Field(default=1_048_576, gt=0)
+    #: Days a stored /v1/responses answer can be continued (previous_response_id).
+    responses_retention_days: int = Field(default=30, gt=0, le=3650)
     usage_flush_interval: float = Field(default=0.5, gt=0)
     usage_batch_size: int = Field(default=500, gt=0)
     #: Write usage batches in a child process (off the event loop's GIL); off: a thread.
