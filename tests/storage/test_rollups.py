@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import column, func, insert, inspect, select, table
 
 from ai_gateway.storage import migrate
 from ai_gateway.storage.clients import create_client
@@ -72,7 +72,17 @@ def test_migration_backfills_existing_usage(tmp_path: Path) -> None:
     with db.write() as s:
         a = create_client(s, name="a", plan="free").id
         b = create_client(s, name="b", plan="free").id
-        s.add_all(UsageLog(**row) for row in _rows(a, b))
+        # Only the columns the old schema had (the ORM model has the head's columns),
+        # with the model's defaults for those a row leaves out.
+        existing = {c["name"] for c in inspect(s.connection()).get_columns("gateway_usage_logs")}
+        columns = [c for c in UsageLog.__table__.c if c.name in existing]
+        old = table("gateway_usage_logs", *(column(c.name, c.type) for c in columns))
+        defaults = {
+            c.name: c.default.arg
+            for c in columns
+            if c.default is not None and c.default.is_scalar  # type: ignore[attr-defined]
+        }
+        s.execute(insert(old), [{**defaults, **row} for row in _rows(a, b)])
     migrate.upgrade(db)
     sums = _sums(db)
     assert sums["daily"] == sums["totals"] == sums["clients"] == sums["monthly"] == sums["log"]

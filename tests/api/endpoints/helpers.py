@@ -23,7 +23,8 @@ def rows(h: Harness) -> list[UsageLog]:
 
 def assert_priced(row: UsageLog, usd: Decimal) -> None:
     """``row`` cost exactly ``usd`` (at the storage scale) and its BRL at the rate."""
-    assert row.cost_usd == usd.quantize(_QUANTUM)
+    exact = usd.quantize(_QUANTUM)
+    assert row.cost_usd == exact
     assert row.exchange_rate == RATE
-    assert row.cost_brl == (usd * RATE).quantize(_QUANTUM)
+    assert row.cost_brl == (exact * RATE).quantize(_QUANTUM)
     assert row.unpriced is False

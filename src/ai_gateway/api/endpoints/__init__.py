@@ -10,12 +10,18 @@ from ai_gateway.api.endpoints.embeddings import EmbeddingsCodec
 from ai_gateway.api.endpoints.messages import MessagesCodec
 from ai_gateway.api.endpoints.responses import ResponsesCodec
 from ai_gateway.api.endpoints.runner import CodecEndpoint
+from ai_gateway.api.endpoints.transcriptions import TranscriptionsCodec
 from ai_gateway.gateway import Gateway
 
 __all__ = ["CODECS", "CodecEndpoint", "codec_endpoints"]
 
 #: One line per route; adding an endpoint is a codec module and a line here.
-CODECS: tuple[type[Codec], ...] = (EmbeddingsCodec, MessagesCodec, ResponsesCodec)
+CODECS: tuple[type[Codec], ...] = (
+    EmbeddingsCodec,
+    MessagesCodec,
+    ResponsesCodec,
+    TranscriptionsCodec,
+)
 
 
 def codec_endpoints(gateway: Callable[[], Gateway]) -> dict[str, CodecEndpoint]:
