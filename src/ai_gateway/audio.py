@@ -9,6 +9,7 @@ A file whose duration cannot be read is refused before any upstream call.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import wave
 from decimal import Decimal
@@ -17,9 +18,18 @@ import mutagen
 from mutagen import MutagenError
 
 from ai_gateway.errors import InvalidRequest
+from ai_gateway.providers.base import AudioFile
 
-__all__ = ["SUPPORTED_FORMATS", "UnreadableAudio", "audio_duration"]
+__all__ = [
+    "MAX_AUDIO_BYTES",
+    "SUPPORTED_FORMATS",
+    "UnreadableAudio",
+    "audio_duration",
+    "read_audio_file",
+]
 
+#: OpenAI's and Groq's upload limit for a transcription.
+MAX_AUDIO_BYTES = 25 * 1024 * 1024
 SUPPORTED_FORMATS = "wav, mp3, m4a/mp4, ogg (opus, vorbis), flac"
 _MILLISECOND = Decimal("0.001")
 
@@ -57,3 +67,14 @@ def audio_duration(data: bytes) -> Decimal:
             param="file",
         )
     return Decimal(repr(seconds)).quantize(_MILLISECOND)
+
+
+def read_audio_file(data: bytes, *, filename: str, content_type: str) -> AudioFile:
+    """An upload as the pipeline's :class:`AudioFile`: its duration and digest read here."""
+    return AudioFile(
+        filename=filename,
+        content_type=content_type,
+        data=data,
+        duration_seconds=audio_duration(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )

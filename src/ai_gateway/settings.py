@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     whatsapp_verify_token: str | None = Field(default=None, repr=False)
     whatsapp_app_secret: str | None = Field(default=None, repr=False)
     whatsapp_graph_base_url: str = "https://graph.facebook.com/v21.0"
+    #: The model a voice note is transcribed with, the model an image is read by, and the
+    #: longest voice note the bot listens to (longer ones get a polite reply, no call).
+    whatsapp_transcription_model: str = "groq/whisper-large-v3-turbo"
+    whatsapp_vision_model: str = "openai/gpt-4o-mini"
+    whatsapp_max_voice_seconds: int = Field(default=300, gt=0)
     max_body_bytes: int = Field(default=1_048_576, gt=0)
     #: Days a stored /v1/responses answer can be continued (previous_response_id).
     responses_retention_days: int = Field(default=30, gt=0, le=3650)

@@ -120,6 +120,7 @@ async def test_sdk_message_stream_helper_accumulates_tool_use(harness: Harness) 
     assert block.type == "tool_use" and block.name == "get_weather"
     assert block.input == {"city": "Recife"}
     assert final.stop_reason == "tool_use"
+    assert final.usage.input_tokens > 0 and final.usage.output_tokens > 0  # from message_delta
     sent = harness.fake.last_request("openai")
     assert sent.body["tools"] == [
         {

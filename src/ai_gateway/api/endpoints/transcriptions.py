@@ -10,7 +10,6 @@ with the same options is answered from the cache (keyed by the file's SHA-256).
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from typing import Any
@@ -19,15 +18,13 @@ import orjson
 
 from ai_gateway.api.endpoints.base import CallContext, Codec, Parsed, Rendered
 from ai_gateway.api.endpoints.multipart import FormPart, parse_form
-from ai_gateway.audio import audio_duration
+from ai_gateway.audio import MAX_AUDIO_BYTES, read_audio_file
 from ai_gateway.errors import InvalidRequest, PayloadTooLarge
 from ai_gateway.pipeline.outcome import CallResult
 from ai_gateway.providers.base import AudioFile, ChatRequest
 
 __all__ = ["MAX_AUDIO_BYTES", "TranscriptionsCodec"]
 
-#: OpenAI's and Groq's upload limit.
-MAX_AUDIO_BYTES = 25 * 1024 * 1024
 # Room for the form's other fields and boundaries around the file.
 _FORM_OVERHEAD = 64 * 1024
 _FORMATS = ("json", "text", "verbose_json")
@@ -81,12 +78,8 @@ def _audio(parts: dict[str, FormPart]) -> AudioFile:
         raise PayloadTooLarge(f"the audio file is larger than {MAX_AUDIO_BYTES} bytes")
     if not data:
         raise _bad("file is empty", "file")
-    return AudioFile(
-        filename=upload.filename or "audio",
-        content_type=upload.content_type,
-        data=data,
-        duration_seconds=audio_duration(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+    return read_audio_file(
+        data, filename=upload.filename or "audio", content_type=upload.content_type
     )
 
 
