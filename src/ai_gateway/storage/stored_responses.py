@@ -18,7 +18,13 @@ from sqlalchemy.orm import Session
 
 from ai_gateway.storage.tables import StoredResponse
 
-__all__ = ["StoredResponseInfo", "delete_response", "get_response", "save_response"]
+__all__ = [
+    "StoredResponseInfo",
+    "delete_response",
+    "get_response",
+    "purge_expired",
+    "save_response",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +86,9 @@ def delete_response(session: Session, *, client_id: str, response_id: str) -> bo
         )
     )
     return bool(getattr(deleted, "rowcount", 0))
+
+
+def purge_expired(session: Session, *, now: datetime) -> int:
+    """Delete every client's expired rows (the daily job; needs an admin session)."""
+    deleted = session.execute(delete(StoredResponse).where(StoredResponse.expires_at <= now))
+    return int(getattr(deleted, "rowcount", 0) or 0)
