@@ -238,3 +238,22 @@ async def test_bad_input_is_a_400_without_an_upstream_call(
     error = response.json()["error"]
     assert error["type"] == "invalid_request_error" and error["param"] == param
     assert harness.fake.requests == []
+
+
+async def test_a_store_the_database_refuses_still_answers_and_says_so(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from ai_gateway.api.endpoints import responses as codec
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OperationalError("INSERT", {}, Exception("disk full"))
+
+    monkeypatch.setattr(codec, "save_response", refuse)
+    client = sdk(harness)
+    answer = await client.responses.create(model="simulated/demo-chat", input="keep this")
+    with pytest.raises(NotFoundError):
+        await client.responses.retrieve(answer.id)
+    await client.close()
+    assert answer.status == "completed" and answer.output_text and answer.store is False

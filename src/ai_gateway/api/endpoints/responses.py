@@ -14,11 +14,13 @@ carrying usage.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from sqlalchemy.exc import SQLAlchemyError
 
 from ai_gateway.api.endpoints.base import CallContext, Codec, Parsed, Rendered, decode_json
 from ai_gateway.api.endpoints.responses_wire import (
@@ -40,6 +42,8 @@ if TYPE_CHECKING:
     from ai_gateway.pipeline.run import StreamCall
 
 __all__ = ["ResponsesCodec"]
+
+log = logging.getLogger("ai_gateway.api")
 
 JSON = dict[str, Any]
 
@@ -107,6 +111,8 @@ async def _load(ctx: CallContext, response_id: str) -> list[JSON]:
 async def _store(
     ctx: CallContext, call: ResponsesCall, model: str, answer: JSON, reply: JSON
 ) -> None:
+    """Keep the answer (``answer["store"]`` becomes false if the database refused it: the
+    call was made and billed, so the caller still gets its answer, told it is not kept)."""
     if not call.store:
         return
     db, client_id = ctx.gateway.db, ctx.client.id
@@ -125,7 +131,11 @@ async def _store(
                 retention=retention,
             )
 
-    await db.run(write)
+    try:
+        await db.run(write)
+    except SQLAlchemyError:
+        log.exception("stored response not written", extra={"request_id": ctx.request_id})
+        answer["store"] = False
 
 
 class _ResponseEvents:
