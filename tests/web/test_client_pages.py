@@ -30,6 +30,7 @@ async def test_client_analytics_charts_drilldown_and_csv(
         assert await painted_pixels(page, canvas) > 1000, canvas
     assert "R$" in await page.inner_text("#cache-performance")
     assert await page.locator("#fallback-events tbody tr").count() > 0
+    assert "chat.completions" in await page.inner_text("#usage-by-endpoint")
     await screenshot(page, shots, "client-analytics")
 
     row = page.locator("tr.conversation-row").first
