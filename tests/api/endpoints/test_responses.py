@@ -251,9 +251,8 @@ async def test_a_store_the_database_refuses_still_answers_and_says_so(
         raise OperationalError("INSERT", {}, Exception("disk full"))
 
     monkeypatch.setattr(codec, "save_response", refuse)
-    client = sdk(harness)
-    answer = await client.responses.create(model="simulated/demo-chat", input="keep this")
-    with pytest.raises(NotFoundError):
-        await client.responses.retrieve(answer.id)
-    await client.close()
+    async with sdk(harness) as client:
+        answer = await client.responses.create(model="simulated/demo-chat", input="keep this")
+        with pytest.raises(NotFoundError):
+            await client.responses.retrieve(answer.id)
     assert answer.status == "completed" and answer.output_text and answer.store is False
