@@ -41,6 +41,8 @@ _MUTABLE_TABLES = (
     "stored_responses",
     "api_keys",
     "client_budgets",
+    "client_rate_limits",
+    "plan_rate_limits",
     "clients",
     "secrets",
     "exchange_rates",

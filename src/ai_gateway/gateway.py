@@ -39,12 +39,15 @@ from ai_gateway.pipeline.config_cache import ConfigCache, ConfigSnapshot
 from ai_gateway.pipeline.dispatch import Dispatcher
 from ai_gateway.pipeline.metering import Meter
 from ai_gateway.pipeline.outcome import CallMeta, CallResult
+from ai_gateway.pipeline.rate_limit import RateLimitGuard
 from ai_gateway.pipeline.rates import RateHolder
 from ai_gateway.pipeline.run import ChatPipeline
 from ai_gateway.pipeline.shared_budget import RedisBudgetCounters
 from ai_gateway.pipeline.validation import GatewayOptions, parse_chat_request
 from ai_gateway.providers import Provider, create_providers
 from ai_gateway.providers.base import AudioFile, ChatRequest
+from ai_gateway.ratelimit.shared import RedisLimiter
+from ai_gateway.services.rate_limits import RateLimitService
 from ai_gateway.settings import Settings
 from ai_gateway.storage.api_keys import mark_used
 from ai_gateway.storage.db import Database
@@ -83,6 +86,11 @@ class Gateway:
             RedisBudgetCounters(Redis.from_url(settings.redis_url)) if settings.redis_url else None
         )
         self.budgets = BudgetGuard(db, shared=self.shared_budget)
+        # Limits are read from the config snapshot; the service owns their changes.
+        self.rate_limiter = RateLimitGuard(
+            shared=RedisLimiter(Redis.from_url(settings.redis_url)) if settings.redis_url else None
+        )
+        self.limits = RateLimitService(db, config=self.config)
         self.breakers = BreakerBoard(on_change=self._breaker_changed)
         self.cache = ResponseCache(create_cache_backend(settings.redis_url))
         sink: BatchSink = (
@@ -167,6 +175,7 @@ class Gateway:
             meter=meter,
             rates=self.rates,
             gateway_enabled=self.settings.enable_ai_gateway,
+            limits=self.rate_limiter,
         )
         self.usage.start()
         await self.whatsapp.start()
@@ -191,6 +200,7 @@ class Gateway:
         await self.cache.close()
         if self.shared_budget is not None:
             await self.shared_budget.close()
+        await self.rate_limiter.close()
         if self._http is not None:
             await self._http.close()
         self.db.dispose()

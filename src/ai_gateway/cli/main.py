@@ -17,6 +17,7 @@ from ai_gateway.cli import (
     cron,
     keys,
     legacy,
+    limits,
     models,
     secrets,
     service,
@@ -42,7 +43,7 @@ def cli() -> None:
     """AI Gateway: one service between your tenants and their LLM providers."""
 
 
-for module in (service, clients, keys, secrets, models, budgets, cron, whatsapp, legacy):
+for module in (service, clients, keys, secrets, models, budgets, limits, cron, whatsapp, legacy):
     module.register(cli)
 
 

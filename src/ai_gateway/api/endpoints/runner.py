@@ -113,6 +113,7 @@ class CodecEndpoint:
                     (b"content-length", str(len(data)).encode()),
                     (b"x-request-id", request_id.encode()),
                     (b"x-ai-gateway-cache", b"MISS"),
+                    *_encode_headers(exc.headers),  # Retry-After, x-ratelimit-* on a 429
                 ],
             }
         )
