@@ -112,3 +112,31 @@ async def test_a_client_abandoning_a_stream_is_billed_for_what_was_generated(
     assert row.status == "abandoned" and row.endpoint == path.removeprefix("/v1/")
     assert 0 < row.output_tokens < 200
     assert row.cost_usd > 0 and harness.budget_usage(harness.client.id) == row.cost_brl
+
+
+async def test_rate_limits_apply_to_every_route_in_its_error_shape(harness: Harness) -> None:
+    from tests.api.client import call
+
+    h = harness
+    await call(h, "PUT", f"/api/clients/{h.client.id}/limits", admin=True, json={"rpm": 3})
+    async with httpx.AsyncClient(base_url=h.url) as http:
+        served = [
+            await http.post(path, json=body, headers=h.headers())
+            for path, body in (
+                ("/v1/embeddings", EMBED),
+                ("/v1/messages", CHAT_BODIES["/v1/messages"]),
+                ("/v1/responses", CHAT_BODIES["/v1/responses"]),
+            )
+        ]
+        assert [r.status_code for r in served] == [200, 200, 200]
+        assert served[0].headers["x-ratelimit-remaining-requests"] == "2"
+        upstream = len(h.fake.requests)
+        refused = await http.post(
+            "/v1/messages", json=CHAT_BODIES["/v1/messages"], headers=h.headers()
+        )
+        limited = await http.post("/v1/embeddings", json=EMBED, headers=h.headers())
+    assert refused.status_code == limited.status_code == 429
+    assert refused.json()["error"]["type"] == "rate_limit_error"  # Anthropic's shape
+    assert limited.json()["error"]["code"] == "rate_limit_exceeded"  # OpenAI's
+    assert int(refused.headers["retry-after"]) >= 1
+    assert len(h.fake.requests) == upstream
