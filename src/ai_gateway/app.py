@@ -26,6 +26,7 @@ from ai_gateway.api import (
     keys,
     limits,
     metrics,
+    usage_quarantine,
     whatsapp,
 )
 from ai_gateway.api import models as registry
@@ -34,6 +35,7 @@ from ai_gateway.api.errors import install_error_handlers, without_validation_err
 from ai_gateway.api.openai import chat, models, responses
 from ai_gateway.api.openai.schema import describe_chat_route
 from ai_gateway.gateway import Gateway
+from ai_gateway.logs import configure_logging
 from ai_gateway.settings import Settings
 from ai_gateway.web.routes import install_web
 
@@ -81,6 +83,7 @@ def create_app(settings: Settings) -> GatewayApp:
         config.router,
         registry.router,
         metrics.router,
+        usage_quarantine.router,
         cache.router,
         analytics.router,
         billing.router,
@@ -101,4 +104,8 @@ def create_app(settings: Settings) -> GatewayApp:
 
 def create_app_from_env() -> GatewayApp:
     """Factory for ``uvicorn --factory``: settings from the environment."""
-    return create_app(Settings())
+    settings = Settings()
+    # Each worker of ``serve --workers N`` is a fresh process: without this its log lines
+    # would lose their fields (the error of a failed usage flush among them).
+    configure_logging(settings.log_level)
+    return create_app(settings)

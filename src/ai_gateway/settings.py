@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     master_key: str | None = Field(default=None, repr=False)
     admin_key: str | None = Field(default=None, repr=False)
     cron_secret: str | None = Field(default=None, repr=False)
+    #: when set, ``GET /metrics`` needs ``Authorization: Bearer <this token>``
+    metrics_token: str | None = Field(default=None, repr=False)
     #: signs the dashboard's session cookies; default: derived from the master key
     session_secret: str | None = Field(default=None, repr=False)
     enable_ai_gateway: bool = Field(

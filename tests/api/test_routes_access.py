@@ -89,6 +89,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("DELETE", "/v1/responses/{response_id}"): Case(
         admin=404, own=200, other=404, path="/v1/responses/{doomed}"
     ),
+    ("GET", "/api/ai-gateway/usage-quarantine"): admin_only(),
     ("GET", "/api/ai-gateway/config"): admin_only(),
     ("PUT", "/api/ai-gateway/config"): admin_only(body={"cache_ttl_seconds": 600}),
     ("POST", "/api/ai-gateway/config/test"): admin_only(),

@@ -142,11 +142,6 @@ class RolloutPublic(BaseModel):
     total: int
 
 
-def _forget(gateway: Gateway, client_id: str) -> None:
-    gateway.auth.invalidate(client_id=client_id)
-    gateway.budgets.forget(client_id)
-
-
 @router.get("", summary="List clients")
 async def read_clients(gateway: GatewayDep, _admin: AdminDep, page: PageDep) -> ClientsPublic:
     def run() -> tuple[list[ClientInfo], int]:
@@ -189,8 +184,7 @@ async def roll_out(gateway: GatewayDep, admin: AdminDep, body: RolloutRequest) -
             return enabled, total
 
     enabled, total = await gateway.db.run(run)
-    gateway.auth.invalidate()
-    gateway.budgets.forget()
+    gateway.budget_service.client_changed()
     return RolloutPublic(percent=body.percent, enabled=enabled, total=total)
 
 
@@ -239,7 +233,10 @@ async def patch_client(
             return client
 
     client = await gateway.db.run(run)
-    _forget(gateway, client.id)
+    if "plan" in changes:  # the new plan's ceiling applies to the client's own budget
+        await gateway.budget_service.client_moved(client.id, actor=actor(admin))
+    else:
+        gateway.budget_service.client_changed(client.id)
     return ClientPublic.of(client)
 
 

@@ -1,7 +1,10 @@
 """``/healthz`` (the process answers), ``/readyz`` (it can reach its database) and
-``/metrics`` (Prometheus text)."""
+``/metrics`` (Prometheus text; behind a bearer token when ``AI_GATEWAY_METRICS_TOKEN``
+is set, compared in constant time)."""
 
 from __future__ import annotations
+
+import hmac
 
 from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -9,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import JSONResponse, Response
 
 from ai_gateway.api.deps import GatewayDep
+from ai_gateway.errors import AuthenticationFailed
 
 __all__ = ["router"]
 
@@ -32,4 +36,18 @@ async def readyz(gateway: GatewayDep) -> Response:
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 async def metrics(request: Request) -> Response:
     gateway = request.app.state.gateway
+    _check_token(gateway.settings.metrics_token, request.headers.get("authorization"))
     return Response(generate_latest(gateway.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _check_token(configured: str | None, header: str | None) -> None:
+    if not configured:
+        return
+    scheme, _, token = (header or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        token.strip().encode(), configured.encode()
+    ):
+        raise AuthenticationFailed(
+            "missing or wrong metrics token (AI_GATEWAY_METRICS_TOKEN)",
+            code="invalid_metrics_token",
+        )

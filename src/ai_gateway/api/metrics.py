@@ -18,6 +18,7 @@ from ai_gateway.api.deps import AdminDep, GatewayDep
 from ai_gateway.api.schemas import CallPublic, CallsPublic, Latency, UsageTotals
 from ai_gateway.storage import analytics
 from ai_gateway.storage.alerts import unpriced_models
+from ai_gateway.storage.usage import count_quarantined
 
 __all__ = ["router"]
 
@@ -53,6 +54,12 @@ class UnpricedModelPublic(BaseModel):
     first_seen: datetime
 
 
+class UsageQuarantineSummary(BaseModel):
+    """Usage rows the database refused (listed by ``/api/ai-gateway/usage-quarantine``)."""
+
+    count: int
+
+
 class MetricsPublic(BaseModel):
     period: Period
     since: str
@@ -64,6 +71,7 @@ class MetricsPublic(BaseModel):
     series: list[DayPoint]
     recent_requests: CallsPublic
     unpriced_models: list[UnpricedModelPublic]
+    usage_quarantine: UsageQuarantineSummary
 
 
 @router.get("", summary="Usage, cost, cache, errors and latency over every client")
@@ -89,6 +97,7 @@ async def read_metrics(
             "unpriced_models": [
                 UnpricedModelPublic(model=m, first_seen=at) for m, at in unpriced_models(s)
             ],
+            "usage_quarantine": UsageQuarantineSummary(count=count_quarantined(s)),
         }
 
     def in_session() -> dict[str, Any]:

@@ -21,6 +21,7 @@ from ai_gateway.cli import (
     models,
     secrets,
     service,
+    usage,
     whatsapp,
 )
 from ai_gateway.errors import GatewayError
@@ -43,7 +44,19 @@ def cli() -> None:
     """AI Gateway: one service between your tenants and their LLM providers."""
 
 
-for module in (service, clients, keys, secrets, models, budgets, limits, cron, whatsapp, legacy):
+for module in (
+    service,
+    clients,
+    keys,
+    secrets,
+    models,
+    budgets,
+    limits,
+    cron,
+    whatsapp,
+    legacy,
+    usage,
+):
     module.register(cli)
 
 

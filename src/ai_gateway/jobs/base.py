@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 
 from ai_gateway.metering.alerting import Alerter
-from ai_gateway.pipeline.budget import BudgetGuard
+from ai_gateway.services.budgets import BudgetService
 from ai_gateway.settings import Settings
 from ai_gateway.storage.db import Database
 from ai_gateway.vault import MasterKey
@@ -38,11 +38,16 @@ class JobContext:
     master: MasterKey | None
     http: aiohttp.ClientSession
     alerter: Alerter
-    #: the running gateway's guard (None from the CLI: other processes re-read in seconds)
-    budgets: BudgetGuard | None = None
+    #: the running gateway's budget owner (None from the CLI: see :meth:`budget_service`)
+    budgets: BudgetService | None = None
     #: called after a job changed shared config (prices): the running gateway reloads
     on_config_change: Callable[[], None] | None = None
     clock: Callable[[], datetime] = utcnow
+
+    def budget_service(self) -> BudgetService:
+        """The gateway's (its guard forgets what a job changed), or one over ``db`` for a
+        CLI run (no live guard there: other processes re-read within seconds)."""
+        return self.budgets if self.budgets is not None else BudgetService(self.db)
 
 
 JobFn = Callable[[JobContext], Awaitable[dict[str, Any]]]

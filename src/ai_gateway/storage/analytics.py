@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from ai_gateway.storage.percentiles import exact_percentiles, histogram_percentiles
-from ai_gateway.storage.rollups import ERROR_STATUSES
+from ai_gateway.storage.rollups import ERROR_STATUSES, OTHER_MODEL
 from ai_gateway.storage.tables import (
     CachePerformance,
     Client,
@@ -42,6 +42,7 @@ from ai_gateway.storage.tables import (
 )
 
 __all__ = [
+    "MAX_MODEL_LINES",
     "Window",
     "by_dimension",
     "by_endpoint",
@@ -204,7 +205,13 @@ def by_dimension(
     if window.routes is not None:
         raw = {
             "provider": func.coalesce(UsageLog.provider, ""),
-            "model_id": func.coalesce(UsageLog.model_used, UsageLog.model_requested),
+            "model_id": func.coalesce(
+                UsageLog.model_used,
+                case(
+                    (UsageLog.error_code == "model_not_found", OTHER_MODEL),
+                    else_=UsageLog.model_requested,
+                ),
+            ),
         }[dimension]
         raw_query = (
             select(raw.label(dimension), *_raw_sums())
@@ -316,13 +323,52 @@ def latency_by_model(
     )
 
 
+#: At most this many lines per model in a view; the smallest by cost are summed as
+#: ``other``, so a page stays small even over roll-ups filled before unknown model names
+#: were grouped (or with a very large registry).
+MAX_MODEL_LINES = 50
+_NO_LATENCY = {"p50": 0.0, "p95": 0.0, "p99": 0.0}
+_COUNTS = (
+    "requests",
+    "errors",
+    "cache_hits",
+    "fallbacks",
+    "input_tokens",
+    "output_tokens",
+    "cached_tokens",
+)
+
+
 def model_usage(session: Session, *, window: Window, client_id: str | None) -> list[dict[str, Any]]:
-    """Usage per model with latency percentiles, cache hit rate and error rate."""
+    """Usage per model with latency percentiles, cache hit rate and error rate (largest
+    cost first, at most :data:`MAX_MODEL_LINES` lines)."""
     rows = by_dimension(session, window=window, client_id=client_id, dimension="model_id")
     latency = latency_by_model(session, window=window, client_id=client_id)
     for row in rows:
-        row["latency"] = latency.get(row["model_id"], {"p50": 0.0, "p95": 0.0, "p99": 0.0})
-    return rows
+        row["latency"] = latency.get(row["model_id"], _NO_LATENCY)
+    if len(rows) <= MAX_MODEL_LINES:
+        return rows
+    kept = [r for r in rows if r["model_id"] != OTHER_MODEL][: MAX_MODEL_LINES - 1]
+    kept_ids = {r["model_id"] for r in kept}
+    return [*kept, _sum_lines([r for r in rows if r["model_id"] not in kept_ids])]
+
+
+def _sum_lines(lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """One ``other`` line adding up ``lines`` (rates recomputed; no latency percentiles,
+    which do not add up)."""
+    total: dict[str, Any] = {name: sum(int(line[name]) for line in lines) for name in _COUNTS}
+    requests = total["requests"]
+    latency_sum = sum(line["avg_latency_ms"] * int(line["requests"]) for line in lines)
+    total.update(
+        model_id=OTHER_MODEL,
+        cost_usd=sum((line["cost_usd"] for line in lines), ZERO),
+        cost_brl=sum((line["cost_brl"] for line in lines), ZERO),
+        error_rate=round(total["errors"] / requests, 4) if requests else 0.0,
+        cache_hit_rate=round(total["cache_hits"] / requests, 4) if requests else 0.0,
+        avg_latency_ms=round(latency_sum / requests, 1) if requests else 0,
+        latency=_NO_LATENCY,
+    )
+    return total
 
 
 def cache_savings(

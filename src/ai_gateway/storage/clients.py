@@ -70,7 +70,8 @@ def validate_timezone(name: str) -> str:
 
 
 def _check_plan(session: Session, plan: str) -> None:
-    if session.get(PlanBudget, plan) is None:
+    # The key alone: a full row would name every column of the newest schema.
+    if session.scalar(select(PlanBudget.plan).where(PlanBudget.plan == plan)) is None:
         known = ", ".join(session.scalars(select(PlanBudget.plan).order_by(PlanBudget.plan)))
         raise InvalidRequest(f"unknown plan '{plan}'; known plans: {known}", param="plan")
 

@@ -39,6 +39,7 @@ from ai_gateway.storage.tables import (
 __all__ = [
     "ERROR_STATUSES",
     "LATENCY_BUCKETS_PER_E",
+    "OTHER_MODEL",
     "bucket_midpoint",
     "latency_bucket",
     "roll_up_usage",
@@ -47,6 +48,9 @@ __all__ = [
 #: Buckets per factor e: 20 gives buckets exp(1/20) = 5.1 % wide.
 LATENCY_BUCKETS_PER_E = 20
 _EXACT_BELOW_MS = 20
+#: The roll-ups' model of calls refused because their model does not exist: one key for
+#: every name clients invent, so the roll-ups (and the dashboards) stay small.
+OTHER_MODEL = "other"
 #: Statuses that count as failed calls (``abandoned`` is the caller leaving, not a failure).
 ERROR_STATUSES = ("error", "cut")
 
@@ -85,7 +89,7 @@ def roll_up_usage(session: Session, insert: Any, rows: list[dict[str, Any]]) -> 
     latency: dict[tuple[str, str, int], int] = {}
     for row in rows:
         day = row["created_at"].date().isoformat()
-        model = row.get("model_used") or row["model_requested"]
+        model = _model_key(row)
         key = (day, row["client_id"], model, row.get("provider") or "")
         acc = daily.setdefault(key, {name: 0 for name in _SUMS})
         acc["requests"] += 1
@@ -113,6 +117,14 @@ def roll_up_usage(session: Session, insert: Any, rows: list[dict[str, Any]]) -> 
         _fold_months(daily),
     )
     _upsert_latency(session, insert, latency)
+
+
+def _model_key(row: dict[str, Any]) -> str:
+    if row.get("model_used"):
+        return str(row["model_used"])
+    if row.get("error_code") == "model_not_found":
+        return OTHER_MODEL
+    return str(row["model_requested"])
 
 
 def _fold(

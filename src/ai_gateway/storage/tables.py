@@ -55,6 +55,7 @@ __all__ = [
     "UsageLatencyDaily",
     "UsageLog",
     "UsageMonthly",
+    "UsageQuarantine",
     "WhatsAppMessage",
     "WhatsAppNumber",
     "new_id",
@@ -269,6 +270,26 @@ class UsageLog(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class UsageQuarantine(Base):
+    """Usage rows the database refused (the dead letters of the usage writer), kept whole
+    with the refusal so nothing is lost and the operator can see, fix and replay them.
+
+    No foreign key on ``client_id``: a missing client may be the very reason."""
+
+    __tablename__ = "gateway_usage_quarantine"
+    __table_args__ = (Index("ix_usage_quarantine_time", "quarantined_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    #: the record as the spool file writes it (row, budget amount, cache lookup)
+    payload: Mapped[str] = mapped_column(Text)
+    #: the row's budget amount was added to the client's budget when it was quarantined
+    budget_applied: Mapped[bool] = mapped_column(Boolean, default=False)
+    quarantined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class CachePerformance(Base):
     __tablename__ = "gateway_cache_performance"
     __table_args__ = (
@@ -392,6 +413,8 @@ class PlanBudget(Base):
     alert_thresholds: Mapped[list[Any]] = mapped_column(JSON)
     pause_at_limit: Mapped[bool] = mapped_column(Boolean, default=False)
     markup_percent: Mapped[Decimal] = mapped_column(Money(8, 4), default=Decimal(30))
+    #: the highest limit its clients may set themselves, in ``budget_type`` (NULL: none)
+    client_max: Mapped[Decimal | None] = mapped_column(Money())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

@@ -13,9 +13,11 @@ from starlette.responses import RedirectResponse, Response
 
 from ai_gateway.api import analytics as analytics_api
 from ai_gateway.api import budget as budget_api
-from ai_gateway.api.common import Page, Source, actor, scope_client
+from ai_gateway.api.common import Page, Source, actor, read_scoped, scope_client
 from ai_gateway.errors import PermissionDenied
+from ai_gateway.rules.budget_rules import LIMIT_MAX
 from ai_gateway.storage.audit import record_audit
+from ai_gateway.storage.budgets import effective_budget
 from ai_gateway.storage.clients import ClientInfo, get_client, update_client
 from ai_gateway.web.admin_views import PERIODS, PeriodQuery
 from ai_gateway.web.auth_views import read_form
@@ -157,12 +159,19 @@ async def settings(request: Request, viewer: PageDep, client_id: ClientQuery = N
     gateway, principal = viewer.gateway, viewer.principal
     budget = await budget_api.read_budget(gateway, principal, client.id)
     usage = await budget_api.read_current_usage(gateway, principal, client.id)
+    # The plan's ceiling, shown by the limit field and in the form's refusal.
+    enforced = await read_scoped(
+        gateway, principal, client.id, effective_budget, client_id=client.id
+    )
     return render(
         request,
         "settings.html",
         {
             "client": client,
             "budget": budget,
+            "ceiling": enforced.client_max,
+            "ceiling_type": enforced.plan_budget_type,
+            "limit_max": LIMIT_MAX,
             "usage": usage,
             "tone": _tone(float(usage.percentage)),
             "saved": request.query_params.get("saved"),
@@ -199,7 +208,6 @@ async def toggle_gateway(request: Request, viewer: PageDep) -> Response:
             )
 
     await gateway.db.run(run)
-    gateway.auth.invalidate(client_id=client.id)
-    gateway.budgets.forget(client.id)
+    gateway.budget_service.client_changed(client.id)
     suffix = f"&client_id={client.id}" if viewer.principal.is_admin else ""
     return RedirectResponse(f"/dashboard/settings?saved=gateway{suffix}", status_code=303)

@@ -39,7 +39,10 @@
 
   /** Put an API error next to its field (error.param), else in the form's status line. */
   function showError(root, result, fallbackParam) {
-    const error = (result.data && result.data.error) || { message: i18n.error };
+    const error = Object.assign({}, (result.data && result.data.error) || { message: i18n.error });
+    // A known code has a message in the page's language (data-msg-<code> on the form).
+    const local = error.code && root.getAttribute && root.getAttribute("data-msg-" + error.code);
+    if (local) error.message = local;
     const param = error.param || fallbackParam;
     const slot = param && $(`[data-error-for="${param}"]`, root);
     if (slot) {

@@ -11,7 +11,7 @@
   ``previous_response_id``) per client, with an expiry; a tenant table (RLS on PostgreSQL).
 
 Revision ID: 0011_endpoints
-Revises: 0008_rate_limits
+Revises: 0009_plan_ceilings
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from alembic import op
 from ai_gateway.storage.types import Money, UTCDateTime
 
 revision = "0011_endpoints"
-down_revision = "0008_rate_limits"
+down_revision = "0009_plan_ceilings"
 branch_labels = None
 depends_on = None
 
