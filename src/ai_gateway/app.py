@@ -26,6 +26,7 @@ from ai_gateway.api import (
     keys,
     limits,
     metrics,
+    rollout,
     usage_quarantine,
     whatsapp,
 )
@@ -71,7 +72,10 @@ def create_app(settings: Settings) -> GatewayApp:
         title="AI Gateway",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/docs",
+        # /docs is served by the dashboard from vendored Swagger UI files (no CDN);
+        # ReDoc would need one, so it is off.
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
     install_error_handlers(api)
@@ -92,6 +96,7 @@ def create_app(settings: Settings) -> GatewayApp:
         cron.router,
         whatsapp.router,
         budget.router,
+        rollout.router,
         limits.router,
     ):
         api.include_router(router)

@@ -231,7 +231,7 @@ def _call(
         else Decimal(0),
         "fallback_from": fallback_from,
         "fallback_attempts": 1 if fallback else 0,
-        "fallback_reason": "upstream_error: 503 from provider" if fallback else None,
+        "fallback_reason": "server_error" if fallback else None,
         "status": "error" if failed else "success",
         "error_code": "upstream_error" if failed else None,
         "created_at": created,

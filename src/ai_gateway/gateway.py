@@ -97,7 +97,10 @@ class Gateway:
         )
         self.limits = RateLimitService(db, config=self.config)
         self.breakers = BreakerBoard(on_change=self._breaker_changed)
-        self.cache = ResponseCache(create_cache_backend(settings.redis_url))
+        self.cache = ResponseCache(
+            create_cache_backend(settings.redis_url),
+            replay_delay_seconds=settings.cache_replay_delay_ms / 1000,
+        )
         sink: BatchSink = (
             ProcessSink(settings.effective_database_url, log_level=settings.log_level)
             if settings.usage_writer_process

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     #: Write usage batches in a child process (off the event loop's GIL); off: a thread.
     usage_writer_process: bool = True
     scheduler_enabled: bool = True
+    #: Milliseconds between the chunks of a replayed cached stream (0: as fast as the
+    #: client reads); for clients that animate text at the pace of a live model.
+    cache_replay_delay_ms: float = Field(default=0.0, ge=0, le=1000)
     log_level: str = "INFO"
     smtp_host: str | None = None
     smtp_port: int = 25

@@ -31,7 +31,9 @@ async def test_models_lifecycle_keeps_price_history(harness: Harness) -> None:
     assert "groq/llama-3.3-70b" not in ids and "openai/gpt-4o" in ids
     _, every = await call(h, "GET", "/api/ai-gateway/models")
     keys = [(m["provider"], m["model_name"]) for m in every["data"]]
-    assert keys == sorted(keys) and every["count"] == 16  # 6 chat + simulated, audio, embed
+    # The seed's six, simulated/demo-chat (0012, kept by 0011), and 0011's embedding,
+    # transcription and other simulated models.
+    assert keys == sorted(keys) and every["count"] == 16
     assert {m["kind"] for m in every["data"]} == {"chat", "embedding", "transcription"}
 
     status, created = await call(h, "POST", "/api/ai-gateway/models", admin=True, json=NEW)

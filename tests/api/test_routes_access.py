@@ -129,6 +129,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/api/clients"): admin_only(),
     ("POST", "/api/clients"): admin_only(201, body={"name": "walker-{who}", "plan": "pro"}),
     ("POST", "/api/clients/rollout"): admin_only(body={"percent": 0}),
+    ("GET", "/api/rollout/health"): admin_only(),
     ("GET", "/api/clients/{client_id}"): admin_only(path="/api/clients/{client}"),
     ("PATCH", "/api/clients/{client_id}"): admin_only(
         path="/api/clients/{client}", body={"contact_email": "ops@acme.example"}

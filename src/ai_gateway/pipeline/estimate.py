@@ -60,6 +60,7 @@ def price_of(model: ModelInfo) -> ModelPrice:
         model.input_price_per_1m,
         model.output_price_per_1m,
         model.cached_input_price_per_1m,
+        model.cache_write_price_per_1m,
         model.price_per_minute,
     )
 

@@ -61,6 +61,14 @@ class CallFacts:
     audio_seconds: Decimal = Decimal(0)
 
 
+def _prompt_cache_counts(usage: Usage) -> tuple[int, int]:
+    """``(cached, written)`` bounded by the prompt: an upstream that reports more cache
+    tokens than prompt tokens is billed for at most its prompt (reads first), never for
+    a negative number of normal input tokens."""
+    cached = min(usage.cached_tokens, usage.input_tokens)
+    return cached, min(usage.cache_write_tokens, usage.input_tokens - cached)
+
+
 @dataclass(frozen=True, slots=True)
 class Metered:
     cost_usd: Decimal
@@ -91,21 +99,26 @@ class Meter:
         usage = facts.usage or Usage()
         model = facts.model
         price = price_of(model) if model is not None else None
+        prompt_saved = Decimal(0)
         if facts.cache_hit:
             cost_usd, priced = Decimal(0), True
         else:
+            cached, written = _prompt_cache_counts(usage)
             cost = compute_cost(
                 price,
                 input_tokens=usage.input_tokens,
                 output_tokens=usage.output_tokens,
-                cached_tokens=min(usage.cached_tokens, usage.input_tokens),
+                cached_tokens=cached,
+                cache_write_tokens=written,
                 audio_seconds=facts.audio_seconds,
             )
             cost_usd, priced = cost.usd, cost.priced
+            prompt_saved = cost.prompt_cache_saved_usd
         has_tokens = usage.input_tokens or usage.output_tokens or facts.audio_seconds
         unpriced = bool(model is not None and has_tokens and not priced)
         cost_brl = to_brl(cost_usd, rate)
         saved_brl = to_brl(facts.saved_usd, rate)
+        prompt_saved_brl = to_brl(prompt_saved, rate)
 
         budget_amount = Decimal(0)
         if reservation is not None:
@@ -129,7 +142,11 @@ class Meter:
             )
         self._writer.submit(
             UsageRecord(
-                row=self._row(facts, usage, cost_usd, cost_brl, rate, saved_brl, unpriced),
+                row=self._row(facts, usage, cost_usd, cost_brl, rate, saved_brl, unpriced)
+                | {
+                    "prompt_cache_saved_usd": prompt_saved,
+                    "prompt_cache_saved_brl": prompt_saved_brl,
+                },
                 budget_amount=budget_amount,
                 cache_lookup=facts.cache_lookup,
             )
@@ -187,12 +204,14 @@ class Meter:
                 "input_tokens": usage.input_tokens,
                 "output_tokens": usage.output_tokens,
                 "cached_tokens": usage.cached_tokens,
+                "cache_write_tokens": usage.cache_write_tokens,
                 "cost_usd": usd,
                 "cost_brl": brl,
                 "exchange_rate": rate,
                 "input_price_per_1m": model.input_price_per_1m if model else None,
                 "output_price_per_1m": model.output_price_per_1m if model else None,
                 "cached_input_price_per_1m": model.cached_input_price_per_1m if model else None,
+                "cache_write_price_per_1m": model.cache_write_price_per_1m if model else None,
                 "unpriced": unpriced,
                 "latency_ms": facts.latency_ms,
                 "ttft_ms": facts.ttft_ms,

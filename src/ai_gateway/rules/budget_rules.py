@@ -55,6 +55,8 @@ TOO_LARGE_CODE: Final = "value_too_large"
 # Wide enough that quantizing any value up to LIMIT_MAX to 10 places never rounds.
 _EXACT = Context(prec=60, rounding=ROUND_HALF_EVEN)
 _MAX_CHARS = 100
+#: The stable code of "not a usable number" (the dashboard translates codes).
+_NAN = "not_a_number"
 
 
 def validate_budget(
@@ -65,11 +67,14 @@ def validate_budget(
         raise InvalidRequest(
             f"budget_type '{budget_type}' is not one of {', '.join(BUDGET_TYPES)}",
             param="budget_type",
+            code="unknown_budget_type",
         )
     check_amount(limit, budget_type=budget_type, param="limit")
     if period not in PERIODS:
         raise InvalidRequest(
-            f"period '{period}' is not one of {', '.join(PERIODS)}", param="period"
+            f"period '{period}' is not one of {', '.join(PERIODS)}",
+            param="period",
+            code="unknown_period",
         )
     _check_thresholds(thresholds)
 
@@ -79,23 +84,27 @@ def parse_amount(value: object, *, param: str = "limit") -> Decimal:
 
     A fractional JSON number is refused: it reached us as a binary float, not exact."""
     if isinstance(value, bool):
-        raise InvalidRequest(f"{param} must be a decimal number", param=param)
+        raise InvalidRequest(f"{param} must be a decimal number", param=param, code=_NAN)
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
-            raise InvalidRequest(f"{param} must be a finite number", param=param)
+            raise InvalidRequest(f"{param} must be a finite number", param=param, code=_NAN)
         if not value.is_integer():
             raise InvalidRequest(
-                f'{param} must be a string such as "12.50" or a whole number', param=param
+                f'{param} must be a string such as "12.50" or a whole number',
+                param=param,
+                code=_NAN,
             )
         return Decimal(int(value))
     if isinstance(value, str) and len(value) <= _MAX_CHARS:
         try:
             return Decimal(value.strip())
         except InvalidOperation:
-            raise InvalidRequest(f"{param} '{value}' is not a number", param=param) from None
-    raise InvalidRequest(f"{param} must be a decimal number", param=param)
+            raise InvalidRequest(
+                f"{param} '{value}' is not a number", param=param, code=_NAN
+            ) from None
+    raise InvalidRequest(f"{param} must be a decimal number", param=param, code=_NAN)
 
 
 def check_amount(value: object, *, budget_type: str, param: str) -> None:
@@ -103,21 +112,29 @@ def check_amount(value: object, *, budget_type: str, param: str) -> None:
     at most 10 decimal places, whole for tokens."""
     # bool is an int, and a float is not exact money: both are refused.
     if isinstance(value, bool) or not isinstance(value, Decimal | int):
-        raise InvalidRequest(f"{param} must be a decimal number", param=param)
+        raise InvalidRequest(f"{param} must be a decimal number", param=param, code=_NAN)
     amount = Decimal(value)
     if not amount.is_finite():
-        raise InvalidRequest(f"{param} must be a finite number", param=param)
+        raise InvalidRequest(f"{param} must be a finite number", param=param, code=_NAN)
     if amount <= 0:
-        raise InvalidRequest(f"{param} must be greater than 0", param=param)
+        raise InvalidRequest(
+            f"{param} must be greater than 0", param=param, code="limit_not_positive"
+        )
     if amount > LIMIT_MAX:
         raise InvalidRequest(
             f"{param} must be at most {LIMIT_MAX}", code=TOO_LARGE_CODE, param=param
         )
     with localcontext(_EXACT):
         if amount != amount.quantize(MONEY_QUANTUM):
-            raise InvalidRequest(f"{param} has more than {MONEY_SCALE} decimal places", param=param)
+            raise InvalidRequest(
+                f"{param} has more than {MONEY_SCALE} decimal places",
+                param=param,
+                code="too_many_decimals",
+            )
     if budget_type == "tokens" and amount != amount.to_integral_value():
-        raise InvalidRequest(f"a tokens {param} must be a whole number", param=param)
+        raise InvalidRequest(
+            f"a tokens {param} must be a whole number", param=param, code="limit_not_whole"
+        )
 
 
 def check_plan_ceiling(
@@ -164,15 +181,20 @@ def _plain(amount: Decimal) -> str:
 def _check_thresholds(thresholds: Sequence[int]) -> None:
     if isinstance(thresholds, str | bytes) or not thresholds:
         raise InvalidRequest(
-            "alert_thresholds must be a non-empty list of percentages", param="alert_thresholds"
+            "alert_thresholds must be a non-empty list of percentages",
+            param="alert_thresholds",
+            code="thresholds_empty",
         )
     for value in thresholds:
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
             raise InvalidRequest(
                 f"alert_thresholds: {value!r} is not a whole percentage from 1 to 100",
                 param="alert_thresholds",
+                code="threshold_out_of_range",
             )
     if any(a >= b for a, b in pairwise(thresholds)):
         raise InvalidRequest(
-            "alert_thresholds must be in strictly ascending order", param="alert_thresholds"
+            "alert_thresholds must be in strictly ascending order",
+            param="alert_thresholds",
+            code="thresholds_not_ascending",
         )

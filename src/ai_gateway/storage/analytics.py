@@ -53,6 +53,8 @@ __all__ = [
     "fallback_events",
     "iter_conversations",
     "latency_by_model",
+    "log_day",
+    "log_where",
     "model_usage",
     "overall_percentiles",
     "recent_requests",
@@ -123,7 +125,8 @@ def _daily_where(
     return where
 
 
-def _log_where(window: Window, client_id: str | None) -> list[ColumnElement[bool]]:
+def log_where(window: Window, client_id: str | None) -> list[ColumnElement[bool]]:
+    """The usage-log filter of ``window`` (days and routes) and one client or all."""
     where = [UsageLog.created_at >= window.since, UsageLog.created_at < window.until]
     if client_id is not None:
         where.append(UsageLog.client_id == client_id)
@@ -149,13 +152,16 @@ def _raw_sums() -> list[Any]:
         func.coalesce(func.sum(UsageLog.input_tokens), 0).label("input_tokens"),
         func.coalesce(func.sum(UsageLog.output_tokens), 0).label("output_tokens"),
         func.coalesce(func.sum(UsageLog.cached_tokens), 0).label("cached_tokens"),
+        func.coalesce(func.sum(UsageLog.cache_write_tokens), 0).label("cache_write_tokens"),
         func.sum(UsageLog.cost_usd).label("cost_usd"),
         func.sum(UsageLog.cost_brl).label("cost_brl"),
+        func.sum(UsageLog.prompt_cache_saved_usd).label("prompt_cache_saved_usd"),
+        func.sum(UsageLog.prompt_cache_saved_brl).label("prompt_cache_saved_brl"),
         func.coalesce(func.sum(UsageLog.latency_ms), 0).label("latency_ms_sum"),
     ]
 
 
-def _log_day(session: Session) -> ColumnElement[Any]:
+def log_day(session: Session) -> ColumnElement[Any]:
     """A usage row's UTC day as ``YYYY-MM-DD`` on either engine."""
     if session.get_bind().dialect.name == "postgresql":
         return func.to_char(func.timezone("UTC", UsageLog.created_at), "YYYY-MM-DD")
@@ -171,8 +177,11 @@ def _sums(d: Any) -> list[Any]:
         func.coalesce(func.sum(d.input_tokens), 0).label("input_tokens"),
         func.coalesce(func.sum(d.output_tokens), 0).label("output_tokens"),
         func.coalesce(func.sum(d.cached_tokens), 0).label("cached_tokens"),
+        func.coalesce(func.sum(d.cache_write_tokens), 0).label("cache_write_tokens"),
         func.sum(d.cost_usd).label("cost_usd"),
         func.sum(d.cost_brl).label("cost_brl"),
+        func.sum(d.prompt_cache_saved_usd).label("prompt_cache_saved_usd"),
+        func.sum(d.prompt_cache_saved_brl).label("prompt_cache_saved_brl"),
         func.coalesce(func.sum(d.latency_ms_sum), 0).label("latency_ms_sum"),
     ]
 
@@ -180,8 +189,8 @@ def _sums(d: Any) -> list[Any]:
 def _shape(row: Any) -> dict[str, Any]:
     data = dict(row._mapping)
     requests = int(data["requests"] or 0)
-    data["cost_usd"] = data["cost_usd"] or ZERO
-    data["cost_brl"] = data["cost_brl"] or ZERO
+    for name in ("cost_usd", "cost_brl", "prompt_cache_saved_usd", "prompt_cache_saved_brl"):
+        data[name] = data[name] or ZERO
     data["error_rate"] = round(int(data["errors"]) / requests, 4) if requests else 0.0
     data["cache_hit_rate"] = round(int(data["cache_hits"]) / requests, 4) if requests else 0.0
     data["avg_latency_ms"] = round(int(data.pop("latency_ms_sum")) / requests, 1) if requests else 0
@@ -191,7 +200,7 @@ def _shape(row: Any) -> dict[str, Any]:
 def totals(session: Session, *, window: Window, client_id: str | None) -> dict[str, Any]:
     if window.routes is not None:
         return _shape(
-            session.execute(select(*_raw_sums()).where(*_log_where(window, client_id))).one()
+            session.execute(select(*_raw_sums()).where(*log_where(window, client_id))).one()
         )
     table = _rollup(client_id)
     row = session.execute(select(*_sums(table)).where(*_daily_where(window, client_id))).one()
@@ -215,7 +224,7 @@ def by_dimension(
         }[dimension]
         raw_query = (
             select(raw.label(dimension), *_raw_sums())
-            .where(*_log_where(window, client_id))
+            .where(*log_where(window, client_id))
             .group_by(raw)
             .order_by(desc("cost_usd"), raw)
         )
@@ -237,7 +246,7 @@ def by_endpoint(session: Session, *, window: Window, client_id: str) -> list[dic
     roll-ups have no endpoint), over ``ix_usage_client_time``: one client's window."""
     query = (
         select(UsageLog.endpoint.label("endpoint"), *_raw_sums())
-        .where(*_log_where(window, client_id))
+        .where(*log_where(window, client_id))
         .group_by(UsageLog.endpoint)
         .order_by(desc("cost_usd"), UsageLog.endpoint)
     )
@@ -266,10 +275,10 @@ def daily_series(
 ) -> list[dict[str, Any]]:
     """One point per day with calls (requests, cost, latency percentiles): chart-ready."""
     if window.routes is not None:
-        day_of = _log_day(session)
+        day_of = log_day(session)
         query = (
             select(day_of.label("day"), *_raw_sums())
-            .where(*_log_where(window, client_id))
+            .where(*log_where(window, client_id))
             .group_by(day_of)
             .order_by(day_of)
         )
@@ -288,8 +297,8 @@ def daily_series(
         latency = exact_percentiles(
             session,
             value=UsageLog.latency_ms,
-            group=_log_day(session),
-            where=_log_where(window, client_id),
+            group=log_day(session),
+            where=log_where(window, client_id),
         )
     for point in points:
         point.update(latency.get(point["day"], {"p50": 0.0, "p95": 0.0, "p99": 0.0}))
@@ -303,7 +312,7 @@ def overall_percentiles(
         found = histogram_percentiles(session, since_day=window.days()[0])
     else:
         found = exact_percentiles(
-            session, value=UsageLog.latency_ms, group=None, where=_log_where(window, client_id)
+            session, value=UsageLog.latency_ms, group=None, where=log_where(window, client_id)
         )
     return next(iter(found.values()), {"p50": 0.0, "p95": 0.0, "p99": 0.0})
 
@@ -319,7 +328,7 @@ def latency_by_model(
         session,
         value=UsageLog.latency_ms,
         group=UsageLog.model_used,
-        where=_log_where(window, client_id),
+        where=log_where(window, client_id),
     )
 
 
@@ -429,8 +438,10 @@ _CALL_COLUMNS: tuple[Any, ...] = (
     UsageLog.input_tokens,
     UsageLog.output_tokens,
     UsageLog.cached_tokens,
+    UsageLog.cache_write_tokens,
     UsageLog.cost_usd,
     UsageLog.cost_brl,
+    UsageLog.prompt_cache_saved_usd,
     UsageLog.latency_ms,
     UsageLog.cache_hit,
     UsageLog.fallback_from,
@@ -450,7 +461,7 @@ def recent_requests(
 ) -> list[dict[str, Any]]:
     query = (
         select(*_CALL_COLUMNS)
-        .where(*_log_where(window, client_id))
+        .where(*log_where(window, client_id))
         .order_by(UsageLog.created_at.desc(), UsageLog.id.desc())
     )
     return _page(session, query, limit, offset)
@@ -459,7 +470,7 @@ def recent_requests(
 def fallback_events(
     session: Session, *, window: Window, client_id: str, limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], int]:
-    where = [*_log_where(window, client_id), UsageLog.fallback_from.is_not(None)]
+    where = [*log_where(window, client_id), UsageLog.fallback_from.is_not(None)]
     count = session.scalar(select(func.count()).select_from(UsageLog).where(*where)) or 0
     query = select(*_CALL_COLUMNS).where(*where).order_by(UsageLog.created_at.desc())
     return _page(session, query, limit, offset), int(count)
@@ -481,7 +492,7 @@ def _conversation_query(window: Window, client_id: str) -> Select[Any]:
             func.min(UsageLog.created_at).label("first_at"),
             func.max(UsageLog.created_at).label("last_at"),
         )
-        .where(*_log_where(window, client_id), UsageLog.conversation_id.is_not(None))
+        .where(*log_where(window, client_id), UsageLog.conversation_id.is_not(None))
         .group_by(UsageLog.conversation_id)
         .order_by(desc("last_at"), UsageLog.conversation_id)
     )
@@ -497,7 +508,7 @@ def conversations(
     if rows:
         count = int(rows[0]["total"])
     else:  # a page past the end: count on its own
-        where = [*_log_where(window, client_id), UsageLog.conversation_id.is_not(None)]
+        where = [*log_where(window, client_id), UsageLog.conversation_id.is_not(None)]
         count = int(
             session.scalar(select(func.count(distinct(UsageLog.conversation_id))).where(*where))
             or 0

@@ -62,8 +62,11 @@ _SUMS = (
     "input_tokens",
     "output_tokens",
     "cached_tokens",
+    "cache_write_tokens",
     "cost_usd",
     "cost_brl",
+    "prompt_cache_saved_usd",
+    "prompt_cache_saved_brl",
     "latency_ms_sum",
 )
 
@@ -96,10 +99,10 @@ def roll_up_usage(session: Session, insert: Any, rows: list[dict[str, Any]]) -> 
         acc["errors"] += 1 if row.get("status") in ERROR_STATUSES else 0
         acc["cache_hits"] += 1 if row.get("cache_hit") else 0
         acc["fallbacks"] += 1 if row.get("fallback_from") else 0
-        for name in ("input_tokens", "output_tokens", "cached_tokens"):
+        for name in ("input_tokens", "output_tokens", "cached_tokens", "cache_write_tokens"):
             acc[name] += int(row.get(name) or 0)
-        acc["cost_usd"] += Decimal(row.get("cost_usd") or 0)
-        acc["cost_brl"] += Decimal(row.get("cost_brl") or 0)
+        for name in ("cost_usd", "cost_brl", "prompt_cache_saved_usd", "prompt_cache_saved_brl"):
+            acc[name] += Decimal(row.get(name) or 0)
         ms = int(row.get("latency_ms") or 0)
         acc["latency_ms_sum"] += ms
         bucket = (day, model, latency_bucket(ms))

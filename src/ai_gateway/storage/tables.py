@@ -138,6 +138,7 @@ class AiModel(Base):
     input_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
     output_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
     cached_input_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
+    cache_write_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
     #: chat, embedding or transcription: which endpoint may call the model.
     kind: Mapped[str] = mapped_column(String(16), default="chat", server_default="chat")
     #: USD per minute of audio (transcription models, which have no tokens).
@@ -159,6 +160,7 @@ class ModelPriceHistory(Base):
     input_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
     output_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
     cached_input_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
+    cache_write_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
     source: Mapped[str] = mapped_column(String(64))
     effective_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -179,6 +181,9 @@ class Client(Base):
     contact_email: Mapped[str | None] = mapped_column(String(320))
     alert_webhook_url: Mapped[str | None] = mapped_column(String(2048))
     fallback_chain: Mapped[list[Any] | None] = mapped_column(JSON)
+    #: Mark long stable prompt prefixes for Anthropic's prompt cache (``None``: follow
+    #: ``provider_options.anthropic.cache_breakpoints`` of the shared config).
+    prompt_cache_breakpoints: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -251,6 +256,16 @@ class UsageLog(Base):
     input_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
     output_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
     cached_input_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
+    cache_write_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
+    #: Prompt tokens written to the provider's prompt cache (part of ``input_tokens``).
+    cache_write_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: What the provider's prompt cache saved on this call (negative after a dear write).
+    prompt_cache_saved_usd: Mapped[Decimal] = mapped_column(
+        Money(), default=Decimal(0), server_default="0"
+    )
+    prompt_cache_saved_brl: Mapped[Decimal] = mapped_column(
+        Money(), default=Decimal(0), server_default="0"
+    )
     unpriced: Mapped[bool] = mapped_column(Boolean, default=False)
     latency_ms: Mapped[int] = mapped_column(Integer, default=0)
     ttft_ms: Mapped[int | None] = mapped_column(Integer)
@@ -320,6 +335,13 @@ class _UsageSums:
     cached_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
     cost_usd: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     cost_brl: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    cache_write_tokens: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    prompt_cache_saved_usd: Mapped[Decimal] = mapped_column(
+        Money(), default=Decimal(0), server_default="0"
+    )
+    prompt_cache_saved_brl: Mapped[Decimal] = mapped_column(
+        Money(), default=Decimal(0), server_default="0"
+    )
     latency_ms_sum: Mapped[int] = mapped_column(BigInteger, default=0)
 
 

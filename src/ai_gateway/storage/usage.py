@@ -188,8 +188,11 @@ _DECIMAL_FIELDS = (
     "input_price_per_1m",
     "output_price_per_1m",
     "cached_input_price_per_1m",
+    "cache_write_price_per_1m",
     "saved_usd",
     "saved_brl",
+    "prompt_cache_saved_usd",
+    "prompt_cache_saved_brl",
 )
 
 

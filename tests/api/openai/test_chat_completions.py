@@ -344,8 +344,9 @@ async def test_models_list(harness: Harness) -> None:
     client = sdk(harness)
     models = {m.id: m async for m in client.models.list()}
     await client.close()
-    # The seed's six chat models, the simulated trio, embeddings and transcriptions.
-    assert "openai/gpt-4o" in models and len(models) == 16
+    # The seed's six chat models, the simulated trio, embeddings and transcriptions
+    # (simulated/demo-chat is seeded by 0012 and kept by 0011: counted once).
+    assert "openai/gpt-4o" in models and "simulated/demo-chat" in models and len(models) == 16
     kinds = [m.model_extra["kind"] for m in models.values() if m.model_extra]
     assert (kinds.count("chat"), kinds.count("embedding"), kinds.count("transcription")) == (
         7,

@@ -36,6 +36,7 @@ async def list_models(
                 "output_per_1m_usd": _money(model.output_price_per_1m),
                 "cached_input_per_1m_usd": _money(model.cached_input_price_per_1m),
                 "per_minute_usd": _money(model.price_per_minute),
+                "cache_write_per_1m_usd": _money(model.cache_write_price_per_1m),
             },
         }
         for model in sorted(snapshot.models.values(), key=lambda m: (m.provider, m.id))

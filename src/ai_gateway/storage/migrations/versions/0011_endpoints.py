@@ -10,8 +10,13 @@
 * ``stored_responses`` keeps ``/v1/responses`` conversations (``store`` +
   ``previous_response_id``) per client, with an expiry; a tenant table (RLS on PostgreSQL).
 
+``0012_simulated_models_active`` (which runs first) already seeds ``simulated/demo-chat``:
+only missing models are inserted here, and a model that already exists keeps its row and
+prices but gets the kind this migration knows for it. The downgrade leaves
+``simulated/demo-chat`` to 0012's downgrade.
+
 Revision ID: 0011_endpoints
-Revises: 0009_plan_ceilings
+Revises: 0012_simulated_models_active
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from alembic import op
 from ai_gateway.storage.types import Money, UTCDateTime
 
 revision = "0011_endpoints"
-down_revision = "0009_plan_ceilings"
+down_revision = "0012_simulated_models_active"
 branch_labels = None
 depends_on = None
 
@@ -230,7 +235,15 @@ def upgrade() -> None:
     now = datetime.now(UTC)
     existing = set(op.get_bind().scalars(sa.select(_models.c.id)))
     rows = [_row(model, now) for model in MODELS if model[0] not in existing]
-    # (`serve --demo` may have added simulated/demo-chat already.)
+    # 0012 (or `serve --demo`) may have added simulated/demo-chat already: keep that row,
+    # and give every model that already exists the kind it has here.
+    for model in MODELS:
+        if model[0] in existing:
+            op.execute(
+                sa.update(_models)
+                .where(_models.c.id == model[0], _models.c.kind != model[4])
+                .values(kind=model[4])
+            )
     if rows:
         op.bulk_insert(_models, rows)
         op.bulk_insert(
