@@ -31,8 +31,9 @@ from ai_gateway.api import (
     whatsapp,
 )
 from ai_gateway.api import models as registry
+from ai_gateway.api.endpoints import codec_endpoints
 from ai_gateway.api.errors import install_error_handlers, without_validation_errors
-from ai_gateway.api.openai import chat, models
+from ai_gateway.api.openai import chat, models, responses
 from ai_gateway.api.openai.schema import describe_chat_route
 from ai_gateway.edge.guard import RequestGuard
 from ai_gateway.gateway import Gateway
@@ -51,11 +52,14 @@ class GatewayApp:
     def __init__(self, api: FastAPI, settings: Settings) -> None:
         self.api = api
         self.chat = chat.ChatCompletionsEndpoint(lambda: api.state.gateway)
+        # The other /v1 routes: one codec each over the same pipeline, also raw ASGI.
+        self.endpoints = codec_endpoints(lambda: api.state.gateway)
         self.guard = RequestGuard(
             self._route,
             max_body_bytes=settings.max_body_bytes,
             max_concurrent=settings.max_concurrent_requests,
-            own_body_paths=frozenset({chat.PATH}),
+            # These read their own bodies, each with its own cap (25 MB for audio).
+            own_body_paths=frozenset({chat.PATH, *self.endpoints}),
         )
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -64,6 +68,8 @@ class GatewayApp:
     async def _route(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] == chat.PATH:
             await self.chat(scope, receive, send)
+        elif scope["type"] == "http" and scope["path"] in self.endpoints:
+            await self.endpoints[scope["path"]](scope, receive, send)
         else:
             await self.api(scope, receive, send)
 
@@ -88,6 +94,7 @@ def create_app(settings: Settings) -> GatewayApp:
     install_error_handlers(api)
     api.include_router(health.router)
     api.include_router(models.router)
+    api.include_router(responses.router)
     # The REST API (SPEC §5), one router per resource.
     for router in (
         config.router,

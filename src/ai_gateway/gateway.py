@@ -42,8 +42,9 @@ from ai_gateway.pipeline.rate_limit import RateLimitGuard
 from ai_gateway.pipeline.rates import RateHolder
 from ai_gateway.pipeline.run import ChatPipeline
 from ai_gateway.pipeline.shared_budget import RedisBudgetCounters
-from ai_gateway.pipeline.validation import parse_chat_request
+from ai_gateway.pipeline.validation import GatewayOptions, parse_chat_request
 from ai_gateway.providers import Provider, create_providers
+from ai_gateway.providers.base import AudioFile, ChatRequest
 from ai_gateway.providers.registry import PROVIDERS
 from ai_gateway.ratelimit.shared import RedisLimiter
 from ai_gateway.services.budgets import BudgetService
@@ -116,7 +117,11 @@ class Gateway:
             backlog=lambda: self.usage.backlog, spooled=lambda: self.usage.spooled
         )
         self.whatsapp = WhatsAppService(
-            settings=settings, db=db, master=master, call_ai=self.call_ai
+            settings=settings,
+            db=db,
+            master=master,
+            call_ai=self.call_ai,
+            transcribe=self.transcribe,
         )
         self._tasks: list[asyncio.Task[None]] = []
         self._http: aiohttp.ClientSession | None = None
@@ -268,6 +273,35 @@ class Gateway:
             cache_control=cache_control,
         )
         return await self.pipeline.complete(client, request, options, meta)
+
+    async def transcribe(
+        self,
+        client_id: str,
+        audio: AudioFile,
+        *,
+        model: str,
+        conversation_id: str | None = None,
+        request_id: str | None = None,
+        language: str | None = None,
+    ) -> CallResult:
+        """One transcription for ``client_id`` (``audio`` from
+        :func:`~ai_gateway.audio.read_audio_file`), through the same pipeline as
+        ``/v1/audio/transcriptions``: budget, cache, fallback, metering per minute."""
+        client = await self.auth.client(client_id)
+        Principal(key_id="library", role="client", client=client).require_client()
+        request = ChatRequest(
+            model=model,
+            messages=[],
+            params={"language": language} if language else {},
+            kind="transcription",
+            audio=audio,
+        )
+        meta = CallMeta(
+            request_id=request_id or uuid.uuid4().hex,
+            conversation_id=conversation_id,
+            endpoint="audio.transcriptions",
+        )
+        return await self.pipeline.complete(client, request, GatewayOptions(None), meta)
 
     # -- background work -----------------------------------------------------------------
 

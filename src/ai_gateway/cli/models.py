@@ -37,7 +37,8 @@ _COLUMNS = [
     "cached_input_price_per_1m",
     "is_active",
 ]
-_CAPABILITIES = ("chat", "vision", "tools", "json", "streaming")
+_CAPABILITIES = ("chat", "vision", "tools", "json", "streaming", "embeddings", "transcription")
+_KINDS = ("chat", "embedding", "transcription")
 
 
 @click.group("models")
@@ -94,6 +95,12 @@ _PRICE_OPTIONS = [
     click.option("--input-price", default=None, help="USD per 1M input tokens."),
     click.option("--output-price", default=None, help="USD per 1M output tokens."),
     click.option("--cached-input-price", default=None, help="USD per 1M cached input tokens."),
+    click.option(
+        "--price-per-minute", default=None, help="USD per minute of audio (transcription)."
+    ),
+    click.option(
+        "--kind", type=click.Choice(_KINDS), default=None, help="Which endpoint may call it."
+    ),
     click.option("--display-name", default=None),
     click.option("--context-window", type=int, default=None, help="Tokens."),
     click.option(
