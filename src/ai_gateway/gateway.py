@@ -26,6 +26,7 @@ from redis.asyncio import Redis
 
 from ai_gateway.bootstrap import master_key_for, open_database
 from ai_gateway.cache import CacheSettings, ResponseCache, create_cache_backend
+from ai_gateway.changes import ChangeBus, ChangeKind
 from ai_gateway.jobs import JobContext, JobOutcome, Scheduler, run_job
 from ai_gateway.metering.alerting import Alerter
 from ai_gateway.metering.currency import ExchangeRateService
@@ -55,7 +56,6 @@ __all__ = ["Gateway"]
 
 log = logging.getLogger("ai_gateway")
 
-_CONFIG_POLL_SECONDS = 2.0
 _LAST_USED_SECONDS = 10.0
 
 
@@ -82,6 +82,7 @@ class Gateway:
             RedisBudgetCounters(Redis.from_url(settings.redis_url)) if settings.redis_url else None
         )
         self.budgets = BudgetGuard(db, shared=self.shared_budget)
+        self.changes = ChangeBus(db, redis_url=settings.redis_url)
         self.breakers = BreakerBoard(on_change=self._breaker_changed)
         self.cache = ResponseCache(create_cache_backend(settings.redis_url))
         sink: BatchSink = (
@@ -165,7 +166,8 @@ class Gateway:
         )
         self.usage.start()
         await self.whatsapp.start()
-        self._every(_CONFIG_POLL_SECONDS, self.config.check_version, "config-poll")
+        self._subscribe_caches()
+        await self.changes.start()
         self._every(_LAST_USED_SECONDS, self._write_last_used, "key-last-used")
         log.info(
             "gateway started",
@@ -174,6 +176,7 @@ class Gateway:
 
     async def stop(self) -> None:
         await self.whatsapp.stop()  # replies in flight finish first; their usage rows follow
+        await self.changes.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -190,6 +193,26 @@ class Gateway:
             await self._http.close()
         self.db.dispose()
         log.info("gateway stopped", extra={"usage_rows_written": self.usage.written})
+
+    async def publish_change(self, kind: ChangeKind, *, client_id: str | None = None) -> None:
+        """Tell this process and every other replica that an admin changed ``kind``
+        (see :mod:`ai_gateway.changes`); call it after the change is committed."""
+        await self.changes.publish(kind, client_id=client_id)
+
+    def _subscribe_caches(self) -> None:
+        async def reload_config(_client_id: str | None) -> None:
+            self.config.invalidate()
+            await self.config.get()  # off the request path; serves the last one on failure
+
+        def forget_client(client_id: str | None) -> None:
+            self.auth.invalidate(client_id=client_id)
+            self.budgets.forget(client_id)
+
+        self.changes.subscribe("config", reload_config)
+        self.changes.subscribe("models", reload_config)
+        self.changes.subscribe("clients", forget_client)
+        self.changes.subscribe("keys", lambda client_id: self.auth.invalidate(client_id=client_id))
+        self.changes.subscribe("budgets", self.budgets.forget)
 
     def _start_alerts_and_jobs(self, meter: Meter) -> None:
         assert self._http is not None

@@ -142,7 +142,7 @@ async def write_budget(
             return set_client_budget(s, client_id=tenant, settings=settings, actor=actor(principal))
 
     budget = await gateway.db.run(run)
-    gateway.budgets.forget(tenant)  # the guard re-reads the new limit on the next call
+    await gateway.publish_change("budgets", client_id=tenant)  # re-read on every replica
     return BudgetConfigPublic.of(budget)
 
 
@@ -157,7 +157,7 @@ async def reset_budget(
             return clear_client_budget(s, client_id=tenant, actor=actor(principal))
 
     budget = await gateway.db.run(run)
-    gateway.budgets.forget(tenant)
+    await gateway.publish_change("budgets", client_id=tenant)
     return BudgetConfigPublic.of(budget)
 
 

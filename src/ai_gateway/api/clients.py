@@ -142,9 +142,8 @@ class RolloutPublic(BaseModel):
     total: int
 
 
-def _forget(gateway: Gateway, client_id: str) -> None:
-    gateway.auth.invalidate(client_id=client_id)
-    gateway.budgets.forget(client_id)
+async def _forget(gateway: Gateway, client_id: str) -> None:
+    await gateway.publish_change("clients", client_id=client_id)
 
 
 @router.get("", summary="List clients")
@@ -189,8 +188,7 @@ async def roll_out(gateway: GatewayDep, admin: AdminDep, body: RolloutRequest) -
             return enabled, total
 
     enabled, total = await gateway.db.run(run)
-    gateway.auth.invalidate()
-    gateway.budgets.forget()
+    await gateway.publish_change("clients")
     return RolloutPublic(percent=body.percent, enabled=enabled, total=total)
 
 
@@ -239,7 +237,7 @@ async def patch_client(
             return client
 
     client = await gateway.db.run(run)
-    _forget(gateway, client.id)
+    await _forget(gateway, client.id)
     return ClientPublic.of(client)
 
 
@@ -279,4 +277,5 @@ async def create_key(
             return issued.info, issued.plain
 
     info, plain = await gateway.db.run(run)
+    await gateway.publish_change("keys", client_id=client.id)
     return KeyIssued(**KeyPublic.of(info).model_dump(), key=plain)

@@ -196,8 +196,7 @@ async def update_config(gateway: GatewayDep, admin: AdminDep, body: ConfigUpdate
             )
 
     await gateway.db.run(run)
-    gateway.config.invalidate()
-    await gateway.config.reload()
+    await gateway.publish_change("config")  # reloads here, and on every replica
     return await _read(gateway)
 
 

@@ -13,10 +13,11 @@ import click
 import orjson
 
 from ai_gateway.bootstrap import open_database
+from ai_gateway.changes import Change, ChangeKind, publish_sync
 from ai_gateway.settings import Settings
 from ai_gateway.storage.db import Database
 
-__all__ = ["CLI_ACTOR", "database", "emit", "json_option", "settings"]
+__all__ = ["CLI_ACTOR", "announce", "database", "emit", "json_option", "settings"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,6 +33,16 @@ def settings() -> Settings:
 @cache
 def database() -> Database:
     return open_database(settings())
+
+
+def announce(kind: ChangeKind, client_id: str | None = None) -> None:
+    """Tell running gateways about a change made here (after its commit): the version
+    bump reaches them at their next poll, the Redis message at once."""
+    from ai_gateway.storage.shared_config import bump_version
+
+    with database().write() as session:
+        version = bump_version(session)
+    publish_sync(settings().redis_url, Change(kind, client_id, version, origin=CLI_ACTOR))
 
 
 def json_option(fn: F) -> F:

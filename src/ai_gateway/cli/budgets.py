@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 import click
 
-from ai_gateway.cli._common import CLI_ACTOR, database, emit, json_option
+from ai_gateway.cli._common import CLI_ACTOR, announce, database, emit, json_option
 from ai_gateway.errors import InvalidRequest
 from ai_gateway.metering.budget_rules import BUDGET_TYPES, DEFAULT_THRESHOLDS
 from ai_gateway.metering.current_usage import current_usage
@@ -76,6 +76,7 @@ def set_(
             client_id = get_client(session, client).id
             store.clear_client_budget(session, client_id=client_id, actor=CLI_ACTOR)
             view = current_usage(session, client_id=client_id)
+        announce("budgets", client_id)
         emit(view, as_json=as_json)
         return
     if budget_type is None or limit is None or period is None:
@@ -90,12 +91,18 @@ def set_(
     with database().write() as session:
         if plan is not None:
             info = store.set_plan_budget(session, plan=plan, settings=settings, actor=CLI_ACTOR)
-            emit(info, as_json=as_json)
-            return
-        assert client is not None
-        client_id = get_client(session, client).id
-        store.set_client_budget(session, client_id=client_id, settings=settings, actor=CLI_ACTOR)
-        view = current_usage(session, client_id=client_id)
+        else:
+            assert client is not None
+            client_id = get_client(session, client).id
+            store.set_client_budget(
+                session, client_id=client_id, settings=settings, actor=CLI_ACTOR
+            )
+            view = current_usage(session, client_id=client_id)
+    if plan is not None:
+        announce("budgets")
+        emit(info, as_json=as_json)
+        return
+    announce("budgets", client_id)
     emit(view, as_json=as_json)
 
 
@@ -118,6 +125,7 @@ def reset(client: str, as_json: bool) -> None:
         client_id = get_client(session, client).id
         store.reset_client_period(session, client_id=client_id, actor=CLI_ACTOR)
         view = current_usage(session, client_id=client_id)
+    announce("budgets", client_id)
     emit(view, as_json=as_json)
 
 

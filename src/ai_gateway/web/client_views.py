@@ -199,7 +199,6 @@ async def toggle_gateway(request: Request, viewer: PageDep) -> Response:
             )
 
     await gateway.db.run(run)
-    gateway.auth.invalidate(client_id=client.id)
-    gateway.budgets.forget(client.id)
+    await gateway.publish_change("clients", client_id=client.id)
     suffix = f"&client_id={client.id}" if viewer.principal.is_admin else ""
     return RedirectResponse(f"/dashboard/settings?saved=gateway{suffix}", status_code=303)
