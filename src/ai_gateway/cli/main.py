@@ -15,6 +15,7 @@ from ai_gateway.cli import (
     budgets,
     clients,
     cron,
+    db,
     keys,
     legacy,
     models,
@@ -42,7 +43,7 @@ def cli() -> None:
     """AI Gateway: one service between your tenants and their LLM providers."""
 
 
-for module in (service, clients, keys, secrets, models, budgets, cron, whatsapp, legacy):
+for module in (service, clients, keys, secrets, models, budgets, cron, db, whatsapp, legacy):
     module.register(cli)
 
 
