@@ -7,6 +7,7 @@ serves the OpenAPI document (the chat route is described there too).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -32,6 +33,7 @@ from ai_gateway.api.errors import install_error_handlers, without_validation_err
 from ai_gateway.api.openai import chat, models
 from ai_gateway.api.openai.schema import describe_chat_route
 from ai_gateway.gateway import Gateway
+from ai_gateway.logs import bind_request_id
 from ai_gateway.settings import Settings
 from ai_gateway.web.routes import install_web
 
@@ -47,9 +49,11 @@ class GatewayApp:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] == chat.PATH:
-            await self.chat(scope, receive, send)
-        else:
-            await self.api(scope, receive, send)
+            await self.chat(scope, receive, send)  # binds the id its response carries
+            return
+        if scope["type"] == "http":
+            bind_request_id(uuid.uuid4().hex)  # every log line of this request carries it
+        await self.api(scope, receive, send)
 
 
 def create_app(settings: Settings) -> GatewayApp:

@@ -36,6 +36,7 @@ class GatewayMetrics:
             "ai_gateway_usage_queue",
             "Usage rows waiting to be written.",
             registry=self.registry,
+            multiprocess_mode="livesum",  # across `serve --workers N`: the total backlog
         )
         self.usage_written = Counter(
             "ai_gateway_usage_rows_written",
@@ -47,4 +48,5 @@ class GatewayMetrics:
             "1 while a provider's circuit breaker is open.",
             ["provider"],
             registry=self.registry,
+            multiprocess_mode="livemax",  # open in any live worker
         )

@@ -1,5 +1,6 @@
 """``/healthz`` (the process answers), ``/readyz`` (it can reach its database) and
-``/metrics`` (Prometheus text)."""
+``/metrics`` (Prometheus text; with ``serve --workers N``, the sum over every worker of
+this replica, whichever worker answers the scrape)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import JSONResponse, Response
 
 from ai_gateway.api.deps import GatewayDep
+from ai_gateway.metrics_multiprocess import aggregated_registry
 
 __all__ = ["router"]
 
@@ -32,4 +34,5 @@ async def readyz(gateway: GatewayDep) -> Response:
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 async def metrics(request: Request) -> Response:
     gateway = request.app.state.gateway
-    return Response(generate_latest(gateway.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    registry = aggregated_registry() or gateway.metrics.registry
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
