@@ -150,9 +150,13 @@ class ChangeBus:
             await self._redis.aclose()
             self._redis = None
 
-    async def publish(self, kind: ChangeKind, *, client_id: str | None = None) -> None:
-        """Apply ``kind`` here at once, then tell every other process."""
-        version = await self._db.run(self._bump)
+    async def publish(
+        self, kind: ChangeKind, *, client_id: str | None = None, version: int | None = None
+    ) -> None:
+        """Apply ``kind`` here at once, then tell every other process. ``version``: the
+        counter the change already moved in its own transaction (a config write does)."""
+        if version is None:
+            version = await self._db.run(self._bump)
         if version != self._seen + 1:
             await self._dispatch_all()  # someone else's change slipped in between
         self._seen = max(self._seen, version)

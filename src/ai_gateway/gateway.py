@@ -194,10 +194,12 @@ class Gateway:
         self.db.dispose()
         log.info("gateway stopped", extra={"usage_rows_written": self.usage.written})
 
-    async def publish_change(self, kind: ChangeKind, *, client_id: str | None = None) -> None:
+    async def publish_change(
+        self, kind: ChangeKind, *, client_id: str | None = None, version: int | None = None
+    ) -> None:
         """Tell this process and every other replica that an admin changed ``kind``
         (see :mod:`ai_gateway.changes`); call it after the change is committed."""
-        await self.changes.publish(kind, client_id=client_id)
+        await self.changes.publish(kind, client_id=client_id, version=version)
 
     def _subscribe_caches(self) -> None:
         async def reload_config(_client_id: str | None) -> None:
