@@ -9,6 +9,7 @@ from ai_gateway.errors import NotFound
 from ai_gateway.jobs import (
     check_budget_alerts,
     check_gateway_alerts,
+    prune_usage_logs,
     reset_budget_periods,
     sync_model_pricing,
 )
@@ -24,6 +25,7 @@ JOBS: Mapping[str, Job] = MappingProxyType(
             check_gateway_alerts.JOB,
             check_budget_alerts.JOB,
             reset_budget_periods.JOB,
+            prune_usage_logs.JOB,
         )
     }
 )
