@@ -40,6 +40,8 @@ _MUTABLE_TABLES = (
     "audit_logs",
     "api_keys",
     "client_budgets",
+    "client_rate_limits",
+    "plan_rate_limits",
     "clients",
     "secrets",
     "exchange_rates",
@@ -64,9 +66,19 @@ def require_service(name: str, host: str, port: int) -> None:
 
 
 def free_port() -> int:
+    """A port free now, for a server in ANOTHER process (it may be taken before it binds:
+    in-process servers take :func:`bound_socket` instead)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def bound_socket() -> socket.socket:
+    """A loopback socket bound to a free port, for uvicorn's ``serve(sockets=[...])``."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
 @pytest.fixture(scope="session")
@@ -183,7 +195,8 @@ class ServerThread:
     """A real uvicorn server on a free loopback port, in a thread of the test process."""
 
     def __init__(self, app: object) -> None:
-        self.port = free_port()
+        self.socket = bound_socket()
+        self.port = int(self.socket.getsockname()[1])
         config = uvicorn.Config(
             app,
             host="127.0.0.1",
@@ -194,7 +207,9 @@ class ServerThread:
             lifespan="on",
         )
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
+        )
 
     @property
     def url(self) -> str:

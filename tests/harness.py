@@ -24,7 +24,7 @@ from ai_gateway.storage.db import Database
 from ai_gateway.storage.secrets import set_secret
 from ai_gateway.storage.shared_config import update_shared_config
 from ai_gateway.vault import MasterKey, generate_master_key
-from tests.conftest import free_port
+from tests.conftest import bound_socket
 from tests.fakes.fake_providers import FakeProviders
 
 __all__ = ["Harness", "harness", "start_gateway"]
@@ -117,13 +117,16 @@ async def start_gateway(
     settings: Settings,
 ) -> tuple[GatewayApp, uvicorn.Server, asyncio.Task[None], int]:
     app = create_app(settings)
-    port = free_port()
+    # The server gets a socket already bound to a free port: no window in which another
+    # process (or test) could take the port between choosing it and listening on it.
+    sock = bound_socket()
+    port = int(sock.getsockname()[1])
     server = uvicorn.Server(
         uvicorn.Config(
             app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
         )
     )
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=[sock]))
     async with asyncio.timeout(15):
         while not server.started:
             if task.done():

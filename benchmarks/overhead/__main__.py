@@ -1,9 +1,11 @@
 """``python -m benchmarks.overhead``: the whole overhead benchmark, end to end.
 
-Starts the fake upstream and fresh gateways (1 and 2 workers, side by side on one
-database), then, round after round, runs wrk against the upstream directly and through
-the gateway in the same round (interleaved), probes streaming TTFB, checks that every
-request left a usage row, and prints a markdown table of medians over the rounds.
+Starts the fake upstream, the reference proxies (the bare Python hop, and nginx when it is
+installed) and fresh gateways (1 and 2 workers, side by side on one database), then,
+round after round, runs wrk against the upstream directly, through each reference and
+through the gateway in the same round (interleaved), probes streaming TTFB, checks that
+every request left a usage row, and prints a markdown table of medians over the rounds,
+with the gateway's figures also as ratios to the bare hop's of the same round.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import orjson
 
 from benchmarks.overhead.cpu import tree_cpu_seconds
 from benchmarks.overhead.gateway_setup import BenchGateway, Seeded, free_port, seed_gateway
+from benchmarks.overhead.references import Reference, bare_hop, nginx
 from benchmarks.overhead.report import Results, render
 from benchmarks.overhead.ttfb import probe
 from benchmarks.overhead.wrk import ensure_wrk, run_wrk, write_script
@@ -98,6 +101,14 @@ def _gateway_run(
     )
 
 
+def _reference_run(res: Results, name: str, ref: Reference, run: Any) -> None:
+    cpu_before = tree_cpu_seconds(ref.pid)
+    result = run()
+    cpu = tree_cpu_seconds(ref.pid) - cpu_before
+    res.add(name, result)
+    res.add_cpu(name, cpu * 1e6 / max(1, result.requests))
+
+
 def _check(url: str, body: bytes, headers: dict[str, str]) -> None:
     import urllib.request
 
@@ -121,13 +132,17 @@ def run(args: argparse.Namespace) -> Results:
         rounds=args.rounds,
         database="postgresql" if args.postgres else "sqlite",
     )
-    with _upstream(free_port(), work / "upstream.log") as upstream:
+    with contextlib.ExitStack() as stack:
+        upstream = stack.enter_context(_upstream(free_port(), work / "upstream.log"))
+        refs = [stack.enter_context(bare_hop(free_port(), upstream, work))]
+        if (proxy := stack.enter_context(nginx(free_port(), upstream, work))) is not None:
+            refs.append(proxy)
         seeded = seed_gateway(work / "data", upstream, args.postgres)
         gateways = {w: BenchGateway(seeded, w, work / f"gateway-{w}w.log") for w in args.workers}
         try:
             for gateway in gateways.values():
                 gateway.start()
-            _measure(res, wrk, work, upstream, seeded, gateways, args)
+            _measure(res, wrk, work, upstream, refs, seeded, gateways, args)
         finally:
             for gateway in gateways.values():
                 gateway.stop()
@@ -145,6 +160,7 @@ def _measure(
     wrk: str,
     work: Path,
     upstream: str,
+    refs: list[Reference],
     seeded: Seeded,
     gateways: dict[int, BenchGateway],
     args: argparse.Namespace,
@@ -171,11 +187,15 @@ def _measure(
         print(f"round {round_no}/{args.rounds}", flush=True)
         for kind in ("json", "stream"):
             res.add(f"upstream {kind} c1", wrk_run(upstream, kind, 1)())
+            for ref in refs:
+                _reference_run(res, f"{ref.name} {kind} c1", ref, wrk_run(ref.url, kind, 1))
             _gateway_run(res, f"gw1 {kind} c1", seeded, one, wrk_run(one.url, kind, 1), 1)
         if not args.skip_cache:
             _gateway_run(res, "gw1 hit c1", seeded, one, wrk_run(one.url, "hit", 1), 1)
         for kind in ("json", "stream"):
             res.add(f"upstream {kind} c50", wrk_run(upstream, kind, 50)())
+            for ref in refs:
+                _reference_run(res, f"{ref.name} {kind} c50", ref, wrk_run(ref.url, kind, 50))
             for workers, gateway in gateways.items():
                 name = f"gw{workers} {kind} c50"
                 _gateway_run(res, name, seeded, gateway, wrk_run(gateway.url, kind, 50), 50)

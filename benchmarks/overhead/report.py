@@ -126,8 +126,115 @@ def render(res: Results, *, partial: bool = False) -> str:
                 )
             )
     lines += _ttfb_rows(res)
+    lines += _reference_rows(res)
     lines += ["", _cpu_line(res), "", _rows_summary(res, partial=partial)]
     return "\n".join(lines)
+
+
+def _pairwise(
+    a: list[float], b: list[float], combine: Callable[[float, float], float]
+) -> list[float]:
+    return [combine(x, y) for x, y in zip(a, b, strict=False)]
+
+
+def _figures(res: Results, run: str, value: Callable[[WrkResult], float]) -> list[float]:
+    return [value(r) for r in res.runs.get(run, [])]
+
+
+def _reference_rows(res: Results) -> list[str]:
+    """The targets that are ratios to the bare hop measured in the same round."""
+    if "bare json c50" not in res.runs:
+        return []
+
+    def rps(r: WrkResult) -> float:
+        return r.rps
+
+    def p50(r: WrkResult) -> float:
+        return r.p50_ms
+
+    cpu = res.cpu_us
+    rows = [
+        "",
+        "Against the bare Python hop of the same round (uvicorn + httptools + aiohttp + "
+        "orjson, no gateway logic):",
+        "",
+        "| figure | bare hop | gateway (1 worker) | ratio or difference | target |",
+        "|---|---|---|---|---|",
+    ]
+
+    def ratio_row(label: str, bare: list[float], gw: list[float], fmt: str, target: str) -> str:
+        ratios = _pairwise(gw, bare, lambda g, b: g / b if b else 0.0)
+        return (
+            f"| {label} | {_spread(bare, fmt)} | {_spread(gw, fmt)} | "
+            f"{_spread(ratios, '.2f')}x | {target} |"
+        )
+
+    rows.append(
+        ratio_row(
+            "req/s at c=50",
+            _figures(res, "bare json c50", rps),
+            _figures(res, "gw1 json c50", rps),
+            ",.0f",
+            "≥ 0.5x",
+        )
+    )
+    rows.append(
+        ratio_row(
+            "CPU µs per request at c=50",
+            cpu.get("bare json c50", []),
+            cpu.get("gw1 json c50", []),
+            ",.0f",
+            "≤ 2x",
+        )
+    )
+    bare_p50 = _figures(res, "bare json c1", p50)
+    gw_p50 = _figures(res, "gw1 json c1", p50)
+    added = _pairwise(gw_p50, bare_p50, lambda g, b: g - b)
+    rows.append(
+        f"| P50 at c=1 | {_spread(bare_p50, '.3f')} ms | {_spread(gw_p50, '.3f')} ms | "
+        f"+{_spread(added, '.3f')} ms | ≤ +0.25 ms |"
+    )
+    plain = _pairwise(gw_p50, _figures(res, "upstream json c1", p50), lambda g, u: g - u)
+    streamed = _pairwise(
+        _figures(res, "gw1 stream c1", p50),
+        _figures(res, "upstream stream c1", p50),
+        lambda g, u: g - u,
+    )
+    extra = _pairwise(streamed, plain, lambda s, p: s - p)
+    rows.append(
+        f"| added P50 at c=1: stream vs plain call | plain +{_spread(plain, '.3f')} ms | "
+        f"stream +{_spread(streamed, '.3f')} ms | +{_spread(extra, '.3f')} ms | ≤ +0.2 ms |"
+    )
+    if "gw1 hit c1" in cpu:
+        rows.append(
+            ratio_row(
+                "CPU µs per request at c=1: cache HIT vs miss (gateway)",
+                cpu.get("gw1 json c1", []),
+                cpu.get("gw1 hit c1", []),
+                ",.0f",
+                "≤ 0.5x",
+            )
+        )
+    if "nginx json c50" in res.runs:
+        rows.append(
+            ratio_row(
+                "req/s at c=50: nginx (first column) vs the gateway",
+                _figures(res, "nginx json c50", rps),
+                _figures(res, "gw1 json c50", rps),
+                ",.0f",
+                "—",
+            )
+        )
+        rows.append(
+            ratio_row(
+                "req/s at c=50: nginx (first column) vs the bare hop",
+                _figures(res, "nginx json c50", rps),
+                _figures(res, "bare json c50", rps),
+                ",.0f",
+                "—",
+            )
+        )
+    return rows
 
 
 def _ttfb_rows(res: Results) -> list[str]:
@@ -160,7 +267,10 @@ def _ttfb_rows(res: Results) -> list[str]:
 
 def _cpu_line(res: Results) -> str:
     parts = [f"{name}: {_spread(values, ',.0f')} µs" for name, values in res.cpu_us.items()]
-    return "Gateway CPU per request (every process and thread of it): " + "; ".join(parts) + "."
+    return (
+        "CPU per request (every process and thread of each target, the gateway's usage "
+        "writer included): " + "; ".join(parts) + "."
+    )
 
 
 def _rows_summary(res: Results, *, partial: bool) -> str:

@@ -25,6 +25,7 @@ from ai_gateway.api import (
     cron,
     health,
     keys,
+    limits,
     metrics,
     whatsapp,
 )
@@ -86,6 +87,7 @@ def create_app(settings: Settings) -> GatewayApp:
         cron.router,
         whatsapp.router,
         budget.router,
+        limits.router,
     ):
         api.include_router(router)
     # The dashboard (/signin, /dashboard/..., /static/...): pages over the same routers.

@@ -57,6 +57,8 @@ class GatewayError(Exception):
         self.message = message
         self.code = code or self.default_code
         self.param = param
+        #: Extra response headers (a 429's ``Retry-After`` and ``x-ratelimit-*``).
+        self.headers: dict[str, str] = {}
 
     def to_body(self) -> dict[str, Any]:
         """The OpenAI error shape: ``{"error": {"message", "type", "code", "param"}}``."""
@@ -122,6 +124,17 @@ class RateLimited(GatewayError):
     status = 429
     error_type = "rate_limit_error"
     default_code = "rate_limited"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        super().__init__(message, code=code, param=param)
+        self.headers = dict(headers or {})
 
 
 class UpstreamError(GatewayError):

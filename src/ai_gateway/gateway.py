@@ -40,11 +40,14 @@ from ai_gateway.pipeline.config_cache import ConfigCache, ConfigSnapshot
 from ai_gateway.pipeline.dispatch import Dispatcher
 from ai_gateway.pipeline.metering import Meter
 from ai_gateway.pipeline.outcome import CallMeta, CallResult
+from ai_gateway.pipeline.rate_limit import RateLimitGuard
 from ai_gateway.pipeline.rates import RateHolder
 from ai_gateway.pipeline.run import ChatPipeline
 from ai_gateway.pipeline.shared_budget import RedisBudgetCounters
 from ai_gateway.pipeline.validation import parse_chat_request
 from ai_gateway.providers import Provider, create_providers
+from ai_gateway.ratelimit.shared import RedisLimiter
+from ai_gateway.services.rate_limits import RateLimitService
 from ai_gateway.settings import Settings
 from ai_gateway.storage.api_keys import mark_used
 from ai_gateway.storage.db import Database
@@ -83,6 +86,11 @@ class Gateway:
         )
         self.budgets = BudgetGuard(db, shared=self.shared_budget)
         self.changes = ChangeBus(db, redis_url=settings.redis_url)
+        # Limits are read from the config snapshot; the service owns their changes.
+        self.rate_limiter = RateLimitGuard(
+            shared=RedisLimiter(Redis.from_url(settings.redis_url)) if settings.redis_url else None
+        )
+        self.limits = RateLimitService(db, config=self.config)
         self.breakers = BreakerBoard(on_change=self._breaker_changed)
         self.cache = ResponseCache(create_cache_backend(settings.redis_url))
         sink: BatchSink = (
@@ -163,6 +171,7 @@ class Gateway:
             meter=meter,
             rates=self.rates,
             gateway_enabled=self.settings.enable_ai_gateway,
+            limits=self.rate_limiter,
         )
         self.usage.start()
         await self.whatsapp.start()
@@ -189,6 +198,7 @@ class Gateway:
         await self.cache.close()
         if self.shared_budget is not None:
             await self.shared_budget.close()
+        await self.rate_limiter.close()
         if self._http is not None:
             await self._http.close()
         self.db.dispose()
@@ -215,6 +225,8 @@ class Gateway:
         self.changes.subscribe("clients", forget_client)
         self.changes.subscribe("keys", lambda client_id: self.auth.invalidate(client_id=client_id))
         self.changes.subscribe("budgets", self.budgets.forget)
+        # Rate limits live in the config snapshot (their service bumps the version itself).
+        self.changes.subscribe("limits", reload_config)
 
     def _start_alerts_and_jobs(self, meter: Meter) -> None:
         assert self._http is not None

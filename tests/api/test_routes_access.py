@@ -105,6 +105,16 @@ ROUTES: dict[tuple[str, str], Case] = {
         201, path="/api/clients/{client}/keys", body={"name": "walker"}
     ),
     ("DELETE", "/api/keys/{key_id}"): admin_only(path="/api/keys/{key}"),
+    ("GET", "/api/clients/{client_id}/limits"): admin_only(path="/api/clients/{client}/limits"),
+    ("PUT", "/api/clients/{client_id}/limits"): admin_only(
+        path="/api/clients/{client}/limits", body={"rpm": 1000}
+    ),
+    ("GET", "/api/plans/{plan}/limits"): admin_only(path="/api/plans/pro/limits"),
+    ("PUT", "/api/plans/{plan}/limits"): admin_only(path="/api/plans/pro/limits", body={}),
+    ("GET", "/api/providers/{provider}/limits"): admin_only(path="/api/providers/openai/limits"),
+    ("PUT", "/api/providers/{provider}/limits"): admin_only(
+        path="/api/providers/openai/limits", body={}
+    ),
     ("GET", "/api/budget/config"): tenant(),
     ("POST", "/api/budget/config"): Case(
         admin=200,

@@ -16,11 +16,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 import pytest_asyncio
+import redis
 from sqlalchemy import func, select
 
 from ai_gateway.settings import Settings
 from ai_gateway.storage.db import Database
-from ai_gateway.storage.tables import UsageLog
+from ai_gateway.storage.tables import Client, UsageLog
 from tests.conftest import REDIS_URL, free_port, require_service
 from tests.fakes.fake_providers import FakeProviders
 from tests.harness import PROVIDER_KEYS, harness_settings, seed
@@ -103,8 +104,23 @@ async def two_gateways(
             else:
                 proc.kill()
                 proc.wait()
+        _forget_shared_counters(pg_db)
         # uvicorn re-raises the SIGTERM it handled once it has shut down cleanly.
         assert [p.returncode for p in procs] == [-signal.SIGTERM] * 2
+
+
+def _forget_shared_counters(db: Database) -> None:
+    """Delete the Redis budget keys of this test's clients (they outlive it by weeks)."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        with db.session() as session:
+            ids = list(session.scalars(select(Client.id)))
+        for client_id in ids:
+            keys = list(client.scan_iter(match=f"aigw:budget:{client_id}*"))
+            if keys:
+                client.delete(*keys)
+    finally:
+        client.close()
 
 
 async def _rows(db: Database, client_id: str, expected: int) -> int:

@@ -1,8 +1,9 @@
 """An admin change made through one gateway process is seen by another within 2 s, for
 every kind of change: config, models (added, deactivated), prices, clients (pause,
-flags), keys (revoked, issued) and budgets. Run with Redis (pub/sub) and without it (the
-database version poll). Each check first warms the second process's cache with the old
-value, so a cache that is never told keeps serving it for its whole TTL (5 s to 5 min).
+flags), keys (revoked, issued, revoked from the CLI), budgets and rate limits. Run with
+Redis (pub/sub) and without it (the database version poll). Each check first warms the
+second process's cache with the old value, so a cache that is never told keeps serving
+it for its whole TTL (5 s to 5 min).
 """
 
 from __future__ import annotations
@@ -229,3 +230,13 @@ async def test_a_change_from_the_cli(pair: Pair, tmp_path: Path) -> None:
         return status == 401
 
     await seen_within(revoked)
+
+
+async def test_rate_limits(pair: Pair) -> None:
+    assert (await pair.chat(pair.b, **{"Cache-Control": "no-store"}))[0] == 200
+    await pair.admin_call("PUT", f"/api/clients/{pair.client_id}/limits", {"rpm": 1})
+
+    async def limited() -> bool:
+        return (await pair.chat(pair.b, **{"Cache-Control": "no-store"}))[0] == 429
+
+    await seen_within(limited)

@@ -62,7 +62,10 @@ def error_response(
 
 def gateway_error_response(exc: GatewayError) -> Response:
     return Response(
-        orjson.dumps(exc.to_body()), status_code=exc.status, media_type="application/json"
+        orjson.dumps(exc.to_body()),
+        status_code=exc.status,
+        media_type="application/json",
+        headers=exc.headers or None,
     )
 
 

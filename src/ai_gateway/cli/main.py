@@ -18,6 +18,7 @@ from ai_gateway.cli import (
     db,
     keys,
     legacy,
+    limits,
     models,
     secrets,
     service,
@@ -43,7 +44,19 @@ def cli() -> None:
     """AI Gateway: one service between your tenants and their LLM providers."""
 
 
-for module in (service, clients, keys, secrets, models, budgets, cron, db, whatsapp, legacy):
+for module in (
+    service,
+    clients,
+    keys,
+    secrets,
+    models,
+    budgets,
+    limits,
+    cron,
+    db,
+    whatsapp,
+    legacy,
+):
     module.register(cli)
 
 

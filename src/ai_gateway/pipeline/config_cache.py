@@ -22,9 +22,11 @@ from sqlalchemy.orm import Session
 
 from ai_gateway.errors import ConfigurationError
 from ai_gateway.providers.base import Timeouts
+from ai_gateway.ratelimit.rules import RateLimitTable
 from ai_gateway.settings import Settings
 from ai_gateway.storage.db import Database
 from ai_gateway.storage.models_registry import ModelInfo, list_models
+from ai_gateway.storage.rate_limits import load_rate_limit_table
 from ai_gateway.storage.secrets import get_secret
 from ai_gateway.storage.shared_config import get_shared_config
 from ai_gateway.storage.tables import SharedGatewayConfig
@@ -58,6 +60,7 @@ class ConfigSnapshot:
     admin_alert_email: str | None
     admin_alert_webhook: str | None
     max_retries: int = 0
+    rate_limits: RateLimitTable = field(default_factory=RateLimitTable)
 
     def resolve_model(self, name: str) -> ModelInfo | None:
         """A registry model by id or alias, active or not."""
@@ -113,6 +116,7 @@ def _load(session: Session, master: MasterKey | None, settings: Settings) -> Con
         admin_alert_email=row.admin_alert_email,
         admin_alert_webhook=row.admin_alert_webhook,
         max_retries=row.max_retries,
+        rate_limits=load_rate_limit_table(session),
     )
 
 

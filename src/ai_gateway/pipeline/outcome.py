@@ -50,6 +50,8 @@ class CallResult:
     latency_ms: int
     fallback: FallbackInfo | None = None
     telemetry: Telemetry = field(default_factory=Telemetry)
+    #: OpenAI's ``x-ratelimit-*`` headers when the client has limits.
+    rate_limit_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def content(self) -> str | None:
@@ -61,13 +63,15 @@ class CallResult:
         return content if isinstance(content, str) else None
 
     def headers(self) -> dict[str, str]:
-        return response_headers(
+        headers = response_headers(
             request_id=self.request_id,
             cache_hit=self.cache_hit,
             provider=self.provider,
             model=self.model,
             fallback=self.fallback,
         )
+        headers.update(self.rate_limit_headers)
+        return headers
 
 
 def response_headers(

@@ -1,10 +1,11 @@
 """The call path, in order — the only module that knows it:
 
-    auth (HTTP layer / call_ai) -> flags -> model -> budget -> cache -> route + fallback
-    -> provider -> metering
+    auth (HTTP layer / call_ai) -> flags -> model -> rate limits -> budget -> cache
+    -> route + fallback -> provider -> metering
 
 Every outcome, including refusals and failures, is metered exactly once: a call either
-settles its budget reservation with what it really cost or releases it.
+settles its budget reservation with what it really cost or releases it, and finishes its
+rate-limit ticket (slot freed, token estimate replaced by the real tokens).
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ from ai_gateway.pipeline.dispatch import ChainFailed, Dispatcher
 from ai_gateway.pipeline.estimate import reservation_estimator
 from ai_gateway.pipeline.metering import CallFacts, Meter
 from ai_gateway.pipeline.outcome import CallMeta, CallResult, FallbackInfo, response_headers
+from ai_gateway.pipeline.rate_limit import RateLimitGuard
 from ai_gateway.pipeline.rates import RateHolder
 from ai_gateway.pipeline.routing import Attempt, choose_route, plan_attempts, resolve_model
 from ai_gateway.pipeline.validation import GatewayOptions
 from ai_gateway.providers.base import ChatRequest, ChunkStream, Completion, ProviderError, Usage
+from ai_gateway.ratelimit.limiter import Ticket
 from ai_gateway.storage.clients import ClientInfo
 
 __all__ = ["ChatPipeline", "StreamCall"]
@@ -37,6 +40,10 @@ __all__ = ["ChatPipeline", "StreamCall"]
 
 def _ms(since: float) -> int:
     return int((time.perf_counter() - since) * 1000)
+
+
+def _tokens(usage: Usage | None) -> int:
+    return usage.input_tokens + usage.output_tokens if usage is not None else 0
 
 
 @dataclass(slots=True)
@@ -49,6 +56,11 @@ class _Plan:
     reservation: Reservation
     decision: CacheDecision
     started: float
+    ticket: Ticket | None = None
+
+    @property
+    def rate_limit_headers(self) -> dict[str, str]:
+        return self.ticket.headers() if self.ticket is not None else {}
 
     def facts(self, status: str, **values: Any) -> CallFacts:
         return CallFacts(
@@ -75,6 +87,7 @@ class ChatPipeline:
         meter: Meter,
         rates: RateHolder,
         gateway_enabled: bool,
+        limits: RateLimitGuard | None = None,
     ) -> None:
         self._config = config
         self._budgets = budgets
@@ -83,6 +96,7 @@ class ChatPipeline:
         self._meter = meter
         self._rates = rates
         self._gateway_enabled = gateway_enabled
+        self._limits = limits or RateLimitGuard()
 
     # -- shared first half -------------------------------------------------------------
 
@@ -107,7 +121,19 @@ class ChatPipeline:
                 client=client,
             )
             estimate = reservation_estimator(request, [a.model for a in attempts], self._rates.rate)
-            reservation = await self._budgets.reserve(client.id, estimate)
+            ticket = await self._limits.admit(
+                client_id=client.id,
+                plan=client.plan,
+                table=snapshot.rate_limits,
+                provider=attempts[0].provider,
+                tokens=int(estimate("tokens")),
+                lease_seconds=snapshot.timeouts.total + 60,
+            )
+            try:
+                reservation = await self._budgets.reserve(client.id, estimate)
+            except BaseException:
+                self._limits.finish(ticket, tokens=0, served_by=None)
+                raise
         except GatewayError as exc:
             self._meter.record(
                 CallFacts(
@@ -128,7 +154,10 @@ class ChatPipeline:
         decision = self._cache.key_for(
             request, client.id, cache_control=meta.cache_control, ttl_seconds=meta.cache_ttl
         )
-        return _Plan(client, request, meta, route, attempts, reservation, decision, started)
+        return _Plan(client, request, meta, route, attempts, reservation, decision, started, ticket)
+
+    def _finish(self, plan: _Plan, tokens: int = 0, served_by: str | None = None) -> None:
+        self._limits.finish(plan.ticket, tokens=tokens, served_by=served_by)
 
     def _fail(self, plan: _Plan, failed: ChainFailed) -> GatewayError:
         self._meter.record(
@@ -185,6 +214,20 @@ class ChatPipeline:
     ) -> CallResult:
         started = time.perf_counter()
         plan = await self._plan(client, request, options, meta, started)
+        tokens, served_by = 0, None
+        try:
+            result = await self._complete(plan)
+            if not result.cache_hit:
+                tokens = _tokens(result.usage)
+                served_by = next(
+                    (a.provider for a in plan.attempts if a.model.id == result.model), None
+                )
+            result.rate_limit_headers = plan.rate_limit_headers
+            return result
+        finally:
+            self._finish(plan, tokens, served_by)
+
+    async def _complete(self, plan: _Plan) -> CallResult:
         try:
             if plan.decision.key is None:
                 return await self._upstream(plan)
@@ -275,6 +318,7 @@ class ChatPipeline:
             )
         except BaseException:
             self._budgets.release(plan.reservation)
+            self._finish(plan)
             await stack.aclose()
             raise
 
@@ -325,13 +369,15 @@ class StreamCall:
         return self._hit is not None
 
     def headers(self) -> dict[str, str]:
-        return response_headers(
+        headers = response_headers(
             request_id=self.request_id,
             cache_hit=self.cache_hit,
             provider=self.provider,
             model=self.model,
             fallback=self.fallback,
         )
+        headers.update(self._plan.rate_limit_headers)
+        return headers
 
     def __aiter__(self) -> AsyncGenerator[dict[str, Any], None]:
         # The generator itself (not a wrapper around it), so closing the iterator runs its
@@ -346,6 +392,7 @@ class StreamCall:
         finally:
             pipeline._hit_result(plan, entry)
             pipeline._budgets.release(plan.reservation)
+            pipeline._finish(plan)
             await self._stack.aclose()
 
     async def _live(self) -> AsyncGenerator[dict[str, Any], None]:
@@ -391,6 +438,7 @@ class StreamCall:
                 plan.reservation,
             )
             pipeline._budgets.release(plan.reservation)
+            pipeline._finish(plan, _tokens(stream.usage), attempt.provider)
             if status == "success" and accumulator is not None and self._slot is not None:
                 accumulator.mark_ended()
                 if accumulator.complete:

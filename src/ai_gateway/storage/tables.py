@@ -39,11 +39,13 @@ __all__ = [
     "CachePerformance",
     "Client",
     "ClientBudget",
+    "ClientRateLimit",
     "ExchangeRate",
     "GatewayAlert",
     "JobRun",
     "ModelPriceHistory",
     "PlanBudget",
+    "PlanRateLimit",
     "Secret",
     "SharedGatewayConfig",
     "UsageDaily",
@@ -118,6 +120,8 @@ class SharedGatewayConfig(Base):
     max_retries: Mapped[int] = mapped_column(Integer, default=0)
     admin_alert_email: Mapped[str | None] = mapped_column(String(320))
     admin_alert_webhook: Mapped[str | None] = mapped_column(String(2048))
+    #: {provider: {"rpm": N, "tpm": N}}: what each provider grants the shared key.
+    provider_rate_limits: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -532,3 +536,36 @@ class WhatsAppMessage(Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def _limit_checks(table: str) -> tuple[CheckConstraint, ...]:
+    return tuple(
+        CheckConstraint(f"{column} IS NULL OR {column} >= 1", name=f"ck_{table}_{column}")
+        for column in ("rpm", "tpm", "concurrency")
+    )
+
+
+class PlanRateLimit(Base):
+    """A plan's default rate limits; a NULL column is no limit."""
+
+    __tablename__ = "plan_rate_limits"
+    __table_args__ = _limit_checks("plan_rate_limits")
+
+    plan: Mapped[str] = mapped_column(ForeignKey("plan_budgets.plan"), primary_key=True)
+    rpm: Mapped[int | None] = mapped_column(Integer)
+    tpm: Mapped[int | None] = mapped_column(Integer)
+    concurrency: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ClientRateLimit(Base):
+    """A client's own rate limits; a NULL column follows the client's plan."""
+
+    __tablename__ = "client_rate_limits"
+    __table_args__ = _limit_checks("client_rate_limits")
+
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"), primary_key=True)
+    rpm: Mapped[int | None] = mapped_column(Integer)
+    tpm: Mapped[int | None] = mapped_column(Integer)
+    concurrency: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -17,6 +17,7 @@ from ai_gateway.api import config as config_api
 from ai_gateway.api import metrics as metrics_api
 from ai_gateway.api import models as models_api
 from ai_gateway.api.common import Page, Period
+from ai_gateway.ratelimit.rules import FIELDS, MAX_LIMIT, Limits
 from ai_gateway.storage.budgets import list_plans
 from ai_gateway.web.render import AdminPageDep, render
 
@@ -94,12 +95,28 @@ async def clients(request: Request, viewer: AdminPageDep) -> Response:
     plan_names = await gateway.db.run(plans)
     enabled = sum(1 for c in listed.data if c.use_ai_gateway)
     rollout = round(100 * enabled / listed.count) if listed.count else 0
-    return render(
-        request,
-        "clients.html",
-        {"clients": listed.data, "plans": plan_names, "rollout": rollout, "active": "clients"},
-        viewer=viewer,
-    )
+    # The limits every request reads (the config snapshot), so the page shows what is enforced.
+    table = (await gateway.config.get()).rate_limits
+    limits = {
+        c.id: {
+            "own": table.clients.get(c.id, Limits()).as_dict(),
+            "plan": table.plans.get(c.plan, Limits()).as_dict(),
+            "effective": table.for_client(c.id, c.plan).as_dict(),
+        }
+        for c in listed.data
+    }
+    plan_limits = {p: table.plans.get(p, Limits()).as_dict() for p in plan_names}
+    context = {
+        "clients": listed.data,
+        "plans": plan_names,
+        "rollout": rollout,
+        "active": "clients",
+        "limits": limits,
+        "plan_limits": plan_limits,
+        "limit_fields": FIELDS,
+        "max_limit": MAX_LIMIT,
+    }
+    return render(request, "clients.html", context, viewer=viewer)
 
 
 @router.get("/models")

@@ -170,6 +170,7 @@ async def _send_error(
                 (b"content-length", str(len(data)).encode()),
                 (b"x-request-id", request_id.encode()),
                 (b"x-ai-gateway-cache", b"MISS"),
+                *_encode_headers(exc.headers),
             ],
         }
     )

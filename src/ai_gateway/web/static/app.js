@@ -311,6 +311,33 @@
     });
   }
 
+  /* ---------------- RateLimitsForm (a client's or a plan's limits) ---------------- */
+  function initLimitsForm(form) {
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      clearErrors(form);
+      setStatus(form, "");
+      const body = {};
+      let bad = false;
+      $$("input[name]", form).forEach((input) => {
+        const text = input.value.trim();
+        if (!text) { body[input.name] = null; return; }
+        const value = Number(text);
+        if (!Number.isInteger(value) || value < 1) {
+          fieldError(form, input.name, "⚠ " + input.labels[0].textContent);
+          bad = true;
+        }
+        body[input.name] = value;
+      });
+      if (bad) return;
+      const result = await api("PUT", form.dataset.url, body);
+      if (!result.ok) { showError(form, result); return; }
+      setStatus(form, i18n.saved);
+      toast(i18n.saved);
+      setTimeout(() => window.location.reload(), 400);
+    });
+  }
+
   function initRollout(form) {
     const out = $("[data-rollout-output]", form);
     form.percent.addEventListener("input", () => { out.textContent = form.percent.value + " %"; });
@@ -363,6 +390,7 @@
     $$("[data-budget-form]", root).forEach(initBudgetForm);
     $$("#clients-table", root).forEach(initClients);
     $$("[data-rollout-form]", root).forEach(initRollout);
+    $$("[data-limits-form]", root).forEach(initLimitsForm);
     $$("#models-table", root).forEach(initModels);
   }
 
