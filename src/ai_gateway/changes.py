@@ -125,6 +125,7 @@ class ChangeBus:
         self._listeners: dict[ChangeKind, list[Listener]] = {k: [] for k in CHANGE_KINDS}
         self._seen = 0
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
         self._redis: Redis | None = None
         self.received = 0
         self.full_invalidations = 0
@@ -140,8 +141,12 @@ class ChangeBus:
             self._tasks.append(asyncio.create_task(self._listen_forever(), name="change-listen"))
 
     async def stop(self) -> None:
+        # The poll ends its round rather than being cancelled inside a database call (its
+        # thread would return a connection to a pool that is being disposed).
+        self._stopping.set()
         for task in self._tasks:
-            task.cancel()
+            if task.get_name() != "change-poll":
+                task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -205,7 +210,10 @@ class ChangeBus:
 
     async def _poll_forever(self) -> None:
         while True:
-            await asyncio.sleep(self._poll_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._poll_seconds)
+            if self._stopping.is_set():
+                return
             try:
                 await self.check()
             except SQLAlchemyError:
