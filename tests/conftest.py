@@ -29,6 +29,7 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 #: Tables that tests fill; truncated between PostgreSQL tests (seed tables are kept).
 _MUTABLE_TABLES = (
     "gateway_usage_logs",
+    "gateway_usage_quarantine",
     "gateway_cache_performance",
     "gateway_usage_daily",
     "gateway_usage_daily_totals",

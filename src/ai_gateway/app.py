@@ -27,6 +27,8 @@ from ai_gateway.api import (
     keys,
     limits,
     metrics,
+    rollout,
+    usage_quarantine,
     whatsapp,
 )
 from ai_gateway.api import models as registry
@@ -34,7 +36,7 @@ from ai_gateway.api.errors import install_error_handlers, without_validation_err
 from ai_gateway.api.openai import chat, models
 from ai_gateway.api.openai.schema import describe_chat_route
 from ai_gateway.gateway import Gateway
-from ai_gateway.logs import bind_request_id
+from ai_gateway.logs import bind_request_id, configure_logging
 from ai_gateway.settings import Settings
 from ai_gateway.web.routes import install_web
 
@@ -68,7 +70,10 @@ def create_app(settings: Settings) -> GatewayApp:
         title="AI Gateway",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/docs",
+        # /docs is served by the dashboard from vendored Swagger UI files (no CDN);
+        # ReDoc would need one, so it is off.
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
     install_error_handlers(api)
@@ -79,6 +84,7 @@ def create_app(settings: Settings) -> GatewayApp:
         config.router,
         registry.router,
         metrics.router,
+        usage_quarantine.router,
         cache.router,
         analytics.router,
         billing.router,
@@ -87,6 +93,7 @@ def create_app(settings: Settings) -> GatewayApp:
         cron.router,
         whatsapp.router,
         budget.router,
+        rollout.router,
         limits.router,
     ):
         api.include_router(router)
@@ -99,4 +106,8 @@ def create_app(settings: Settings) -> GatewayApp:
 
 def create_app_from_env() -> GatewayApp:
     """Factory for ``uvicorn --factory``: settings from the environment."""
-    return create_app(Settings())
+    settings = Settings()
+    # Each worker of ``serve --workers N`` is a fresh process: without this its log lines
+    # would lose their fields (the error of a failed usage flush among them).
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -33,7 +33,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Literal, Protocol, get_args
 
 import orjson
 from redis.asyncio import Redis
@@ -43,7 +43,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from ai_gateway.storage.db import Database
 from ai_gateway.storage.shared_config import bump_version, read_version
 
-__all__ = ["CHANGE_KINDS", "Change", "ChangeBus", "ChangeKind", "channel_for", "publish_sync"]
+__all__ = [
+    "CHANGE_KINDS",
+    "Change",
+    "ChangeBus",
+    "ChangeKind",
+    "Publish",
+    "channel_for",
+    "out_of_process_publisher",
+    "publish_sync",
+]
 
 log = logging.getLogger("ai_gateway.changes")
 
@@ -52,6 +61,16 @@ CHANGE_KINDS: tuple[ChangeKind, ...] = get_args(ChangeKind)
 
 #: A subscriber gets the client the change is about, or None for "all of them".
 Listener = Callable[[str | None], Awaitable[None] | None]
+
+
+class Publish(Protocol):
+    """What a service that owns a kind of change calls after its commit:
+    :meth:`ChangeBus.publish` in a gateway, :func:`out_of_process_publisher` elsewhere."""
+
+    def __call__(
+        self, kind: ChangeKind, *, client_id: str | None = None, version: int | None = None
+    ) -> Awaitable[None]: ...
+
 
 POLL_SECONDS = 1.0
 _RECONNECT_SECONDS = 1.0
@@ -110,6 +129,25 @@ def publish_sync(redis_url: str | None, change: Change) -> None:
         log.warning("change not published to Redis; replicas see it at their next poll")
     finally:
         client.close()
+
+
+def out_of_process_publisher(db: Database, redis_url: str | None, *, origin: str) -> Publish:
+    """A :class:`Publish` for a process without a running bus (the CLI, a job run from
+    it): bump the version (every gateway's poll sees it), then tell Redis at once."""
+
+    async def publish(
+        kind: ChangeKind, *, client_id: str | None = None, version: int | None = None
+    ) -> None:
+        def run() -> None:
+            moved = version
+            if moved is None:  # else the change's own transaction already moved it
+                with db.write() as session:
+                    moved = bump_version(session)
+            publish_sync(redis_url, Change(kind, client_id, moved, origin=origin))
+
+        await db.run(run)
+
+    return publish
 
 
 class ChangeBus:

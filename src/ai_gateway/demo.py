@@ -20,8 +20,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ai_gateway.metering.budget_rules import DEFAULT_THRESHOLDS
-from ai_gateway.metering.periods import period_bounds
+from ai_gateway.rules.budget_rules import DEFAULT_THRESHOLDS
+from ai_gateway.rules.periods import period_bounds
 from ai_gateway.storage.api_keys import issue_key
 from ai_gateway.storage.budgets import BudgetSettings, effective_budget, set_client_budget
 from ai_gateway.storage.clients import create_client
@@ -231,7 +231,7 @@ def _call(
         else Decimal(0),
         "fallback_from": fallback_from,
         "fallback_attempts": 1 if fallback else 0,
-        "fallback_reason": "upstream_error: 503 from provider" if fallback else None,
+        "fallback_reason": "server_error" if fallback else None,
         "status": "error" if failed else "success",
         "error_code": "upstream_error" if failed else None,
         "created_at": created,

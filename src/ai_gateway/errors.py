@@ -46,11 +46,15 @@ __all__ = [
 
 
 class GatewayError(Exception):
-    """Base of every error the gateway reports; ``message`` is safe to show a caller."""
+    """Base of every error the gateway reports; ``message`` is safe to show a caller.
+
+    ``code`` is stable (never None): the dashboard translates an error by its code, since
+    the English ``message`` may carry details (a field, a value) a page cannot translate.
+    """
 
     status: ClassVar[int] = 500
     error_type: ClassVar[str] = "api_error"
-    default_code: ClassVar[str | None] = None
+    default_code: ClassVar[str] = "internal_error"
 
     def __init__(self, message: str, *, code: str | None = None, param: str | None = None):
         super().__init__(message)
@@ -75,6 +79,7 @@ class GatewayError(Exception):
 class InvalidRequest(GatewayError):
     status = 400
     error_type = "invalid_request_error"
+    default_code = "invalid_request"
 
 
 class PayloadTooLarge(InvalidRequest):

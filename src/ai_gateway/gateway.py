@@ -35,7 +35,6 @@ from ai_gateway.metering.usage_writer import UsageWriter
 from ai_gateway.metrics import GatewayMetrics
 from ai_gateway.pipeline.auth import Authenticator, Principal
 from ai_gateway.pipeline.breaker import BreakerBoard
-from ai_gateway.pipeline.budget import BudgetGuard
 from ai_gateway.pipeline.config_cache import ConfigCache, ConfigSnapshot
 from ai_gateway.pipeline.dispatch import Dispatcher
 from ai_gateway.pipeline.metering import Meter
@@ -46,7 +45,9 @@ from ai_gateway.pipeline.run import ChatPipeline
 from ai_gateway.pipeline.shared_budget import RedisBudgetCounters
 from ai_gateway.pipeline.validation import parse_chat_request
 from ai_gateway.providers import Provider, create_providers
+from ai_gateway.providers.registry import PROVIDERS
 from ai_gateway.ratelimit.shared import RedisLimiter
+from ai_gateway.services.budgets import BudgetService
 from ai_gateway.services.rate_limits import RateLimitService
 from ai_gateway.settings import Settings
 from ai_gateway.storage.api_keys import mark_used
@@ -78,23 +79,32 @@ class Gateway:
         self.settings = settings
         self.db = db
         self.master = master
-        self.metrics = GatewayMetrics()
         self.config = ConfigCache(db, master, settings)
+        self.metrics = GatewayMetrics(
+            known_models=lambda: self.config.current.models, providers=PROVIDERS
+        )
         self.auth = Authenticator(db)
         self.shared_budget = (
             RedisBudgetCounters(Redis.from_url(settings.redis_url)) if settings.redis_url else None
         )
-        self.budgets = BudgetGuard(db, shared=self.shared_budget)
         self.changes = ChangeBus(db, redis_url=settings.redis_url)
+        #: the one owner of budgets; ``budgets`` is its guard on the request path
+        self.budget_service = BudgetService(
+            db, shared=self.shared_budget, auth=self.auth, publish=self.changes.publish
+        )
+        self.budgets = self.budget_service.guard
         # Limits are read from the config snapshot; the service owns their changes.
         self.rate_limiter = RateLimitGuard(
             shared=RedisLimiter(Redis.from_url(settings.redis_url)) if settings.redis_url else None
         )
-        self.limits = RateLimitService(db, config=self.config)
+        self.limits = RateLimitService(db, config=self.config, publish=self.changes.publish)
         self.breakers = BreakerBoard(on_change=self._breaker_changed)
-        self.cache = ResponseCache(create_cache_backend(settings.redis_url))
+        self.cache = ResponseCache(
+            create_cache_backend(settings.redis_url),
+            replay_delay_seconds=settings.cache_replay_delay_ms / 1000,
+        )
         sink: BatchSink = (
-            ProcessSink(settings.effective_database_url)
+            ProcessSink(settings.effective_database_url, log_level=settings.log_level)
             if settings.usage_writer_process
             else ThreadSink(db)
         )
@@ -104,6 +114,9 @@ class Gateway:
             flush_interval=settings.usage_flush_interval,
             batch_size=settings.usage_batch_size,
             on_flush=self._usage_flushed,
+        )
+        self.metrics.watch_usage(
+            backlog=lambda: self.usage.backlog, spooled=lambda: self.usage.spooled
         )
         self.whatsapp = WhatsAppService(
             settings=settings, db=db, master=master, call_ai=self.call_ai
@@ -245,7 +258,7 @@ class Gateway:
             master=self.master,
             http=self._http,
             alerter=self.alerter,
-            budgets=self.budgets,
+            budgets=self.budget_service,
             on_config_change=self.config.invalidate,
         )
         if self.settings.scheduler_enabled:
@@ -311,10 +324,12 @@ class Gateway:
         self.metrics.usage_written.inc(result.inserted)
         for client_id, (amount, total) in result.budgets.items():
             self.budgets.flushed(client_id, amount, total)
-        self.metrics.usage_queue.set(self.usage.backlog)
+        if result.quarantined:
+            self.metrics.usage_quarantined.inc(result.quarantined)
+            self.alerter.on_quarantined(result.quarantined)
 
     def _breaker_changed(self, provider: str, is_open: bool) -> None:
-        self.metrics.breaker_open.labels(provider).set(1 if is_open else 0)
+        self.metrics.set_breaker(provider, is_open)
         log.warning(
             "circuit breaker " + ("opened" if is_open else "closed"), extra={"provider": provider}
         )

@@ -1,17 +1,49 @@
 """Prometheus metrics, one registry per gateway instance (no global collectors, so
-tests and several apps in one process never collide)."""
+tests and several apps in one process never collide).
+
+Every label value comes from a bounded set: registry models, provider names, call
+statuses, fallback reasons; anything else is ``other``. A label is a time series, and
+``/metrics`` once grew from 26 KB to 4.3 MB (raw control characters included) because
+each unknown model name a client sent became one.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Container
+from typing import Final
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-__all__ = ["GatewayMetrics"]
+__all__ = ["OTHER", "GatewayMetrics"]
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+#: The label value of everything outside a bounded set.
+OTHER: Final = "other"
+_STATUSES = frozenset({"success", "error", "rejected", "cut", "abandoned"})
+_FALLBACK_REASONS = frozenset(
+    {
+        "timeout",
+        "connection_error",
+        "rate_limited",
+        "server_error",
+        "bad_request",
+        "auth",
+        "not_found",
+        "stream_cut",
+    }
+)
+_NO_PROVIDER = "none"
 
 
 class GatewayMetrics:
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        known_models: Callable[[], Container[str]] = frozenset,
+        providers: Collection[str] = (),
+    ) -> None:
+        self._known_models = known_models
+        self._providers = frozenset(providers) | {_NO_PROVIDER}
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "ai_gateway_requests",
@@ -34,13 +66,23 @@ class GatewayMetrics:
         )
         self.usage_queue = Gauge(
             "ai_gateway_usage_queue",
-            "Usage rows waiting to be written.",
+            "Usage rows waiting in memory to be written.",
+            registry=self.registry,
+        )
+        self.usage_spooled = Gauge(
+            "ai_gateway_usage_spooled",
+            "Usage rows waiting in the spool file to be replayed.",
             registry=self.registry,
             multiprocess_mode="livesum",  # across `serve --workers N`: the total backlog
         )
         self.usage_written = Counter(
             "ai_gateway_usage_rows_written",
             "Usage rows written to the database.",
+            registry=self.registry,
+        )
+        self.usage_quarantined = Counter(
+            "ai_gateway_usage_quarantined",
+            "Usage rows the database refused, kept in gateway_usage_quarantine.",
             registry=self.registry,
         )
         self.breaker_open = Gauge(
@@ -50,3 +92,40 @@ class GatewayMetrics:
             registry=self.registry,
             multiprocess_mode="livemax",  # open in any live worker
         )
+
+    def watch_usage(self, *, backlog: Callable[[], int], spooled: Callable[[], int]) -> None:
+        """Read the writer's queue sizes at scrape time, so the gauges cannot go stale
+        while flushes fail."""
+        self.usage_queue.set_function(backlog)
+        self.usage_spooled.set_function(spooled)
+
+    def model_label(self, model_id: str | None) -> str:
+        return model_id if model_id is not None and model_id in self._known_models() else OTHER
+
+    def provider_label(self, provider: str | None) -> str:
+        name = provider or _NO_PROVIDER
+        return name if name in self._providers else OTHER
+
+    def record_request(
+        self,
+        *,
+        provider: str | None,
+        model_id: str | None,
+        status: str,
+        cache_hit: bool,
+        seconds: float,
+    ) -> None:
+        provider_label = self.provider_label(provider)
+        self.requests.labels(
+            provider_label,
+            self.model_label(model_id),
+            status if status in _STATUSES else OTHER,
+            "hit" if cache_hit else "miss",
+        ).inc()
+        self.latency.labels(provider_label).observe(seconds)
+
+    def record_fallback(self, reason: str) -> None:
+        self.fallbacks.labels(reason if reason in _FALLBACK_REASONS else OTHER).inc()
+
+    def set_breaker(self, provider: str, is_open: bool) -> None:
+        self.breaker_open.labels(self.provider_label(provider)).set(1 if is_open else 0)

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     master_key: str | None = Field(default=None, repr=False)
     admin_key: str | None = Field(default=None, repr=False)
     cron_secret: str | None = Field(default=None, repr=False)
+    #: when set, ``GET /metrics`` needs ``Authorization: Bearer <this token>``
+    metrics_token: str | None = Field(default=None, repr=False)
     #: signs the dashboard's session cookies; default: derived from the master key
     session_secret: str | None = Field(default=None, repr=False)
     enable_ai_gateway: bool = Field(
@@ -62,6 +64,9 @@ class Settings(BaseSettings):
     #: where pruned rows are archived first (gzipped JSON lines); None: just deleted
     usage_archive_dir: Path | None = None
     scheduler_enabled: bool = True
+    #: Milliseconds between the chunks of a replayed cached stream (0: as fast as the
+    #: client reads); for clients that animate text at the pace of a live model.
+    cache_replay_delay_ms: float = Field(default=0.0, ge=0, le=1000)
     log_level: str = "INFO"
     smtp_host: str | None = None
     smtp_port: int = 25

@@ -31,7 +31,7 @@ async def test_models_lifecycle_keeps_price_history(harness: Harness) -> None:
     assert "groq/llama-3.3-70b" not in ids and "openai/gpt-4o" in ids
     _, every = await call(h, "GET", "/api/ai-gateway/models")
     keys = [(m["provider"], m["model_name"]) for m in every["data"]]
-    assert keys == sorted(keys) and every["count"] == 6
+    assert keys == sorted(keys) and every["count"] == 7  # the seed's six and simulated
 
     status, created = await call(h, "POST", "/api/ai-gateway/models", admin=True, json=NEW)
     assert status == 201 and Decimal(created["input_price_per_1m"]) == Decimal("1.25")

@@ -57,6 +57,7 @@ ROUTES: dict[tuple[str, str], Case] = {
         other=200,
         body={"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
     ),
+    ("GET", "/api/ai-gateway/usage-quarantine"): admin_only(),
     ("GET", "/api/ai-gateway/config"): admin_only(),
     ("PUT", "/api/ai-gateway/config"): admin_only(body={"cache_ttl_seconds": 600}),
     ("POST", "/api/ai-gateway/config/test"): admin_only(),
@@ -96,6 +97,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/api/clients"): admin_only(),
     ("POST", "/api/clients"): admin_only(201, body={"name": "walker-{who}", "plan": "pro"}),
     ("POST", "/api/clients/rollout"): admin_only(body={"percent": 0}),
+    ("GET", "/api/rollout/health"): admin_only(),
     ("GET", "/api/clients/{client_id}"): admin_only(path="/api/clients/{client}"),
     ("PATCH", "/api/clients/{client_id}"): admin_only(
         path="/api/clients/{client}", body={"contact_email": "ops@acme.example"}

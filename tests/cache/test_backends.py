@@ -184,3 +184,11 @@ async def test_overwrite_by_another_model_moves_the_entry(harness: Harness) -> N
 async def test_close_twice_is_safe(harness: Harness) -> None:
     await harness.backend.close()
     await harness.backend.close()
+
+
+async def test_stream_boundaries_round_trip(harness: Harness) -> None:
+    stored = entry()
+    stored.pieces = {0: [5, 1, 6]}
+    await harness.backend.set("client:acme:k2", stored, 60)
+    got = await harness.backend.get("client:acme:k2")
+    assert got is not None and got.pieces == {0: [5, 1, 6]}

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import copy
 
-from ai_gateway.cache.stream import StreamAccumulator, completion_to_chunks, split_text
+from ai_gateway.cache.stream import (
+    StreamAccumulator,
+    completion_to_chunks,
+    split_pieces,
+    split_text,
+    with_usage,
+)
+from ai_gateway.providers.base import Usage
 from tests.cache._helpers import completion
 
 TOOL_CALLS = [
@@ -178,3 +185,42 @@ def test_refusal_round_trips() -> None:
     body["choices"][0]["finish_reason"] = "stop"
     acc = _reassemble(completion_to_chunks(body, include_usage=True))
     assert acc.body() == body
+
+
+def test_replay_cuts_text_where_the_original_stream_did() -> None:
+    acc = StreamAccumulator()
+    deltas = ["Olá", ", tudo", " bem", "?"]
+    acc.add({"id": "c", "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]})
+    for piece in deltas:
+        acc.add({"choices": [{"index": 0, "delta": {"content": piece}}]})
+    acc.add({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    acc.mark_ended()
+    assert acc.pieces() == {0: [3, 6, 4, 1]}
+    chunks = completion_to_chunks(acc.body(), pieces=acc.pieces())
+    assert [c["choices"][0]["delta"].get("content") for c in chunks[1:-1]] == deltas
+
+
+def test_inconsistent_pieces_fall_back_to_word_pieces() -> None:
+    assert split_pieces("abcdef", [2, 2]) is None
+    assert split_pieces("abcdef", []) is None
+    assert split_pieces("abcdef", [2, 4]) == ["ab", "cdef"]
+    body = completion("uma resposta que não bate com os pedaços guardados")
+    chunks = completion_to_chunks(body, pieces={0: [1, 2, 3]})
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks)
+    assert text == body["choices"][0]["message"]["content"]
+    assert len(chunks) > 4
+
+
+def test_with_usage_fills_a_missing_usage_without_mutating() -> None:
+    body = completion()
+    del body["usage"]
+    filled = with_usage(body, Usage(input_tokens=12, output_tokens=5, cached_tokens=4))
+    assert "usage" not in body
+    assert filled["usage"] == {
+        "prompt_tokens": 12,
+        "completion_tokens": 5,
+        "total_tokens": 17,
+        "prompt_tokens_details": {"cached_tokens": 4},
+    }
+    own = completion()
+    assert with_usage(own, Usage(1, 1)) is own

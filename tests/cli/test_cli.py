@@ -131,3 +131,17 @@ def test_rotate_master_on_the_embedded_default(run_cli: RunCli, database_url: st
     with db.session() as s:
         assert get_secret(s, master=key, secret_id="openai") == CLEAR
     db.dispose()
+
+
+def test_clients_set_switches_anthropic_prompt_cache_breakpoints(
+    run_cli: RunCli, db: Database
+) -> None:
+    client_id = run_cli("clients", "create", "--name", "bk", "--plan", "pro", "--json").json()[
+        "client"
+    ]["id"]
+    assert run_cli("clients", "set", client_id, "--prompt-cache-breakpoints").exit_code == 0
+    with db.session() as s:
+        assert s.get(Client, client_id).prompt_cache_breakpoints is True  # type: ignore[union-attr]
+    run_cli("clients", "set", client_id, "--no-prompt-cache-breakpoints")
+    with db.session() as s:
+        assert s.get(Client, client_id).prompt_cache_breakpoints is False  # type: ignore[union-attr]

@@ -61,9 +61,16 @@ class Behaviour:
     ``cut_after_chunks``: drop the connection after that many stream events;
     ``chunk_delay``: seconds between stream events;
     ``text``/``tool_calls`` (``[(name, args)]``): the answer; ``finish``: OpenAI-level
-    finish reason (``stop``, ``length``, ``tool_calls``); ``cached_tokens``: reported
-    cached prompt tokens; ``headers``: extra response headers; ``metadata``: for the
-    gateway, ``providerMetadata.gateway`` to answer."""
+    finish reason (``stop``, ``length``, ``tool_calls``); ``cached_tokens``: prompt tokens
+    read from the provider's prompt cache and ``cache_write_tokens``: written to it, each
+    reported in the provider's own fields and convention (OpenAI / Groq / the gateway:
+    ``prompt_tokens_details.cached_tokens`` within ``prompt_tokens``, the gateway's
+    writes as ``cache_creation_input_tokens``; Anthropic: ``cache_read_input_tokens`` /
+    ``cache_creation_input_tokens`` outside ``input_tokens``; Gemini:
+    ``cachedContentTokenCount`` within ``promptTokenCount``, no writes); ``prompt_tokens``:
+    the prompt size to report (default: from the body's length); ``headers``: extra
+    response headers; ``metadata``: for the gateway, ``providerMetadata.gateway`` to
+    answer."""
 
     status: int = 200
     delay: float = 0.0
@@ -74,6 +81,8 @@ class Behaviour:
     tool_calls: list[tuple[str, JSON]] | None = None
     finish: str | None = None
     cached_tokens: int = 0
+    cache_write_tokens: int = 0
+    prompt_tokens: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
     metadata: JSON | None = None
 
@@ -123,18 +132,24 @@ class _Answer:
     completion_tokens: int
     cached_tokens: int
     metadata: JSON | None
+    provider: str = "openai"
+    cache_write_tokens: int = 0
 
 
 # ---------------------------------------------------------------- OpenAI / Groq / gateway
 
 
 def _openai_usage(a: _Answer) -> JSON:
-    return {
+    usage: JSON = {
         "prompt_tokens": a.prompt_tokens,
         "completion_tokens": a.completion_tokens,
         "total_tokens": a.prompt_tokens + a.completion_tokens,
-        "prompt_tokens_details": {"cached_tokens": a.cached_tokens},
+        "prompt_tokens_details": {"cached_tokens": a.cached_tokens, "audio_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
     }
+    if a.provider == "gateway" and a.cache_write_tokens:
+        usage["cache_creation_input_tokens"] = a.cache_write_tokens
+    return usage
 
 
 def _openai_calls(a: _Answer) -> list[JSON]:
@@ -220,10 +235,15 @@ def _anthropic_complete(a: _Answer) -> JSON:
         "stop_reason": _ANTHROPIC_STOP.get(a.finish, "end_turn"),
         "stop_sequence": None,
         "usage": {
-            "input_tokens": a.prompt_tokens - a.cached_tokens,
+            "input_tokens": a.prompt_tokens - a.cached_tokens - a.cache_write_tokens,
             "output_tokens": a.completion_tokens,
             "cache_read_input_tokens": a.cached_tokens,
-            "cache_creation_input_tokens": 0,
+            "cache_creation_input_tokens": a.cache_write_tokens,
+            "cache_creation": {
+                "ephemeral_5m_input_tokens": a.cache_write_tokens,
+                "ephemeral_1h_input_tokens": 0,
+            },
+            "service_tier": "standard",
         },
     }
 
@@ -320,7 +340,11 @@ def _google_events(a: _Answer, body: JSON) -> Iterator[bytes]:
     for i, word in enumerate(words):
         partial = {
             "candidates": [{"content": {"role": "model", "parts": [{"text": word}]}, "index": 0}],
-            "usageMetadata": {"promptTokenCount": a.prompt_tokens, "candidatesTokenCount": i},
+            "usageMetadata": {
+                "promptTokenCount": a.prompt_tokens,
+                "candidatesTokenCount": i,
+                **({"cachedContentTokenCount": a.cached_tokens} if a.cached_tokens else {}),
+            },
             "modelVersion": a.model,
             "responseId": a.id,
         }
@@ -511,10 +535,12 @@ class FakeProviders:
             text=text,
             tool_calls=calls,
             finish=behaviour.finish or ("tool_calls" if calls else "stop"),
-            prompt_tokens=max(1, len(orjson.dumps(messages)) // 4),
+            prompt_tokens=behaviour.prompt_tokens or max(1, len(orjson.dumps(messages)) // 4),
             completion_tokens=len(text.split()) + 5 * len(calls),
             cached_tokens=behaviour.cached_tokens,
             metadata=metadata,
+            provider=provider,
+            cache_write_tokens=behaviour.cache_write_tokens,
         )
 
     def _headers(self, provider: str, body: JSON) -> dict[str, str]:

@@ -18,8 +18,10 @@ GPT_4O = ModelPrice(Decimal("2.50"), Decimal("10.00"), Decimal("1.25"))
 
 def test_cached_tokens_are_part_of_input_and_billed_at_the_cached_rate() -> None:
     cost = compute_cost(GPT_4O, input_tokens=1234, output_tokens=567, cached_tokens=100)
-    # (1134 x 2.50 + 100 x 1.25 + 567 x 10.00) / 1e6 = 8630 / 1e6
-    assert cost == Cost(usd=Decimal("0.0086300000"), priced=True)
+    # (1134 x 2.50 + 100 x 1.25 + 567 x 10.00) / 1e6 = 8630 / 1e6; saved 100 x 1.25 / 1e6
+    assert cost == Cost(
+        usd=Decimal("0.0086300000"), priced=True, prompt_cache_saved_usd=Decimal("0.000125")
+    )
     assert cost.usd.as_tuple().exponent == -10
 
 
@@ -88,3 +90,40 @@ def test_rounding_matches_what_the_money_column_stores(amount: str) -> None:
     )
     assert stored == quantize_money(Decimal(amount))
     assert MONEY_QUANTUM.as_tuple().exponent == -10
+
+
+SONNET = ModelPrice(Decimal("3.00"), Decimal("15.00"), Decimal("0.30"), Decimal("3.75"))
+
+
+def test_cache_reads_and_writes_are_each_billed_once_at_their_rate() -> None:
+    # 3000-token prompt: 2000 read from the cache, 500 written to it, 500 normal.
+    cost = compute_cost(
+        SONNET, input_tokens=3000, output_tokens=200, cached_tokens=2000, cache_write_tokens=500
+    )
+    # (500 x 3.00 + 2000 x 0.30 + 500 x 3.75 + 200 x 15.00) / 1e6 = 6975 / 1e6
+    assert cost.usd == Decimal("0.006975")
+    # Without the cache: (3000 x 3.00 + 200 x 15.00) / 1e6 = 12000 / 1e6
+    assert cost.prompt_cache_saved_usd == Decimal("0.012") - Decimal("0.006975")
+
+
+def test_a_write_alone_saves_a_negative_amount() -> None:
+    cost = compute_cost(SONNET, input_tokens=2048, output_tokens=0, cache_write_tokens=2048)
+    assert cost.usd == Decimal("0.00768")  # 2048 x 3.75 / 1e6
+    assert cost.prompt_cache_saved_usd == Decimal("-0.001536")  # 2048 x (3.00 - 3.75) / 1e6
+
+
+def test_without_a_write_price_writes_cost_the_input_rate() -> None:
+    cost = compute_cost(GPT_4O, input_tokens=1000, output_tokens=0, cache_write_tokens=1000)
+    assert cost.usd == Decimal("0.0025") and cost.prompt_cache_saved_usd == 0
+
+
+@pytest.mark.parametrize(("cached", "written"), [(6, 5), (0, 11), (-1, 0), (0, -1)])
+def test_more_cache_tokens_than_prompt_tokens_are_refused(cached: int, written: int) -> None:
+    with pytest.raises(ValueError):
+        compute_cost(
+            SONNET,
+            input_tokens=10,
+            output_tokens=0,
+            cached_tokens=cached,
+            cache_write_tokens=written,
+        )

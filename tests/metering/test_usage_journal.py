@@ -27,6 +27,10 @@ class _Recording(BatchSink):
         self.rows.extend(r.row["request_id"] for r in batch)
         return WriteResult(inserted=len(batch))
 
+    async def quarantine(self, batch: list[UsageRecord], reason: str) -> WriteResult:
+        # Nothing is refused here; the sink interface (main's quarantine) needs it.
+        return WriteResult()
+
     async def close(self) -> None:
         return None
 

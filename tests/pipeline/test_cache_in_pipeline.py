@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
+import orjson
 from sqlalchemy import func, select
 
 from ai_gateway.storage.tables import CachePerformance, UsageLog
@@ -84,8 +85,11 @@ async def test_a_finished_stream_is_stored_and_replayed_as_a_stream(harness: Har
     first_state, _first = await stream()
     second_state, second = await stream()
     assert (first_state, second_state) == ("MISS", "HIT")
-    assert "[DONE]" in second and "Fake openai answer to" in second
-    assert '"usage"' in second
+    assert second.endswith("data: [DONE]\n\n")
+    chunks = [orjson.loads(line[6:]) for line in second.split("\n\n") if line[6:7] == "{"]
+    text = "".join(c["delta"].get("content") or "" for ch in chunks for c in ch["choices"])
+    assert text.startswith("Fake openai answer to")
+    assert chunks[-1]["usage"]["total_tokens"] > 0
     assert len(harness.fake.requests_for("openai")) == 1
 
 

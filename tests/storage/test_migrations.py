@@ -18,7 +18,10 @@ from ai_gateway.storage.tables import AiModel, Base, PlanBudget, SharedGatewayCo
 def test_blank_database_upgrades_and_seeds(db: Database) -> None:
     assert migrate.current_revision(db) == migrate.head_revision()
     with db.session() as s:
-        assert s.scalar(select(func.count()).select_from(AiModel)) == 6
+        # The six models of the seed, and the simulated one a first call can use.
+        assert s.scalar(select(func.count()).select_from(AiModel)) == 7
+        simulated = s.get(AiModel, "simulated/demo-chat")
+        assert simulated is not None and simulated.is_active
         assert set(s.scalars(select(PlanBudget.plan))) == {"free", "basic", "pro", "enterprise"}
         assert s.scalar(select(func.count()).select_from(SharedGatewayConfig)) == 1
 
@@ -26,7 +29,7 @@ def test_blank_database_upgrades_and_seeds(db: Database) -> None:
 def test_upgrade_twice_is_a_noop(db: Database) -> None:
     migrate.upgrade(db)
     with db.session() as s:
-        assert s.scalar(select(func.count()).select_from(AiModel)) == 6
+        assert s.scalar(select(func.count()).select_from(AiModel)) == 7
 
 
 def test_models_match_migrations(db: Database) -> None:

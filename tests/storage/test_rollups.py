@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Column, ColumnDefault, MetaData, Table, func, insert, select
+from sqlalchemy.orm import Session
 
 from ai_gateway.storage import migrate
 from ai_gateway.storage.clients import create_client
 from ai_gateway.storage.db import Database
 from ai_gateway.storage.tables import (
+    Client,
     UsageDaily,
     UsageDailyClient,
     UsageDailyTotal,
@@ -66,13 +69,44 @@ def test_writer_keeps_every_rollup_in_step(db: Database) -> None:
     assert sums["latency"] == (4,)
 
 
+#: Columns added after 0003 (by 0010): an old schema has none of them.
+_ADDED_AFTER_0003 = {
+    "gateway_usage_logs": {
+        "cache_write_price_per_1m",
+        "cache_write_tokens",
+        "prompt_cache_saved_usd",
+        "prompt_cache_saved_brl",
+    },
+    "clients": {"prompt_cache_breakpoints"},
+}
+
+
+def _insert_at_0003(session: Session, model: Any, rows: list[dict[str, object]]) -> list[str]:
+    """Insert rows into a 0003 schema: only the columns it has, with the model's
+    Python-side defaults filled in as the ORM would. Returns the ids."""
+    later = _ADDED_AFTER_0003.get(model.__tablename__, set())
+    columns = [c for c in model.__table__.columns if c.name not in later]
+    old = Table(model.__tablename__, MetaData(), *(Column(c.name, c.type) for c in columns))
+    ids = []
+    for row in rows:
+        values = dict(row)
+        for column in columns:
+            default = column.default
+            if column.name not in values and isinstance(default, ColumnDefault):
+                values[column.name] = default.arg(None) if default.is_callable else default.arg
+        session.execute(insert(old).values(**values))
+        ids.append(str(values["id"]))
+    return ids
+
+
 def test_migration_backfills_existing_usage(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'old.db'}")
     migrate.upgrade(db, "0003")
     with db.write() as s:
-        a = create_client(s, name="a", plan="free").id
-        b = create_client(s, name="b", plan="free").id
-        s.add_all(UsageLog(**row) for row in _rows(a, b))
+        a, b = _insert_at_0003(
+            s, Client, [{"name": "a", "plan": "free"}, {"name": "b", "plan": "free"}]
+        )
+        _insert_at_0003(s, UsageLog, _rows(a, b))
     migrate.upgrade(db)
     sums = _sums(db)
     assert sums["daily"] == sums["totals"] == sums["clients"] == sums["monthly"] == sums["log"]

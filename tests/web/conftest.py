@@ -9,12 +9,12 @@ never downloads a browser here. Without it the browser tests skip, except under
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from ai_gateway.storage import migrate
 from ai_gateway.storage.db import Database
@@ -22,7 +22,11 @@ from tests.conftest import IN_CI
 from tests.fakes.fixtures import fake_providers
 from tests.harness import harness
 
-__all__ = ["browser", "database_url", "fake_providers", "harness", "page", "shots"]
+__all__ = ["browser", "database_url", "fake_providers", "harness", "new_page", "page", "shots"]
+
+#: The two screens every page must fit: a laptop and a phone (iPhone 12-15 class).
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
 
 CHROMIUM = os.environ.get("AI_GATEWAY_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -73,6 +77,39 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
         yield tab
     finally:
         await context.close()
+    assert errors == [], f"JavaScript errors: {errors}"
+
+
+NewPage = Callable[..., Awaitable[Page]]
+
+
+@pytest_asyncio.fixture
+async def new_page(browser: Browser) -> AsyncIterator[NewPage]:
+    """Open tabs in a given browser language and viewport (a context each); every one
+    must end with no JavaScript error."""
+    contexts: list[BrowserContext] = []
+    errors: list[str] = []
+
+    async def open_tab(
+        locale: str = "en-US", viewport: dict[str, int] | None = None, **options: object
+    ) -> Page:
+        context = await browser.new_context(
+            viewport=viewport or DESKTOP,  # type: ignore[arg-type]
+            locale=locale,
+            is_mobile=(viewport or DESKTOP)["width"] < 600,
+            has_touch=(viewport or DESKTOP)["width"] < 600,
+            **options,  # type: ignore[arg-type]
+        )
+        contexts.append(context)
+        tab = await context.new_page()
+        tab.on("pageerror", lambda exc: errors.append(str(exc)))
+        return tab
+
+    try:
+        yield open_tab
+    finally:
+        for context in contexts:
+            await context.close()
     assert errors == [], f"JavaScript errors: {errors}"
 
 

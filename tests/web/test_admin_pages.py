@@ -32,6 +32,11 @@ async def test_admin_sees_every_page_with_charts(harness: Harness, page: Page, s
     assert await page.locator("#top-clients tbody tr").count() == 5  # demo clients + acme
     assert await page.locator("#recent-requests tbody tr").count() == 20
     assert "R$" in await page.inner_text("#stat-cost")
+    # Savings over time: two stacked bar series (cache, prompt cache) and the reduction line.
+    savings = await chart_points(page, "chart-savings")
+    assert len(savings) == 3 and all(n > 0 for n in savings)
+    assert await painted_pixels(page, "chart-savings") > 1000
+    assert "%" in await page.inner_text("#stat-cost-reduction")
     await screenshot(page, shots, "admin-analytics")
 
     # The period selector reloads the figures for 7 days.

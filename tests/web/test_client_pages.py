@@ -29,6 +29,8 @@ async def test_client_analytics_charts_drilldown_and_csv(
         assert all(n > 0 for n in await chart_points(page, canvas)), canvas
         assert await painted_pixels(page, canvas) > 1000, canvas
     assert "R$" in await page.inner_text("#cache-performance")
+    assert len(await chart_points(page, "chart-savings")) == 3
+    assert "R$" in await page.inner_text("#cost-savings")
     assert await page.locator("#fallback-events tbody tr").count() > 0
     await screenshot(page, shots, "client-analytics")
 

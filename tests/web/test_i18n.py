@@ -60,3 +60,52 @@ def test_every_message_in_the_templates_is_translated() -> None:
         used |= set(re.findall(r'_\("((?:[^"\\]|\\.)*)"', template.read_text()))
     assert used - translated == set()
     assert translations("pt_BR").gettext("Sign in") == "Entrar"
+
+
+SRC = Path(__file__).parents[2] / "src" / "ai_gateway"
+
+
+def test_every_marked_message_in_python_is_translated() -> None:
+    """Error codes, statuses, fallback reasons and CSV headers: shown on pt-BR pages."""
+    from ai_gateway.web.csv_export import CONVERSATION_HEADERS
+
+    with (WEB / "translations/pt_BR/LC_MESSAGES/messages.po").open("rb") as handle:
+        catalog = read_po(handle)
+    translated = {m.id for m in catalog if m.id and m.string}
+    used = set(CONVERSATION_HEADERS.values())
+    for module in WEB.glob("*.py"):
+        used |= set(re.findall(r'N_\(\s*"((?:[^"\\]|\\.)*)"', module.read_text()))
+    assert len(used) > 80
+    assert used - translated == set()
+
+
+def test_every_error_code_in_the_source_has_a_message() -> None:
+    """A page translates an API error by its code: a new code needs its words."""
+    from ai_gateway.web.messages import ERRORS
+
+    pattern = re.compile(r'(?:default_code = |code=|"code": )"([a-z_]+)"')
+    codes: set[str] = set()
+    for module in SRC.rglob("*.py"):
+        codes |= set(pattern.findall(module.read_text()))
+    assert {"limit_not_positive", "not_found", "invalid_value"} <= codes
+    assert codes - set(ERRORS) == set()
+
+
+def test_numbers_for_input_fields_are_exact_and_local() -> None:
+    pt, en = Formatter("pt_BR", "UTC"), Formatter("en", "UTC")
+    assert pt.input_number("1000.5000000000") == "1.000,5"
+    assert en.input_number("1234567.25") == "1,234,567.25"
+    assert pt.input_number("0.000125") == "0,000125"
+    assert pt.input_number("-12") == "-12"
+    assert pt.input_number("999") == "999"
+
+
+def test_one_date_format_per_language() -> None:
+    moment = datetime(2026, 11, 25, 15, 4, 5, tzinfo=UTC)
+    assert Formatter("pt_BR", "UTC").when(moment, "medium") == "25/11/2026 15:04"
+    assert Formatter("en", "UTC").when(moment) == "Nov 25, 2026, 15:04"
+
+
+def test_a_chart_day_is_its_own_day_in_every_time_zone() -> None:
+    assert Formatter("pt_BR", "America/Sao_Paulo").day("2026-11-10") == "10 nov."
+    assert Formatter("en", "Asia/Tokyo").day("2026-11-10") == "10 Nov"

@@ -5,11 +5,9 @@ conversation table also comes as CSV."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
@@ -31,17 +29,21 @@ from ai_gateway.api.common import (
     window_for,
 )
 from ai_gateway.api.deps import GatewayDep, PrincipalDep
-from ai_gateway.api.schemas import CallPublic, CallsPublic, Latency, UsageTotals
+from ai_gateway.api.schemas import CallPublic, CallsPublic, CostSavings, Latency, UsageTotals
 from ai_gateway.errors import NotFound
 from ai_gateway.gateway import Gateway
 from ai_gateway.pipeline.auth import Principal
 from ai_gateway.storage import analytics
 from ai_gateway.storage.clients import get_client
+from ai_gateway.storage.savings import cost_savings
+from ai_gateway.web.csv_export import CONVERSATION_HEADERS, write_csv
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/analytics/gateway", tags=["analytics"], responses=ERRORS)
 
+#: Languages of the spreadsheet form of the CSV export.
+CsvLocale = Literal["en", "pt_BR"]
 ClientParam = Annotated[
     str | None, Query(max_length=64, description="admin keys: the client to report on")
 ]
@@ -71,6 +73,8 @@ class AnalyticsPublic(BaseModel):
     cache: Savings
     series: list[DayPoint]
     fallback_count: int
+    #: Response cache + provider prompt caches: money saved per day, cost reduction %.
+    savings: CostSavings
 
 
 class ConversationPublic(BaseModel):
@@ -115,6 +119,7 @@ def _summary(s: Session, *, client_id: str, days: int, source: Source) -> dict[s
         "cache": analytics.cache_savings(s, window=window, client_id=client_id),
         "series": analytics.daily_series(s, window=window, client_id=client_id),
         "fallback_count": totals["fallbacks"],
+        "savings": cost_savings(s, window=window, client_id=client_id),
     }
 
 
@@ -215,28 +220,16 @@ _CSV_COLUMNS = (
 )
 
 
-def _csv(s: Session, *, client_id: str, days: int, source: Source) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(_CSV_COLUMNS)
+def _csv(
+    s: Session, *, client_id: str, days: int, source: Source, locale: str | None = None
+) -> str:
     rows: Iterator[dict[str, Any]] = analytics.iter_conversations(
         s, window=window_for(days, source), client_id=client_id, limit=_CSV_MAX_ROWS
     )
-    for row in rows:
-        writer.writerow(
-            [
-                row[c].isoformat() if isinstance(row[c], datetime) else _safe(row[c])
-                for c in _CSV_COLUMNS
-            ]
-        )
-    return out.getvalue()
-
-
-def _safe(value: Any) -> Any:
-    # A cell starting with = + - @ is a formula to a spreadsheet: defuse caller-set ids.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
+    timezone = get_client(s, client_id).timezone if locale else "UTC"
+    return write_csv(
+        rows, _CSV_COLUMNS, locale=locale, timezone=timezone, headers=CONVERSATION_HEADERS
+    )
 
 
 @router.get(
@@ -251,10 +244,25 @@ async def export_conversations(
     days: PeriodDep,
     client_id: ClientParam = None,
     source: SourceParam = "all",
+    locale: Annotated[
+        CsvLocale | None,
+        Query(
+            description="pt_BR: ';' separators, comma decimals, UTF-8 BOM, the client's "
+            "local time and translated headers (for a spreadsheet); en: the same in "
+            "English; none: the machine form (',', dot decimals, UTC ISO times)"
+        ),
+    ] = None,
 ) -> Response:
     tenant = await _tenant(gateway, principal, client_id)
     body = await read_scoped(
-        gateway, principal, tenant, _csv, client_id=tenant, days=days, source=source
+        gateway,
+        principal,
+        tenant,
+        _csv,
+        client_id=tenant,
+        days=days,
+        source=source,
+        locale=locale,
     )
     return Response(
         body,

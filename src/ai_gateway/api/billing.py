@@ -30,9 +30,13 @@ class BillingLine(BaseModel):
     input_tokens: int
     output_tokens: int
     cached_tokens: int
+    cache_write_tokens: int
     total_tokens: int
     cost_usd: Money
     cost_brl: Money
+    #: What the providers' prompt caches saved (already netted in ``cost_*``).
+    prompt_cache_saved_usd: Money
+    prompt_cache_saved_brl: Money
 
 
 class BillingSummary(BaseModel):
@@ -43,9 +47,13 @@ class BillingSummary(BaseModel):
     input_tokens: int
     output_tokens: int
     cached_tokens: int
+    cache_write_tokens: int
     total_tokens: int
     cost_usd: Money
     cost_brl: Money
+    #: What the providers' prompt caches saved (already netted in ``cost_*``).
+    prompt_cache_saved_usd: Money
+    prompt_cache_saved_brl: Money
     markup_percent: Money
     suggested_price_usd: Money
     suggested_price_brl: Money

@@ -1,13 +1,14 @@
 """``/api/budget/*``: a client's budget settings and its current-usage view.
 
-A thin router over ``storage.budgets`` (validated and audited there) and
-``metering.current_usage`` (the one current-usage view). Client keys see and change their
-own budget; admin keys name a client with ``client_id``.
+A thin router: writes go to the gateway's ``BudgetService`` (validated, audited, the
+guard told, the plan's ceiling enforced: ``400 budget_above_plan_ceiling``), reads to
+``storage.budgets`` and ``metering.current_usage`` (the one current-usage view) in the
+tenant's session. Client keys see and change their own budget; admin keys name a client
+with ``client_id``.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -15,15 +16,12 @@ from pydantic import BaseModel
 
 from ai_gateway.api.common import ERRORS, Money, actor, read_scoped, scope_client
 from ai_gateway.api.deps import GatewayDep, PrincipalDep
-from ai_gateway.errors import InvalidRequest
-from ai_gateway.metering.budget_rules import DEFAULT_THRESHOLDS
 from ai_gateway.metering.current_usage import CurrentUsage, current_usage
+from ai_gateway.rules.budget_rules import DEFAULT_THRESHOLDS, parse_amount
 from ai_gateway.storage.budgets import (
     BudgetSettings,
     EffectiveBudget,
-    clear_client_budget,
     effective_budget,
-    set_client_budget,
 )
 
 __all__ = ["router"]
@@ -58,10 +56,11 @@ class BudgetConfigPublic(BaseModel):
 
 
 class BudgetConfigUpdate(BaseModel):
-    """Checked by ``metering.budget_rules`` (the ``param`` of a 400 names the field)."""
+    """Checked by ``rules.budget_rules`` (the ``param`` of a 400 names the field)."""
 
     budget_type: str
-    limit: str | int
+    #: a decimal string ("12.50"); a whole JSON number is taken too, a fractional one not
+    limit: str | int | float
     period: str
     alert_thresholds: list[Any] = list(DEFAULT_THRESHOLDS)
     pause_at_limit: bool = False
@@ -104,13 +103,9 @@ def _client(principal: Any, client_id: str | None) -> str:
 
 
 def _settings(body: BudgetConfigUpdate) -> BudgetSettings:
-    try:
-        limit = Decimal(str(body.limit).strip())
-    except InvalidOperation as exc:
-        raise InvalidRequest("limit must be a decimal number", param="limit") from exc
     return BudgetSettings(
         budget_type=body.budget_type,
-        limit=limit,
+        limit=parse_amount(body.limit, param="limit"),
         period=body.period,
         alert_thresholds=list(body.alert_thresholds),
         pause_at_limit=body.pause_at_limit,
@@ -134,15 +129,9 @@ async def write_budget(
     client_id: ClientParam = None,
 ) -> BudgetConfigPublic:
     tenant = _client(principal, client_id)
-    settings = _settings(body)
-    settings.validate()
-
-    def run() -> EffectiveBudget:
-        with gateway.db.write() as s:
-            return set_client_budget(s, client_id=tenant, settings=settings, actor=actor(principal))
-
-    budget = await gateway.db.run(run)
-    await gateway.publish_change("budgets", client_id=tenant)  # re-read on every replica
+    budget = await gateway.budget_service.set_client_budget(
+        tenant, _settings(body), actor=actor(principal)
+    )  # the service publishes the change: re-read on every replica
     return BudgetConfigPublic.of(budget)
 
 
@@ -151,13 +140,7 @@ async def reset_budget(
     gateway: GatewayDep, principal: PrincipalDep, client_id: ClientParam = None
 ) -> BudgetConfigPublic:
     tenant = _client(principal, client_id)
-
-    def run() -> EffectiveBudget:
-        with gateway.db.write() as s:
-            return clear_client_budget(s, client_id=tenant, actor=actor(principal))
-
-    budget = await gateway.db.run(run)
-    await gateway.publish_change("budgets", client_id=tenant)
+    budget = await gateway.budget_service.clear_client_budget(tenant, actor=actor(principal))
     return BudgetConfigPublic.of(budget)
 
 

@@ -130,7 +130,9 @@ async def invalidate(
     tenant = scope_client(principal, client_id)
     if key is not None:
         if client_id or model or all:
-            raise InvalidRequest("key cannot be combined with other filters", param="key")
+            raise InvalidRequest(
+                "key cannot be combined with other filters", param="key", code="invalid_filters"
+            )
         own = scope_prefix("client", tenant) + ":" if tenant else ""
         if not principal.is_admin and not key.startswith(own):
             raise NotFound("no such cache entry for this key")
@@ -141,8 +143,12 @@ async def invalidate(
         if not principal.is_admin:
             raise PermissionDenied("only admin keys may clear the whole cache")
         if client_id or model:
-            raise InvalidRequest("all=true cannot be combined with filters", param="all")
+            raise InvalidRequest(
+                "all=true cannot be combined with filters", param="all", code="invalid_filters"
+            )
         return Invalidated(deleted=await gateway.cache.invalidate_all())
     if tenant is None and model is None:
-        raise InvalidRequest("pass key, client_id, model or all=true", param="key")
+        raise InvalidRequest(
+            "pass key, client_id, model or all=true", param="key", code="invalid_filters"
+        )
     return Invalidated(deleted=await gateway.cache.invalidate(client_id=tenant, model=model))

@@ -58,6 +58,8 @@ class ClientUpdate(BaseModel):
     contact_email: Email | None = None
     alert_webhook_url: HttpUrl | None = None
     fallback_chain: list[Annotated[str, Field(max_length=128)]] | None = Field(None, max_length=10)
+    #: Anthropic prompt-cache breakpoints on long stable prefixes; ``null``: the config's.
+    prompt_cache_breakpoints: bool | None = None
 
 
 class ClientPublic(BaseModel):
@@ -71,6 +73,7 @@ class ClientPublic(BaseModel):
     alert_webhook_url: str | None
     fallback_chain: list[str] | None
     created_at: datetime
+    prompt_cache_breakpoints: bool | None = None
 
     @classmethod
     def of(cls, info: ClientInfo) -> ClientPublic:
@@ -85,6 +88,7 @@ class ClientPublic(BaseModel):
             alert_webhook_url=info.alert_webhook_url,
             fallback_chain=info.fallback_chain,
             created_at=info.created_at,
+            prompt_cache_breakpoints=info.prompt_cache_breakpoints,
         )
 
 
@@ -142,10 +146,6 @@ class RolloutPublic(BaseModel):
     total: int
 
 
-async def _forget(gateway: Gateway, client_id: str) -> None:
-    await gateway.publish_change("clients", client_id=client_id)
-
-
 @router.get("", summary="List clients")
 async def read_clients(gateway: GatewayDep, _admin: AdminDep, page: PageDep) -> ClientsPublic:
     def run() -> tuple[list[ClientInfo], int]:
@@ -188,7 +188,7 @@ async def roll_out(gateway: GatewayDep, admin: AdminDep, body: RolloutRequest) -
             return enabled, total
 
     enabled, total = await gateway.db.run(run)
-    await gateway.publish_change("clients")
+    await gateway.budget_service.client_changed()  # publishes "clients" to every replica
     return RolloutPublic(percent=body.percent, enabled=enabled, total=total)
 
 
@@ -211,16 +211,18 @@ async def patch_client(
 ) -> ClientPublic:
     changes: dict[str, Any] = body.model_dump(exclude_unset=True, mode="json")
     if not changes:
-        raise InvalidRequest("send at least one field to change")
+        raise InvalidRequest("send at least one field to change", code="nothing_to_change")
     for field in ("name", "plan", "use_ai_gateway", "timezone", "status"):
         if field in changes and changes[field] is None:
-            raise InvalidRequest(f"{field} cannot be null", param=field)
+            raise InvalidRequest(f"{field} cannot be null", param=field, code="field_required")
     if changes.get("fallback_chain") is not None:
         snapshot = await gateway.config.get()
         unknown = [m for m in changes["fallback_chain"] if snapshot.resolve_model(m) is None]
         if unknown:
             raise InvalidRequest(
-                f"unknown models in fallback_chain: {', '.join(unknown)}", param="fallback_chain"
+                f"unknown models in fallback_chain: {', '.join(unknown)}",
+                param="fallback_chain",
+                code="unknown_models",
             )
 
     def run() -> ClientInfo:
@@ -237,7 +239,10 @@ async def patch_client(
             return client
 
     client = await gateway.db.run(run)
-    await _forget(gateway, client.id)
+    if "plan" in changes:  # the new plan's ceiling applies to the client's own budget
+        await gateway.budget_service.client_moved(client.id, actor=actor(admin))
+    else:
+        await gateway.budget_service.client_changed(client.id)  # and on every replica
     return ClientPublic.of(client)
 
 

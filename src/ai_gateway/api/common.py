@@ -110,7 +110,11 @@ def scope_client(
     ``required``). Clients: always themselves; naming another is refused."""
     if principal.is_admin:
         if required and not client_id:
-            raise InvalidRequest("admin keys must name a client: pass client_id", param="client_id")
+            raise InvalidRequest(
+                "admin keys must name a client: pass client_id",
+                param="client_id",
+                code="client_id_required",
+            )
         return client_id or None
     own = principal.client_id
     assert own is not None

@@ -90,6 +90,9 @@ class ProviderCheck(BaseModel):
     ok: bool
     latency_ms: int | None
     error: str | None
+    #: Stable kind of the failure (``auth``, ``timeout``, ``no_active_model``...), which the
+    #: dashboard translates; ``error`` is the provider's own words.
+    error_code: str | None = None
 
 
 class ConfigTestPublic(BaseModel):
@@ -146,6 +149,7 @@ def _check_models(snapshot: ConfigSnapshot, changes: dict[str, Any]) -> None:
                 f"default_model '{default}' is not an active model; known: "
                 + ", ".join(snapshot.active_model_ids()),
                 param="default_model",
+                code="model_not_active",
             )
         changes["default_model"] = model.id
     chain = changes.get("fallback_chain")
@@ -153,7 +157,9 @@ def _check_models(snapshot: ConfigSnapshot, changes: dict[str, Any]) -> None:
         unknown = [m for m in chain if snapshot.resolve_model(m) is None]
         if unknown:
             raise InvalidRequest(
-                f"unknown models in fallback_chain: {', '.join(unknown)}", param="fallback_chain"
+                f"unknown models in fallback_chain: {', '.join(unknown)}",
+                param="fallback_chain",
+                code="unknown_models",
             )
 
 
@@ -163,9 +169,9 @@ async def update_config(gateway: GatewayDep, admin: AdminDep, body: ConfigUpdate
     keys = {k: v.get_secret_value() for k, v in (body.provider_keys or {}).items()}
     for field in list(changes):
         if changes[field] is None and field not in ("admin_alert_email", "admin_alert_webhook"):
-            raise InvalidRequest(f"{field} cannot be null", param=field)
+            raise InvalidRequest(f"{field} cannot be null", param=field, code="field_required")
     if not changes and not keys:
-        raise InvalidRequest("send at least one field to change")
+        raise InvalidRequest("send at least one field to change", code="nothing_to_change")
     _check_models(await gateway.config.get(), changes)
     if changes.get("base_urls"):
         changes["base_urls"] = {k: v.rstrip("/") for k, v in changes["base_urls"].items()}
@@ -177,6 +183,7 @@ async def update_config(gateway: GatewayDep, admin: AdminDep, body: ConfigUpdate
             "no master key is configured (AI_GATEWAY_MASTER_KEY), so provider keys cannot "
             "be stored",
             param="provider_keys",
+            code="master_key_missing",
         )
 
     def run() -> int:
@@ -220,7 +227,12 @@ async def _probe(gateway: Gateway, snapshot: ConfigSnapshot, provider: str) -> P
     model = _test_model(snapshot, provider)
     if model is None:
         return ProviderCheck(
-            provider=provider, model=None, ok=False, latency_ms=None, error="no active model"
+            provider=provider,
+            model=None,
+            ok=False,
+            latency_ms=None,
+            error="no active model",
+            error_code="no_active_model",
         )
     options = dict(snapshot.provider_options.get(provider, {}))
     if provider == GATEWAY_PROVIDER:
@@ -239,19 +251,21 @@ async def _probe(gateway: Gateway, snapshot: ConfigSnapshot, provider: str) -> P
     target = Target(model_id=model.id, provider=model.provider, upstream_model=model.model_name)
     started = time.perf_counter()
     error: str | None = None
+    code: str | None = None
     try:
         async with asyncio.timeout(_TEST_TIMEOUT_S):
             await gateway.providers[provider].complete(request, target, upstream)
     except ProviderError as exc:
-        error = exc.message
+        error, code = exc.message, exc.reason
     except TimeoutError:
-        error = f"no answer within {_TEST_TIMEOUT_S:.0f} s"
+        error, code = f"no answer within {_TEST_TIMEOUT_S:.0f} s", "timeout"
     return ProviderCheck(
         provider=provider,
         model=model.id,
         ok=error is None,
         latency_ms=round((time.perf_counter() - started) * 1000),
         error=error,
+        error_code=code,
     )
 
 

@@ -21,10 +21,20 @@ __all__ = [
     "error_response",
     "gateway_error_response",
     "install_error_handlers",
+    "on_gateway_error",
+    "on_http_error",
     "without_validation_errors",
 ]
 
 log = logging.getLogger("ai_gateway.api")
+
+#: Stable codes of the errors FastAPI/Starlette raise themselves (routing, methods).
+_HTTP_CODES = {
+    401: "invalid_api_key",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+}
 
 _TYPES = {
     400: "invalid_request_error",
@@ -69,7 +79,7 @@ def gateway_error_response(exc: GatewayError) -> Response:
     )
 
 
-async def _on_gateway_error(_request: Request, exc: Exception) -> Response:
+async def on_gateway_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, GatewayError)
     if exc.status >= 500:
         log.error("gateway error", extra={"code": exc.code, "error": exc.message})
@@ -84,22 +94,25 @@ async def _on_validation_error(_request: Request, exc: Exception) -> Response:
     return error_response(400, message, code="invalid_value", param=where or None)
 
 
-async def _on_http_error(_request: Request, exc: Exception) -> Response:
+async def on_http_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     status = 400 if exc.status_code == 422 else exc.status_code
     headers = dict(exc.headers) if exc.headers else None
-    return error_response(status, str(exc.detail), headers=headers)
+    code = _HTTP_CODES.get(status, "invalid_request" if status < 500 else "internal_error")
+    return error_response(status, str(exc.detail), headers=headers, code=code)
 
 
 async def _on_unexpected(_request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", exc_info=exc)
-    return error_response(500, "internal error; the operator can find it in the logs")
+    return error_response(
+        500, "internal error; the operator can find it in the logs", code="internal_error"
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(GatewayError, _on_gateway_error)
+    app.add_exception_handler(GatewayError, on_gateway_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
-    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(Exception, _on_unexpected)
 
 

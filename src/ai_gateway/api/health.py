@@ -1,8 +1,11 @@
 """``/healthz`` (the process answers), ``/readyz`` (it can reach its database) and
 ``/metrics`` (Prometheus text; with ``serve --workers N``, the sum over every worker of
-this replica, whichever worker answers the scrape)."""
+this replica, whichever worker answers the scrape; behind a bearer token when
+``AI_GATEWAY_METRICS_TOKEN`` is set, compared in constant time)."""
 
 from __future__ import annotations
+
+import hmac
 
 from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -10,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import JSONResponse, Response
 
 from ai_gateway.api.deps import GatewayDep
+from ai_gateway.errors import AuthenticationFailed
 from ai_gateway.metrics_multiprocess import aggregated_registry
 
 __all__ = ["router"]
@@ -34,5 +38,19 @@ async def readyz(gateway: GatewayDep) -> Response:
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 async def metrics(request: Request) -> Response:
     gateway = request.app.state.gateway
+    _check_token(gateway.settings.metrics_token, request.headers.get("authorization"))
     registry = aggregated_registry() or gateway.metrics.registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _check_token(configured: str | None, header: str | None) -> None:
+    if not configured:
+        return
+    scheme, _, token = (header or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        token.strip().encode(), configured.encode()
+    ):
+        raise AuthenticationFailed(
+            "missing or wrong metrics token (AI_GATEWAY_METRICS_TOKEN)",
+            code="invalid_metrics_token",
+        )

@@ -25,7 +25,9 @@ async def revoke(
     key_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")],
 ) -> KeyPublic:
     if key_id == admin.key_id:
-        raise InvalidRequest("a key cannot revoke itself; use another admin key")
+        raise InvalidRequest(
+            "a key cannot revoke itself; use another admin key", code="cannot_revoke_self"
+        )
 
     def run() -> KeyInfo:
         with gateway.db.write() as s:

@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 
 from ai_gateway.api.common import ERRORS, PageDep, Period, PeriodDep, window_for
 from ai_gateway.api.deps import AdminDep, GatewayDep
-from ai_gateway.api.schemas import CallPublic, CallsPublic, Latency, UsageTotals
+from ai_gateway.api.schemas import CallPublic, CallsPublic, CostSavings, Latency, UsageTotals
 from ai_gateway.storage import analytics
 from ai_gateway.storage.alerts import unpriced_models
+from ai_gateway.storage.savings import cost_savings
+from ai_gateway.storage.usage import count_quarantined
 
 __all__ = ["router"]
 
@@ -53,6 +55,12 @@ class UnpricedModelPublic(BaseModel):
     first_seen: datetime
 
 
+class UsageQuarantineSummary(BaseModel):
+    """Usage rows the database refused (listed by ``/api/ai-gateway/usage-quarantine``)."""
+
+    count: int
+
+
 class MetricsPublic(BaseModel):
     period: Period
     since: str
@@ -64,6 +72,9 @@ class MetricsPublic(BaseModel):
     series: list[DayPoint]
     recent_requests: CallsPublic
     unpriced_models: list[UnpricedModelPublic]
+    #: Response cache + provider prompt caches over every client, per day.
+    savings: CostSavings
+    usage_quarantine: UsageQuarantineSummary
 
 
 @router.get("", summary="Usage, cost, cache, errors and latency over every client")
@@ -83,12 +94,14 @@ async def read_metrics(
             ),
             "by_model": analytics.model_usage(s, window=window, client_id=None),
             "series": analytics.daily_series(s, window=window, client_id=None),
+            "savings": cost_savings(s, window=window, client_id=None),
             "recent": analytics.recent_requests(
                 s, window=window, client_id=None, limit=page.limit, offset=page.offset
             ),
             "unpriced_models": [
                 UnpricedModelPublic(model=m, first_seen=at) for m, at in unpriced_models(s)
             ],
+            "usage_quarantine": UsageQuarantineSummary(count=count_quarantined(s)),
         }
 
     def in_session() -> dict[str, Any]:

@@ -27,7 +27,7 @@ from ai_gateway.storage.models_registry import (
     update_model,
 )
 
-__all__ = ["router"]
+__all__ = ["ModelCreate", "ModelUpdate", "check_provider", "router"]
 
 router = APIRouter(prefix="/api/ai-gateway/models", tags=["models"], responses=ERRORS)
 
@@ -50,6 +50,7 @@ class ModelCreate(ModelBase):
     input_price_per_1m: Price | None = None
     output_price_per_1m: Price | None = None
     cached_input_price_per_1m: Price | None = None
+    cache_write_price_per_1m: Price | None = None
     context_window: int | None = Field(None, ge=1, le=100_000_000)
     capabilities: list[Capability] = Field(
         default_factory=lambda: list[Capability](["chat"]), max_length=5
@@ -66,6 +67,7 @@ class ModelUpdate(ModelBase):
     input_price_per_1m: Price | None = None
     output_price_per_1m: Price | None = None
     cached_input_price_per_1m: Price | None = None
+    cache_write_price_per_1m: Price | None = None
     context_window: int | None = Field(None, ge=1, le=100_000_000)
     capabilities: list[Capability] | None = Field(None, max_length=5)
     aliases: list[Annotated[str, Field(max_length=128)]] | None = Field(None, max_length=20)
@@ -80,6 +82,7 @@ class ModelPublic(BaseModel):
     input_price_per_1m: Money | None
     output_price_per_1m: Money | None
     cached_input_price_per_1m: Money | None
+    cache_write_price_per_1m: Money | None = None
     context_window: int | None
     capabilities: list[str]
     aliases: list[str]
@@ -96,6 +99,7 @@ class ModelPublic(BaseModel):
             input_price_per_1m=m.input_price_per_1m,
             output_price_per_1m=m.output_price_per_1m,
             cached_input_price_per_1m=m.cached_input_price_per_1m,
+            cache_write_price_per_1m=m.cache_write_price_per_1m,
             context_window=m.context_window,
             capabilities=list(m.capabilities),
             aliases=list(m.aliases),
@@ -109,11 +113,13 @@ class ModelsPublic(BaseModel):
     count: int
 
 
-def _check_provider(provider: str | None) -> None:
+def check_provider(provider: str | None) -> None:
+    """Refuse a provider the gateway has no adapter for (the REST API and the CLI)."""
     if provider is not None and provider not in PROVIDERS:
         raise InvalidRequest(
             f"unknown provider '{provider}'; known: {', '.join(sorted(PROVIDERS))}",
             param="provider",
+            code="unknown_provider",
         )
 
 
@@ -125,7 +131,9 @@ async def read_models(
     include_inactive: Annotated[bool, Query(description="admin keys only")] = False,
 ) -> ModelsPublic:
     if include_inactive and not principal.is_admin:
-        raise InvalidRequest("include_inactive is for admin keys", param="include_inactive")
+        raise InvalidRequest(
+            "include_inactive is for admin keys", param="include_inactive", code="admin_only"
+        )
 
     def run() -> list[ModelInfo]:
         with gateway.db.session() as s:
@@ -143,7 +151,7 @@ async def _after_change(gateway: Gateway) -> None:
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Add a model")
 async def create(gateway: GatewayDep, admin: AdminDep, body: ModelCreate) -> ModelPublic:
-    _check_provider(body.provider)
+    check_provider(body.provider)
     values = body.model_dump(exclude={"id"})
 
     def run() -> ModelInfo:
@@ -175,11 +183,11 @@ async def update(
 ) -> ModelPublic:
     changes = body.model_dump(exclude_unset=True)
     if not changes:
-        raise InvalidRequest("send at least one field to change")
+        raise InvalidRequest("send at least one field to change", code="nothing_to_change")
     for field in ("provider", "model_name", "display_name", "capabilities", "aliases", "is_active"):
         if field in changes and changes[field] is None:
-            raise InvalidRequest(f"{field} cannot be null", param=field)
-    _check_provider(changes.get("provider"))
+            raise InvalidRequest(f"{field} cannot be null", param=field, code="field_required")
+    check_provider(changes.get("provider"))
 
     def run() -> ModelInfo:
         with gateway.db.write() as s:

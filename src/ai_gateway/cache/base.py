@@ -43,7 +43,9 @@ class CacheUnavailable(Exception):
 class CachedEntry:
     """One stored answer. ``body`` is the OpenAI ``chat.completion`` object; ``cost_usd`` is
     what producing it upstream cost, so every hit can report what it saved. ``client_id``
-    is ``None`` for entries in global scope."""
+    is ``None`` for entries in global scope. ``pieces`` are the content delta lengths of
+    a streamed original (per choice index), so a replay is cut where the upstream cut it;
+    ``None`` for an answer that was not streamed."""
 
     body: JSON
     model_id: str
@@ -51,6 +53,7 @@ class CachedEntry:
     usage: Usage = field(default_factory=Usage)
     cost_usd: Decimal = Decimal("0")
     created_at: float = field(default_factory=time.time)
+    pieces: dict[int, list[int]] | None = None
 
     def to_bytes(self) -> bytes:
         return orjson.dumps(
@@ -62,9 +65,15 @@ class CachedEntry:
                     self.usage.input_tokens,
                     self.usage.output_tokens,
                     self.usage.cached_tokens,
+                    self.usage.cache_write_tokens,
                 ],
                 "cost_usd": str(self.cost_usd),
                 "created_at": self.created_at,
+                "pieces": (
+                    None
+                    if self.pieces is None
+                    else {str(index): lengths for index, lengths in self.pieces.items()}
+                ),
             }
         )
 
@@ -72,14 +81,21 @@ class CachedEntry:
     def from_bytes(cls, data: bytes) -> CachedEntry:
         try:
             raw = orjson.loads(data)
-            input_tokens, output_tokens, cached_tokens = raw["usage"]
+            input_tokens, output_tokens, cached_tokens, *rest = raw["usage"]
+            written = int(rest[0]) if rest else 0  # absent in older entries
+            pieces = raw.get("pieces")  # absent in entries written before it existed
             return cls(
                 body=raw["body"],
                 model_id=raw["model_id"],
                 client_id=raw["client_id"],
-                usage=Usage(int(input_tokens), int(output_tokens), int(cached_tokens)),
+                usage=Usage(int(input_tokens), int(output_tokens), int(cached_tokens), written),
                 cost_usd=Decimal(raw["cost_usd"]),
                 created_at=float(raw["created_at"]),
+                pieces=(
+                    None
+                    if pieces is None
+                    else {int(index): [int(n) for n in ns] for index, ns in pieces.items()}
+                ),
             )
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, ArithmeticError) as exc:
             raise CacheUnavailable(f"corrupt cache entry: {exc}") from exc

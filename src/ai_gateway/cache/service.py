@@ -50,6 +50,7 @@ from ai_gateway.cache.keys import (
     cache_key,
     not_cacheable_reason,
 )
+from ai_gateway.cache.stream import with_usage
 from ai_gateway.errors import StorageError
 from ai_gateway.providers.base import ChatRequest, Usage
 
@@ -150,9 +151,18 @@ class CoalesceSlot:
 class ResponseCache:
     """Decisions, lookups, stores, coalescing and the admin operations over one backend."""
 
-    def __init__(self, backend: CacheBackend, settings: CacheSettings | None = None) -> None:
+    def __init__(
+        self,
+        backend: CacheBackend,
+        settings: CacheSettings | None = None,
+        *,
+        replay_delay_seconds: float = 0.0,
+    ) -> None:
         self.backend = backend
         self.settings = settings or CacheSettings()
+        #: Pause between replayed chunks (0: as fast as the client reads). A deployment
+        #: setting, not an admin one: it trades a hit's latency for a live-looking pace.
+        self.replay_delay_seconds = replay_delay_seconds
         self._inflight: dict[str, asyncio.Future[CachedEntry | None]] = {}
 
     # -- per request -----------------------------------------------------------------------
@@ -202,11 +212,18 @@ class ResponseCache:
         model_id: str,
         usage: Usage,
         cost_usd: Decimal,
+        pieces: dict[int, list[int]] | None = None,
     ) -> CachedEntry:
         """An entry owned by the decision's scope. ``model_id`` is the model that answered
-        (after any fallback), so invalidating a model drops the answers it produced."""
+        (after any fallback), so invalidating a model drops the answers it produced. The
+        body always gets a ``usage`` (see :func:`~ai_gateway.cache.stream.with_usage`)."""
         return CachedEntry(
-            body=body, model_id=model_id, client_id=decision.owner, usage=usage, cost_usd=cost_usd
+            body=with_usage(body, usage),
+            model_id=model_id,
+            client_id=decision.owner,
+            usage=usage,
+            cost_usd=cost_usd,
+            pieces=pieces,
         )
 
     async def lookup(self, key: str) -> CachedEntry | None:

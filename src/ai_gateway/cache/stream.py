@@ -5,6 +5,18 @@ request that produced it. :func:`completion_to_chunks` lets a streaming request 
 from an entry made by a non-streamed one, and :class:`StreamAccumulator` turns a streamed
 answer back into a body so it can be stored.
 
+A replay keeps the shape of the original: the accumulator records where each content
+delta ended (:meth:`StreamAccumulator.pieces`), the entry stores those lengths, and
+:func:`completion_to_chunks` cuts the text at the same places. An entry made by a
+non-streamed call has no boundaries; its text is cut into short word-aligned pieces, so a
+client that renders deltas sees text arrive the way a live stream brings it, not in one
+jump.
+
+Every stored body carries the upstream's ``usage`` whatever its first client asked to
+see (:func:`with_usage`): the providers always ask the upstream for usage, so a later
+request that wants ``stream_options.include_usage`` (or a non-streamed answer, which
+always has ``usage``) gets real counts, never ``null``.
+
 A stream that was cut (client gone, upstream died, no ``finish_reason``) holds a partial
 answer; storing it would serve that truncation to every later caller, so the accumulator
 says :attr:`StreamAccumulator.complete` only when the caller marked a normal end *and*
@@ -14,16 +26,52 @@ every choice carried a ``finish_reason``.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["DEFAULT_CHUNK_CHARS", "StreamAccumulator", "completion_to_chunks", "split_text"]
+from ai_gateway.providers._stream import usage_dict
+from ai_gateway.providers.base import Usage
+
+__all__ = [
+    "DEFAULT_CHUNK_CHARS",
+    "Pieces",
+    "StreamAccumulator",
+    "completion_to_chunks",
+    "split_pieces",
+    "split_text",
+    "with_usage",
+]
 
 JSON = dict[str, Any]
+#: Content delta lengths per choice index, in the order the upstream sent them.
+Pieces = Mapping[int, Sequence[int]]
 
-#: Replay speed is free (no model behind it), so chunks only need to look like a stream
-#: to clients that render incrementally; ~64 characters keeps the chunk count low.
-DEFAULT_CHUNK_CHARS = 64
+#: Live streams bring a token or two per chunk (~4 characters each); 16-character
+#: word-aligned pieces look the same to a client that renders deltas, at a quarter of
+#: the chunk count. Only used when the original boundaries are not known.
+DEFAULT_CHUNK_CHARS = 16
+
+
+def with_usage(body: JSON, usage: Usage) -> JSON:
+    """``body`` with a ``usage`` object: its own when it has one, else built from
+    ``usage`` (the counts the upstream reported, kept beside the body). Never mutates
+    ``body``; returns it unchanged when nothing is missing."""
+    if isinstance(body.get("usage"), dict):
+        return body
+    return {**body, "usage": usage_dict(usage)}
+
+
+def split_pieces(text: str, lengths: Sequence[int]) -> list[str] | None:
+    """``text`` cut at the recorded delta ``lengths``; ``None`` when they do not add up
+    to the text (an entry from an older version, or a body edited since)."""
+    if not lengths or sum(lengths) != len(text) or min(lengths) <= 0:
+        return None
+    pieces, start = [], 0
+    for length in lengths:
+        pieces.append(text[start : start + length])
+        start += length
+    return pieces
 
 
 def split_text(text: str, size: int = DEFAULT_CHUNK_CHARS) -> list[str]:
@@ -43,10 +91,15 @@ def split_text(text: str, size: int = DEFAULT_CHUNK_CHARS) -> list[str]:
 
 
 def completion_to_chunks(
-    body: JSON, *, include_usage: bool = False, chunk_chars: int = DEFAULT_CHUNK_CHARS
+    body: JSON,
+    *,
+    include_usage: bool = False,
+    chunk_chars: int = DEFAULT_CHUNK_CHARS,
+    pieces: Pieces | None = None,
 ) -> list[JSON]:
     """The ``chat.completion.chunk`` dicts a live stream of ``body`` would have sent: per
-    choice a role chunk, content pieces, one chunk with all tool calls, a final chunk with
+    choice a role chunk, content pieces (cut at ``pieces`` when given and consistent,
+    else by :func:`split_text`), one chunk with all tool calls, a final chunk with
     ``finish_reason``; then, when ``include_usage``, a usage chunk with ``choices: []``
     (and ``usage: null`` on every other chunk, as OpenAI does)."""
     head: JSON = {
@@ -78,9 +131,9 @@ def completion_to_chunks(
         }
         chunks.append(chunk(index, role_delta))
         if isinstance(content, str):
-            chunks.extend(
-                chunk(index, {"content": piece}) for piece in split_text(content, chunk_chars)
-            )
+            recorded = split_pieces(content, (pieces or {}).get(index) or ())
+            texts = recorded if recorded is not None else split_text(content, chunk_chars)
+            chunks.extend(chunk(index, {"content": piece}) for piece in texts)
         if message.get("refusal"):
             chunks.append(chunk(index, {"refusal": message["refusal"]}))
         tool_calls = message.get("tool_calls")
@@ -103,6 +156,7 @@ class _Choice:
     refusal: str | None = None
     tool_calls: dict[int, JSON] = field(default_factory=dict)
     finish_reason: str | None = None
+    pieces: list[int] = field(default_factory=list)
 
     def message(self) -> JSON:
         message: JSON = {"role": self.role, "content": self.content}
@@ -135,6 +189,11 @@ class StreamAccumulator:
             _merge_delta(choice, raw.get("delta") or {})
             if raw.get("finish_reason") is not None:
                 choice.finish_reason = raw["finish_reason"]
+
+    def pieces(self) -> dict[int, list[int]]:
+        """The length of every non-empty content delta, per choice: what a replay needs to
+        cut the stored text where the upstream did."""
+        return {index: list(c.pieces) for index, c in sorted(self._choices.items()) if c.pieces}
 
     def mark_ended(self) -> None:
         """The upstream stream ended normally (not cut, not cancelled)."""
@@ -178,6 +237,8 @@ def _merge_delta(choice: _Choice, delta: JSON) -> None:
         choice.role = delta["role"]
     if delta.get("content") is not None:
         choice.content = (choice.content or "") + delta["content"]
+        if delta["content"]:
+            choice.pieces.append(len(delta["content"]))
     if delta.get("refusal") is not None:
         choice.refusal = (choice.refusal or "") + delta["refusal"]
     for call in delta.get("tool_calls") or []:

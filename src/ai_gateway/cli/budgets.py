@@ -1,33 +1,49 @@
-"""``ai-gateway budgets set|show|reset``: a client's own budget or a plan's default."""
+"""``ai-gateway budgets set|show|reset``: a client's own budget, a plan's default and the
+plan's ceiling on its clients' own limits (``--client-max``).
+
+Thin over :class:`~ai_gateway.services.budgets.BudgetService`, like the REST API: the same
+validation, ceiling and audit rows (actor ``cli``), and the same change-bus announcement
+(every running gateway re-reads the budget within its poll, at once with Redis).
+"""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import click
 
-from ai_gateway.cli._common import CLI_ACTOR, announce, database, emit, json_option
+from ai_gateway.cli._common import CLI_ACTOR, announcer, database, emit, json_option
 from ai_gateway.errors import InvalidRequest
-from ai_gateway.metering.budget_rules import BUDGET_TYPES, DEFAULT_THRESHOLDS
-from ai_gateway.metering.current_usage import current_usage
-from ai_gateway.metering.periods import PERIODS
-from ai_gateway.storage import budgets as store
+from ai_gateway.rules.budget_rules import BUDGET_TYPES, DEFAULT_THRESHOLDS, parse_amount
+from ai_gateway.rules.periods import PERIODS
+from ai_gateway.services.budgets import BudgetService
+from ai_gateway.storage.budgets import BudgetSettings, PlanCeiling
 from ai_gateway.storage.clients import get_client
 
 __all__ = ["register"]
 
+T = TypeVar("T")
+
 
 @click.group("budgets")
 def budgets_group() -> None:
-    """Budgets: per client, or the defaults of a plan."""
+    """Budgets: per client, or the defaults and ceiling of a plan."""
 
 
-def _decimal(value: str) -> Decimal:
-    try:
-        number = Decimal(value)
-    except InvalidOperation as exc:
-        raise InvalidRequest(f"limit '{value}' is not a number", param="limit") from exc
-    return number
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(work)
+
+
+def _service() -> BudgetService:
+    """The service, publishing each change so running gateways re-read it at once."""
+    return BudgetService(database(), publish=announcer())
+
+
+def _client_id(name_or_id: str) -> str:
+    with database().session() as session:
+        return get_client(session, name_or_id).id
 
 
 def _thresholds(value: str) -> list[int]:
@@ -38,6 +54,14 @@ def _thresholds(value: str) -> list[int]:
             f"thresholds '{value}' must be whole percentages like 80,90,100",
             param="alert_thresholds",
         ) from exc
+
+
+def _ceiling(value: str | None) -> PlanCeiling | None:
+    if value is None:
+        return None
+    if value.strip().lower() == "none":
+        return PlanCeiling(None)
+    return PlanCeiling(parse_amount(value, param="client_max"))
 
 
 @budgets_group.command("set")
@@ -54,6 +78,12 @@ def _thresholds(value: str) -> list[int]:
 )
 @click.option("--pause/--no-pause", default=False, help="Pause the client at 100 %.")
 @click.option("--clear", is_flag=True, help="Drop the client's own budget: use its plan's.")
+@click.option(
+    "--client-max",
+    default=None,
+    metavar="N|none",
+    help="With --plan: the highest limit its clients may set themselves, in the plan's unit.",
+)
 @json_option
 def set_(
     client: str | None,
@@ -64,56 +94,63 @@ def set_(
     thresholds: str,
     pause: bool,
     clear: bool,
+    client_max: str | None,
     as_json: bool,
 ) -> None:
-    """Set a client's own budget (--client) or a plan's default (--plan)."""
+    """Set a client's own budget (--client) or a plan's default and ceiling (--plan)."""
     if (client is None) == (plan is None):
         raise click.UsageError("give exactly one of --client or --plan")
+    if client_max is not None and plan is None:
+        raise click.UsageError("--client-max applies to a plan")
+    service = _service()
     if clear:
         if client is None:
             raise click.UsageError("--clear applies to a client's own budget")
-        with database().write() as session:
-            client_id = get_client(session, client).id
-            store.clear_client_budget(session, client_id=client_id, actor=CLI_ACTOR)
-            view = current_usage(session, client_id=client_id)
-        announce("budgets", client_id)
-        emit(view, as_json=as_json)
+        client_id = _client_id(client)
+        _run(service.clear_client_budget(client_id, actor=CLI_ACTOR))
+        emit(_run(service.view(client_id)), as_json=as_json)
+        return
+    given = (budget_type, limit, period)
+    if plan is not None and client_max is not None and given == (None, None, None):
+        info = _run(service.set_plan(plan, actor=CLI_ACTOR, ceiling=_ceiling(client_max)))
+        emit(info, as_json=as_json)
         return
     if budget_type is None or limit is None or period is None:
         raise click.UsageError("--type, --limit and --period are required")
-    settings = store.BudgetSettings(
+    settings = BudgetSettings(
         budget_type=budget_type,
-        limit=_decimal(limit),
+        limit=parse_amount(limit, param="limit"),
         period=period,
         alert_thresholds=_thresholds(thresholds),
         pause_at_limit=pause,
     )
-    with database().write() as session:
-        if plan is not None:
-            info = store.set_plan_budget(session, plan=plan, settings=settings, actor=CLI_ACTOR)
-        else:
-            assert client is not None
-            client_id = get_client(session, client).id
-            store.set_client_budget(
-                session, client_id=client_id, settings=settings, actor=CLI_ACTOR
-            )
-            view = current_usage(session, client_id=client_id)
     if plan is not None:
-        announce("budgets")
+        info = _run(
+            service.set_plan(plan, actor=CLI_ACTOR, settings=settings, ceiling=_ceiling(client_max))
+        )
         emit(info, as_json=as_json)
         return
-    announce("budgets", client_id)
-    emit(view, as_json=as_json)
+    assert client is not None
+    client_id = _client_id(client)
+    _run(service.set_client_budget(client_id, settings, actor=CLI_ACTOR))
+    emit(_run(service.view(client_id)), as_json=as_json)
 
 
 @budgets_group.command("show")
-@click.option("--client", required=True, help="Client id or name.")
+@click.option("--client", default=None, help="Client id or name: its current usage.")
+@click.option("--plan", default=None, help="Plan name: its default budget and ceiling.")
 @json_option
-def show(client: str, as_json: bool) -> None:
-    """Current usage: usage, limit, percentage, remaining, days left, projection."""
-    with database().session() as session:
-        view = current_usage(session, client_id=get_client(session, client).id)
-    emit(view, as_json=as_json)
+def show(client: str | None, plan: str | None, as_json: bool) -> None:
+    """A client's current usage (usage, limit, percentage, remaining, days left,
+    projection, its plan's ceiling), or a plan's default budget and ceiling."""
+    if (client is None) == (plan is None):
+        raise click.UsageError("give exactly one of --client or --plan")
+    service = BudgetService(database())
+    if plan is not None:
+        emit(_run(service.plan(plan)), as_json=as_json)
+        return
+    assert client is not None
+    emit(_run(service.view(_client_id(client))), as_json=as_json)
 
 
 @budgets_group.command("reset")
@@ -121,12 +158,10 @@ def show(client: str, as_json: bool) -> None:
 @json_option
 def reset(client: str, as_json: bool) -> None:
     """Start the client's period afresh: usage 0, unpaused (audited)."""
-    with database().write() as session:
-        client_id = get_client(session, client).id
-        store.reset_client_period(session, client_id=client_id, actor=CLI_ACTOR)
-        view = current_usage(session, client_id=client_id)
-    announce("budgets", client_id)
-    emit(view, as_json=as_json)
+    service = _service()
+    client_id = _client_id(client)
+    _run(service.reset_period(client_id, actor=CLI_ACTOR))
+    emit(_run(service.view(client_id)), as_json=as_json)
 
 
 def register(cli: click.Group) -> None:

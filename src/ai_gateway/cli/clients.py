@@ -73,6 +73,11 @@ def list_(as_json: bool) -> None:
 @click.option("--status", type=click.Choice(store.CLIENT_STATUSES), default=None)
 @click.option("--email", default=None, help="Contact e-mail for budget alerts.")
 @click.option("--webhook", default=None, help="Webhook URL for budget alerts.")
+@click.option(
+    "--prompt-cache-breakpoints/--no-prompt-cache-breakpoints",
+    default=None,
+    help="Mark long stable prompt prefixes for Anthropic's prompt cache (default: the config).",
+)
 @json_option
 def set_(
     client: str,
@@ -82,6 +87,7 @@ def set_(
     status: str | None,
     email: str | None,
     webhook: str | None,
+    prompt_cache_breakpoints: bool | None,
     as_json: bool,
 ) -> None:
     """Change a client's plan, gateway flag, timezone, status or alert contacts."""
@@ -94,6 +100,7 @@ def set_(
             "status": status,
             "contact_email": email,
             "alert_webhook_url": webhook,
+            "prompt_cache_breakpoints": prompt_cache_breakpoints,
         }.items()
         if v is not None
     }

@@ -16,8 +16,9 @@ from typing import Any
 
 import aiohttp
 
+from ai_gateway.changes import out_of_process_publisher
 from ai_gateway.metering.alerting import Alerter
-from ai_gateway.pipeline.budget import BudgetGuard
+from ai_gateway.services.budgets import BudgetService
 from ai_gateway.settings import Settings
 from ai_gateway.storage.db import Database
 from ai_gateway.vault import MasterKey
@@ -38,11 +39,20 @@ class JobContext:
     master: MasterKey | None
     http: aiohttp.ClientSession
     alerter: Alerter
-    #: the running gateway's guard (None from the CLI: other processes re-read in seconds)
-    budgets: BudgetGuard | None = None
+    #: the running gateway's budget owner (None from the CLI: see :meth:`budget_service`)
+    budgets: BudgetService | None = None
     #: called after a job changed shared config (prices): the running gateway reloads
     on_config_change: Callable[[], None] | None = None
     clock: Callable[[], datetime] = utcnow
+
+    def budget_service(self) -> BudgetService:
+        """The gateway's (its guard forgets what a job changed), or one over ``db`` for a
+        CLI run (no live guard there: its changes go out on the change bus, so running
+        gateways re-read them at their next poll, at once with Redis)."""
+        if self.budgets is not None:
+            return self.budgets
+        publish = out_of_process_publisher(self.db, self.settings.redis_url, origin="cron")
+        return BudgetService(self.db, publish=publish)
 
 
 JobFn = Callable[[JobContext], Awaitable[dict[str, Any]]]

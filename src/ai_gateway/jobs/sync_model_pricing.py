@@ -76,12 +76,16 @@ def parse_prices(payload: Any, known: dict[str, str]) -> tuple[list[PriceChange]
         if not isinstance(pricing, dict):
             raise UpstreamError(f"model '{entry['id']}': 'pricing' is not an object")
         cached = pricing.get("input_cache_read")
+        write = pricing.get("input_cache_write")
         changes[our_id] = PriceChange(
             model_id=our_id,
             input_per_1m=_per_million(pricing.get("input"), entry["id"], "input"),
             output_per_1m=_per_million(pricing.get("output"), entry["id"], "output"),
             cached_input_per_1m=(
                 None if cached is None else _per_million(cached, entry["id"], "input_cache_read")
+            ),
+            cache_write_per_1m=(
+                None if write is None else _per_million(write, entry["id"], "input_cache_write")
             ),
         )
     return list(changes.values()), unpriced

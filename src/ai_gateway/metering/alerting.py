@@ -3,7 +3,7 @@ the delivery of the scheduled jobs' anomaly alerts.
 
 The pipeline's meter calls :meth:`Alerter.on_usage` after every settlement, on the request
 path, so that method does no I/O: it compares usage before and after the call with the
-thresholds (:func:`~ai_gateway.metering.budget_rules.crossed_thresholds`), flips the
+thresholds (:func:`~ai_gateway.rules.budget_rules.crossed_thresholds`), flips the
 in-memory pause at once when the limit is reached (the very next call is refused), and
 schedules the rest (the database pause, the audit row, the e-mails and webhooks) as an
 asyncio task off the request path.
@@ -29,7 +29,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import aiohttp
 import orjson
@@ -38,8 +38,8 @@ from ai_gateway.metering.alerts import AlertChannel, AlertDeliveryError, AlertMe
 from ai_gateway.metering.alerts.base import encode_json
 from ai_gateway.metering.alerts.email import EmailChannel
 from ai_gateway.metering.alerts.webhook import WebhookChannel
-from ai_gateway.metering.budget_rules import crossed_thresholds
-from ai_gateway.pipeline.budget import BudgetGuard, UsageChange
+from ai_gateway.rules.budget_rules import crossed_thresholds
+from ai_gateway.rules.budget_state import EffectiveBudget, UsageChange
 from ai_gateway.settings import Settings
 from ai_gateway.storage.alerts import (
     claim_budget_alert,
@@ -47,14 +47,14 @@ from ai_gateway.storage.alerts import (
     finish_budget_alert,
     finish_gateway_alert,
 )
-from ai_gateway.storage.budgets import EffectiveBudget, set_paused
+from ai_gateway.storage.budgets import set_paused
 from ai_gateway.storage.clients import get_client
 from ai_gateway.storage.db import Database
 from ai_gateway.storage.secrets import get_secret
 from ai_gateway.storage.shared_config import get_shared_config
 from ai_gateway.vault import MasterKey
 
-__all__ = ["ADMIN_WEBHOOK_SECRET", "Alerter", "webhook_secret_id"]
+__all__ = ["ADMIN_WEBHOOK_SECRET", "Alerter", "PauseMarker", "webhook_secret_id"]
 
 log = logging.getLogger("ai_gateway.alerts")
 
@@ -69,6 +69,14 @@ _CLOSE_SECONDS: Final = 10.0
 def webhook_secret_id(client_id: str) -> str:
     """The vault id of a client's webhook signing secret."""
     return f"webhook:{client_id}"
+
+
+class PauseMarker(Protocol):
+    """What the alerter needs of the request path's budget guard: flip a client's pause in
+    memory, so the next call is refused before the database write lands. A protocol, so
+    metering does not import the pipeline above it."""
+
+    def mark_paused(self, client_id: str, paused: bool) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +96,7 @@ class Alerter:
         settings: Settings,
         master: MasterKey | None,
         http: aiohttp.ClientSession,
-        budgets: BudgetGuard | None = None,
+        budgets: PauseMarker | None = None,
     ) -> None:
         self._db = db
         self._settings = settings
@@ -97,6 +105,7 @@ class Alerter:
         self._budgets = budgets
         self._tasks: set[asyncio.Task[Any]] = set()
         self._unpriced_seen: set[str] = set()
+        self._quarantine_days: set[datetime] = set()
 
     # -- listeners: the request path, no I/O ----------------------------------------------
 
@@ -133,6 +142,30 @@ class Alerter:
         )
         self._spawn(
             self.gateway_alert(kind="unpriced_model", scope=model_id, window=ONCE, message=message)
+        )
+
+    def on_quarantined(self, rows: int) -> None:
+        """The usage writer put ``rows`` in quarantine: tell the operator, once per UTC
+        day (claimed in ``gateway_alerts``, so once across replicas too)."""
+        now = datetime.now(UTC)
+        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        if day in self._quarantine_days:
+            return
+        self._quarantine_days.add(day)
+        message = AlertMessage(
+            subject="[AI Gateway] usage rows were refused by the database",
+            text=(
+                f"The database refused {rows} usage row(s); they are kept in the quarantine "
+                "table with the reason (ai-gateway usage quarantine list). Every other row "
+                "was written and the budgets still count the refused rows. Further refusals "
+                "today are counted in ai_gateway_usage_quarantined_total, not alerted."
+            ),
+            payload={"type": "gateway.usage_quarantined", "rows": rows, "at": now.isoformat()},
+        )
+        self._spawn(
+            self.gateway_alert(
+                kind="usage_quarantined", scope="global", window=day, message=message
+            )
         )
 
     # -- actions, shared with the scheduled jobs ------------------------------------------

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from sqlalchemy.orm import Session
 
-from ai_gateway.metering.periods import days_left, period_bounds, projection
+from ai_gateway.rules.periods import days_left, period_bounds, projection
 from ai_gateway.storage.budgets import effective_budget
 
 __all__ = ["CurrentUsage", "current_usage"]
@@ -42,6 +42,8 @@ class CurrentUsage:
     alert_thresholds: list[int]
     pause_at_limit: bool
     is_paused: bool
+    #: the highest limit the client may set itself (in its plan's unit), if its plan has one
+    plan_client_max: Decimal | None = None
 
 
 def current_usage(
@@ -84,6 +86,7 @@ def current_usage(
         alert_thresholds=list(budget.alert_thresholds),
         pause_at_limit=budget.pause_at_limit,
         is_paused=budget.is_paused,
+        plan_client_max=budget.client_max,
     )
 
 

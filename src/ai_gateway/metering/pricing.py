@@ -1,10 +1,21 @@
 """What one call cost, in exact decimals.
 
 Prices are USD per 1M tokens (the unit every provider publishes). Token counts follow the
-OpenAI convention: ``input_tokens`` *includes* ``cached_tokens``, and the cached part is
-billed at the cached-input rate when the model has one (otherwise at the input rate).
-Provider adapters normalise other conventions (Anthropic reports cache reads apart) before
-their usage reaches this module.
+OpenAI convention: ``input_tokens`` *includes* ``cached_tokens`` (prompt-cache reads) and
+``cache_write_tokens`` (prompt-cache writes). The three parts of a prompt are billed
+apart, each exactly once::
+
+    (input - cached - written) x input price
+    + cached  x cached-input price   (the input price when the model has none)
+    + written x cache-write price    (the input price when the model has none: OpenAI,
+                                      Gemini and Groq charge nothing extra for writes)
+    + output  x output price
+
+Provider adapters normalise other conventions (Anthropic reports reads and writes apart
+from ``input_tokens``) before their usage reaches this module. What prompt caching saved
+is the same call priced with every prompt token at the input price, minus its cost: a
+call that only wrote to the cache (Anthropic: 1.25x the input price) saved a negative
+amount, and reporting it so keeps the savings honest.
 
 Every amount is quantized to :data:`~ai_gateway.storage.types.MONEY_SCALE` places with the
 same rounding the ``Money`` column applies, so the value computed here is exactly the value
@@ -39,6 +50,7 @@ class ModelPrice:
     input_per_1m: Decimal | None
     output_per_1m: Decimal | None
     cached_input_per_1m: Decimal | None = None
+    cache_write_per_1m: Decimal | None = None
 
     @property
     def is_priced(self) -> bool:
@@ -48,10 +60,12 @@ class ModelPrice:
 @dataclass(frozen=True, slots=True)
 class Cost:
     """The USD cost of a call. ``priced`` is False when the model had no price; ``usd`` is
-    then zero and must not be read as "free"."""
+    then zero and must not be read as "free". ``prompt_cache_saved_usd`` is the cost
+    without the provider's prompt cache minus ``usd`` (negative after a dear write)."""
 
     usd: Decimal
     priced: bool
+    prompt_cache_saved_usd: Decimal = Decimal(0)
 
 
 def quantize_money(amount: Decimal) -> Decimal:
@@ -60,24 +74,39 @@ def quantize_money(amount: Decimal) -> Decimal:
 
 
 def compute_cost(
-    price: ModelPrice | None, *, input_tokens: int, output_tokens: int, cached_tokens: int = 0
+    price: ModelPrice | None,
+    *,
+    input_tokens: int,
+    output_tokens: int,
+    cached_tokens: int = 0,
+    cache_write_tokens: int = 0,
 ) -> Cost:
     """Price one call. Raises ``ValueError`` for impossible counts (negative, or more cached
-    tokens than input tokens): that is an adapter bug, and billing it would hide it."""
-    _check_counts(input_tokens=input_tokens, output_tokens=output_tokens, cached=cached_tokens)
+    and written tokens than input tokens): that is an adapter bug, and billing it would
+    hide it."""
+    _check_counts(
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cached=cached_tokens,
+        written=cache_write_tokens,
+    )
     if price is None or price.input_per_1m is None or price.output_per_1m is None:
         return Cost(usd=Decimal(0).quantize(MONEY_QUANTUM), priced=False)
-    cached_rate = price.cached_input_per_1m
-    if cached_rate is None:
-        cached_rate = price.input_per_1m
+    input_rate = price.input_per_1m
+    cached_rate = input_rate if price.cached_input_per_1m is None else price.cached_input_per_1m
+    write_rate = input_rate if price.cache_write_per_1m is None else price.cache_write_per_1m
     with localcontext(_EXACT):
+        output = output_tokens * price.output_per_1m
         total = (
-            (input_tokens - cached_tokens) * price.input_per_1m
+            (input_tokens - cached_tokens - cache_write_tokens) * input_rate
             + cached_tokens * cached_rate
-            + output_tokens * price.output_per_1m
+            + cache_write_tokens * write_rate
+            + output
         )
         usd = quantize_money(total.scaleb(-_TOKENS_PER_PRICE_UNIT))
-    return Cost(usd=usd, priced=True)
+        full = quantize_money((input_tokens * input_rate + output).scaleb(-_TOKENS_PER_PRICE_UNIT))
+    # Both sides are on the money quantum, so the difference is exact.
+    return Cost(usd=usd, priced=True, prompt_cache_saved_usd=full - usd)
 
 
 def to_brl(usd: Decimal, rate: Decimal) -> Decimal:
@@ -88,11 +117,11 @@ def to_brl(usd: Decimal, rate: Decimal) -> Decimal:
         return quantize_money(usd * rate)
 
 
-def _check_counts(*, input_tokens: int, output_tokens: int, cached: int) -> None:
-    if min(input_tokens, output_tokens, cached) < 0:
+def _check_counts(*, input_tokens: int, output_tokens: int, cached: int, written: int) -> None:
+    if min(input_tokens, output_tokens, cached, written) < 0:
         raise ValueError("token counts cannot be negative")
-    if cached > input_tokens:
+    if cached + written > input_tokens:
         raise ValueError(
-            f"cached_tokens ({cached}) exceeds input_tokens ({input_tokens}); "
-            "input_tokens must include cached tokens"
+            f"cached_tokens ({cached}) + cache_write_tokens ({written}) exceeds input_tokens "
+            f"({input_tokens}); input_tokens must include cached and written tokens"
         )

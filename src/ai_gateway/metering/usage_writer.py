@@ -10,7 +10,12 @@ The request path only appends to a list (no I/O). A background task flushes ever
 - a process killed without warning leaves its journal (:mod:`.usage_journal`): every row
   is appended to it before its answer leaves, and the next process to start replays it;
 - replays cannot double count: inserts are idempotent by row id and only inserted rows
-  move a budget (:func:`ai_gateway.storage.usage.write_usage_batch`).
+  move a budget (:func:`ai_gateway.storage.usage.write_usage_batch`);
+- no row can hold the others back: a batch the database *refuses* (as opposed to a
+  database that is down) is split in halves until each refused row is alone, and that
+  row goes to the quarantine table with the database's reason (its budget amount is
+  still counted); the spool replay follows the same rule. Each landed part is reported
+  at once, so a later failure of another part never leaves a budget un-settled.
 
 Batches are written by a :mod:`sink <ai_gateway.metering.usage_sinks>`: a child process
 in production (its CPU never stalls the event loop), a thread in tests.
@@ -23,16 +28,11 @@ import contextlib
 import logging
 import os
 from collections.abc import Callable
-from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
-
-import orjson
 
 from ai_gateway.metering.usage_journal import UsageJournal
 from ai_gateway.metering.usage_sinks import BatchSink, WriteFailed
-from ai_gateway.storage.usage import UsageRecord, WriteResult
+from ai_gateway.storage.usage import UsageRecord, WriteResult, decode_record, encode_record
 
 __all__ = ["UsageWriter"]
 
@@ -69,12 +69,17 @@ class UsageWriter:
         self._idle.set()
         self.written = 0
         self.failures = 0
+        #: rows this writer put in quarantine; unreadable spool lines it had to drop
+        self.quarantined = 0
+        self.dropped = 0
+        self._spool_rows = 0  # appended to the spool file by this writer since its rename
+        self._replaying_rows = 0
 
     # -- request path ------------------------------------------------------------------
 
     def submit(self, record: UsageRecord) -> None:
         if self._journal is not None:
-            self._journal.append(_encode(record))
+            self._journal.append(encode_record(record))
         self._pending.append(record)
         self._idle.clear()
         if len(self._pending) >= self._batch_size:
@@ -86,7 +91,13 @@ class UsageWriter:
 
     @property
     def backlog(self) -> int:
+        """Rows waiting in memory (what the queue gauge shows, read at scrape time)."""
         return len(self._pending)
+
+    @property
+    def spooled(self) -> int:
+        """Rows waiting in the spool file (known once written or read by this writer)."""
+        return self._spool_rows + self._replaying_rows
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -100,8 +111,8 @@ class UsageWriter:
         records = []
         for line in lines:
             try:
-                records.append(_decode(line))
-            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                records.append(decode_record(line))
+            except (ValueError, KeyError, TypeError, ArithmeticError):
                 log.error("unreadable usage journal line skipped", extra={"bytes": len(line)})
         if records:
             self._spool_out(records)
@@ -145,14 +156,18 @@ class UsageWriter:
                 await self._replay_spool()
             while self._pending:
                 batch = self._pending[: self._batch_size]
-                result = await self._sink.write(batch)
+                await self._write(batch)
                 del self._pending[: len(batch)]
-                self._report(result)
         except (WriteFailed, OSError) as exc:
             self.failures += 1
+            error = exc.message if isinstance(exc, WriteFailed) else f"{type(exc).__name__}: {exc}"
+            # The error is in the message itself: a process whose logging is not set up
+            # (a spawned worker) prints only the message.
             log.warning(
-                "usage flush failed; rows kept for retry",
-                extra={"waiting": len(self._pending), "error": str(exc)},
+                "usage flush failed (%s); %d rows kept for retry",
+                error,
+                len(self._pending),
+                extra={"waiting": len(self._pending), "error": error},
             )
             if len(self._pending) > self._max_memory:
                 overflow = self._pending[: len(self._pending) - self._max_memory // 2]
@@ -165,6 +180,51 @@ class UsageWriter:
             self._idle.set()
         return True
 
+    async def _write(self, batch: list[UsageRecord]) -> None:
+        """Write ``batch``, reporting each part that lands. Raises :class:`WriteFailed`
+        only when the database is unavailable (the caller keeps the batch for retry)."""
+        try:
+            self._report(await self._sink.write(batch))
+            return
+        except WriteFailed as exc:
+            if not exc.refused:
+                raise
+            if len(batch) == 1:
+                await self._quarantine(batch[0], exc.message)
+                return
+        middle = len(batch) // 2
+        await self._write(batch[:middle])
+        await self._write(batch[middle:])
+
+    async def _quarantine(self, record: UsageRecord, reason: str) -> None:
+        try:
+            result = await self._sink.quarantine([record], reason)
+        except WriteFailed as exc:
+            # Nothing of a quarantined row comes from outside unbounded, so this is the
+            # database's state (a missing table, permissions): keep the row for retry
+            # rather than lose it.
+            log.error(
+                "usage row %s could not be quarantined (%s); the database refused it (%s)",
+                record.id,
+                exc.message,
+                reason,
+                extra={"row_id": record.id, "error": exc.message},
+            )
+            raise WriteFailed(exc.message, refused=False) from exc
+        self.quarantined += result.quarantined
+        if result.quarantined:
+            log.warning(
+                "usage row %s quarantined: the database refused it (%s)",
+                record.id,
+                reason,
+                extra={
+                    "row_id": record.id,
+                    "client_id": record.row.get("client_id"),
+                    "error": reason,
+                },
+            )
+        self._report(result)
+
     def _report(self, result: WriteResult) -> None:
         self.written += result.inserted
         if self._on_flush is not None:
@@ -176,10 +236,11 @@ class UsageWriter:
         self._spool.parent.mkdir(parents=True, exist_ok=True)
         with self._spool.open("ab") as handle:
             for record in records:
-                handle.write(_encode(record) + b"\n")
+                handle.write(encode_record(record) + b"\n")
             handle.flush()
             os.fsync(handle.fileno())
-        log.warning("usage rows spooled to disk", extra={"rows": len(records)})
+        self._spool_rows += len(records)
+        log.warning("%d usage rows spooled to disk", len(records), extra={"rows": len(records)})
 
     async def _replay_spool(self) -> None:
         """Write the spooled rows. The file is renamed first so rows spooled meanwhile wait
@@ -188,52 +249,26 @@ class UsageWriter:
         replaying = self._spool.with_suffix(".replaying")
         if not replaying.exists():
             os.replace(self._spool, replaying)
-        records = await asyncio.to_thread(_read_spool, replaying)
+            self._spool_rows = 0
+        records, unreadable = await asyncio.to_thread(_read_spool, replaying)
+        for line in unreadable:  # a line cut by a crash: nothing to write, say what it was
+            self.dropped += 1
+            log.error("unreadable usage spool line dropped: %r", line[:300])
+        self._replaying_rows = len(records)
         for start in range(0, len(records), self._batch_size):
-            self._report(await self._sink.write(records[start : start + self._batch_size]))
+            await self._write(records[start : start + self._batch_size])
         replaying.unlink()
+        self._replaying_rows = 0
 
 
-def _read_spool(path: Path) -> list[UsageRecord]:
-    return [_decode(line) for line in path.read_bytes().splitlines() if line]
-
-
-_DECIMAL_FIELDS = (
-    "cost_usd",
-    "cost_brl",
-    "exchange_rate",
-    "input_price_per_1m",
-    "output_price_per_1m",
-    "cached_input_price_per_1m",
-    "saved_usd",
-    "saved_brl",
-)
-
-
-def _encode(record: UsageRecord) -> bytes:
-    payload = {
-        "row": record.row,
-        "budget_amount": record.budget_amount,
-        "cache_lookup": record.cache_lookup,
-    }
-    return orjson.dumps(payload, default=_default)
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(type(value).__name__)
-
-
-def _decode(line: bytes) -> UsageRecord:
-    payload = orjson.loads(line)
-    row = payload["row"]
-    for name in _DECIMAL_FIELDS:
-        if row.get(name) is not None:
-            row[name] = Decimal(row[name])
-    row["created_at"] = datetime.fromisoformat(row["created_at"])
-    return UsageRecord(
-        row=row,
-        budget_amount=Decimal(payload["budget_amount"]),
-        cache_lookup=bool(payload["cache_lookup"]),
-    )
+def _read_spool(path: Path) -> tuple[list[UsageRecord], list[bytes]]:
+    records: list[UsageRecord] = []
+    unreadable: list[bytes] = []
+    for line in path.read_bytes().splitlines():
+        if not line:
+            continue
+        try:
+            records.append(decode_record(line))
+        except (ValueError, KeyError, TypeError, ArithmeticError):
+            unreadable.append(line)
+    return records, unreadable

@@ -10,7 +10,13 @@ leaks and a client is never refused for money it did not spend.
 
 The database stays the truth: the usage writer increments ``client_budgets`` in the same
 transaction as the usage rows and reports the new total back (:meth:`BudgetGuard.flushed`).
-State older than a few seconds is re-read (limit edits, pauses, other processes' usage).
+State older than a few seconds is re-read (limit edits, pauses, other processes' usage);
+a write through :class:`~ai_gateway.services.budgets.BudgetService` drops it at once.
+
+A period that has ended is rolled over by the guard's owner, never here: the read that
+finds it calls ``roll_over`` (the service's, which writes and audits under the row lock),
+once per client and period, so the hot path stays a memory lookup. A guard built without
+one (tests) only reads.
 Across several processes without Redis each one enforces on its own counters plus what the
 others have written; the Redis-backed guard shares reservations between replicas.
 """
@@ -20,22 +26,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from ai_gateway.errors import BudgetExceeded, ClientPaused, StorageError
-from ai_gateway.metering.periods import period_bounds
 from ai_gateway.pipeline.shared_budget import RedisBudgetCounters
-from ai_gateway.storage.budgets import EffectiveBudget, effective_budget, reset_budget_usage
+from ai_gateway.rules.budget_state import EffectiveBudget, UsageChange
+from ai_gateway.storage.budgets import effective_budget
 from ai_gateway.storage.db import Database
 from ai_gateway.storage.tables import new_id
 
-__all__ = ["BudgetGuard", "Reservation", "UsageChange"]
+__all__ = ["BudgetGuard", "Reservation", "RollOver", "UsageChange"]
+
+#: Starts the period containing ``now`` for a client whose stored one has ended (or never
+#: began) and returns the budget as it then is. Blocking: runs in the storage thread.
+RollOver = Callable[[str, datetime], EffectiveBudget]
 
 log = logging.getLogger("ai_gateway.budget")
 
@@ -49,6 +60,8 @@ class _State:
     pending: Decimal
     reserved: Decimal
     loaded_at: float
+    #: the stored usage was rewritten (a reset, a new unit): take it as it is, not the max
+    restart: bool = False
 
     @property
     def used(self) -> Decimal:
@@ -71,15 +84,6 @@ class Reservation:
     period: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class UsageChange:
-    """Usage before and after a settlement: what alerting compares with thresholds."""
-
-    budget: EffectiveBudget
-    before: Decimal
-    after: Decimal
-
-
 class BudgetGuard:
     def __init__(
         self,
@@ -88,9 +92,11 @@ class BudgetGuard:
         clock: Callable[[], float] = time.monotonic,
         state_ttl: float = _STATE_TTL,
         shared: RedisBudgetCounters | None = None,
+        roll_over: RollOver | None = None,
     ) -> None:
         self._db = db
         self._shared = shared
+        self._roll_over = roll_over
         self._background: set[asyncio.Task[None]] = set()
         self._clock = clock
         self._ttl = state_ttl
@@ -125,24 +131,13 @@ class BudgetGuard:
             return self._merge(client_id, budget)
 
     def _load(self, client_id: str) -> EffectiveBudget:
-        """Read the budget, starting a new period first when the current one is over."""
+        """Read the budget; one whose period is over goes to the owner's rollover first."""
         now = datetime.now(UTC)
         with self._db.session() as session:
             budget = effective_budget(session, client_id=client_id)
-        if budget.next_reset_at is None or budget.next_reset_at <= now:
-            start, next_reset = period_bounds(period=budget.period, tz=budget.timezone, now=now)
-            with self._db.write() as session:
-                current = effective_budget(session, client_id=client_id)
-                # Re-checked under the write lock: only one process resets a period.
-                if current.next_reset_at is None or current.next_reset_at <= now:
-                    reset_budget_usage(
-                        session,
-                        client_id=client_id,
-                        period_start=start,
-                        next_reset_at=next_reset,
-                        keep_usage=current.next_reset_at is None,
-                    )
-                budget = effective_budget(session, client_id=client_id)
+        ended = budget.next_reset_at is None or budget.next_reset_at <= now
+        if ended and self._roll_over is not None:
+            budget = self._roll_over(client_id, now)
         return budget
 
     def _merge(self, client_id: str, budget: EffectiveBudget) -> _State:
@@ -153,11 +148,13 @@ class BudgetGuard:
         else:
             new_period = budget.period_start != state.budget.period_start
             # Usage only grows within a period; a smaller value is a read that raced a
-            # flush, so keep the larger one.
+            # flush, so keep the larger one, unless the owner rewrote it (``restart``).
             state.committed = (
-                budget.current_usage if new_period else max(state.committed, budget.current_usage)
+                budget.current_usage
+                if new_period or state.restart
+                else max(state.committed, budget.current_usage)
             )
-            state.budget, state.loaded_at = budget, now
+            state.budget, state.loaded_at, state.restart = budget, now, False
         self._states[client_id] = state
         return state
 
@@ -213,7 +210,7 @@ class BudgetGuard:
     def _shared_settle(self, reservation: Reservation, actual: Decimal) -> None:
         if self._shared is None or reservation.shared_id is None:
             return
-        task = asyncio.get_running_loop().create_task(
+        self._spawn(
             self._shared.settle(
                 client_id=reservation.client_id,
                 reservation_id=reservation.shared_id,
@@ -221,8 +218,6 @@ class BudgetGuard:
                 period=reservation.period,
             )
         )
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
 
     def release(self, reservation: Reservation) -> None:
         """Give the reservation back; safe to call after ``settle`` or twice."""
@@ -261,13 +256,24 @@ class BudgetGuard:
         if state is not None:
             state.budget = replace(state.budget, is_paused=paused)
 
-    def forget(self, client_id: str | None = None) -> None:
-        """Drop cached state (after an admin change), keeping in-flight reservations."""
+    def forget(self, client_id: str | None = None, *, restart: bool = False) -> None:
+        """Drop cached state (after an admin change), keeping in-flight reservations.
+        ``restart``: the stored usage was rewritten (a reset, a budget moved to another
+        unit or period), so the next read replaces the counters instead of keeping the
+        larger value, here and in the shared counters."""
         targets = [client_id] if client_id else list(self._states)
         for cid in targets:
             state = self._states.get(cid)
             if state is not None:
                 state.loaded_at = float("-inf")
+                state.restart = state.restart or restart
+            if restart and self._shared is not None:
+                self._spawn(self._shared.restart(cid))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
 
 def _period_key(budget: EffectiveBudget) -> str:

@@ -109,7 +109,7 @@ class Dispatcher:
                     if not exc.retryable:
                         raise ChainFailed(_caller_error(exc, attempt), tried) from exc
                     self._breakers.failure(attempt.provider)
-                    self._metrics.fallbacks.labels(exc.reason).inc()
+                    self._metrics.record_fallback(exc.reason)
                     failures.append(exc)
                     continue
                 self._breakers.success(attempt.provider)

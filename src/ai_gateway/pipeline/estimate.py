@@ -50,7 +50,10 @@ def max_output_tokens(request: ChatRequest) -> int:
 
 def price_of(model: ModelInfo) -> ModelPrice:
     return ModelPrice(
-        model.input_price_per_1m, model.output_price_per_1m, model.cached_input_price_per_1m
+        model.input_price_per_1m,
+        model.output_price_per_1m,
+        model.cached_input_price_per_1m,
+        model.cache_write_price_per_1m,
     )
 
 

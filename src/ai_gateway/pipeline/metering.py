@@ -2,7 +2,9 @@
 
 One code path for every outcome (success, error, cache hit, stream finished, cut or
 abandoned), so no kind of call goes unlogged. Nothing here does I/O: the row goes to the
-usage writer's queue and the budget change to the in-memory guard.
+usage writer's queue and the budget change to the in-memory guard. Every string of the
+row is cut to its column here (``fit_usage_row``), so caller- or upstream-supplied text
+cannot make it unwritable.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from ai_gateway.pipeline.outcome import FallbackInfo
 from ai_gateway.providers.base import Telemetry, Usage
 from ai_gateway.storage.models_registry import ModelInfo
 from ai_gateway.storage.tables import new_id
-from ai_gateway.storage.usage import UsageRecord
+from ai_gateway.storage.usage import UsageRecord, fit_usage_row
 
 __all__ = ["CallFacts", "Meter", "Metered"]
 
@@ -56,6 +58,14 @@ class CallFacts:
     error_message: str | None = None
 
 
+def _prompt_cache_counts(usage: Usage) -> tuple[int, int]:
+    """``(cached, written)`` bounded by the prompt: an upstream that reports more cache
+    tokens than prompt tokens is billed for at most its prompt (reads first), never for
+    a negative number of normal input tokens."""
+    cached = min(usage.cached_tokens, usage.input_tokens)
+    return cached, min(usage.cache_write_tokens, usage.input_tokens - cached)
+
+
 @dataclass(frozen=True, slots=True)
 class Metered:
     cost_usd: Decimal
@@ -86,20 +96,25 @@ class Meter:
         usage = facts.usage or Usage()
         model = facts.model
         price = price_of(model) if model is not None else None
+        prompt_saved = Decimal(0)
         if facts.cache_hit:
             cost_usd, priced = Decimal(0), True
         else:
+            cached, written = _prompt_cache_counts(usage)
             cost = compute_cost(
                 price,
                 input_tokens=usage.input_tokens,
                 output_tokens=usage.output_tokens,
-                cached_tokens=min(usage.cached_tokens, usage.input_tokens),
+                cached_tokens=cached,
+                cache_write_tokens=written,
             )
             cost_usd, priced = cost.usd, cost.priced
+            prompt_saved = cost.prompt_cache_saved_usd
         has_tokens = usage.input_tokens or usage.output_tokens
         unpriced = bool(model is not None and has_tokens and not priced)
         cost_brl = to_brl(cost_usd, rate)
         saved_brl = to_brl(facts.saved_usd, rate)
+        prompt_saved_brl = to_brl(prompt_saved, rate)
 
         budget_amount = Decimal(0)
         if reservation is not None:
@@ -114,17 +129,20 @@ class Meter:
                 on_unpriced(model.id)
 
         if self._metrics is not None:
-            provider = facts.provider or "none"
-            self._metrics.requests.labels(
-                provider,
-                model.id if model else facts.model_requested,
-                facts.status,
-                "hit" if facts.cache_hit else "miss",
-            ).inc()
-            self._metrics.latency.labels(provider).observe(facts.latency_ms / 1000)
+            self._metrics.record_request(
+                provider=facts.provider,
+                model_id=model.id if model else facts.model_requested,
+                status=facts.status,
+                cache_hit=facts.cache_hit,
+                seconds=facts.latency_ms / 1000,
+            )
         self._writer.submit(
             UsageRecord(
-                row=self._row(facts, usage, cost_usd, cost_brl, rate, saved_brl, unpriced),
+                row=self._row(facts, usage, cost_usd, cost_brl, rate, saved_brl, unpriced)
+                | {
+                    "prompt_cache_saved_usd": prompt_saved,
+                    "prompt_cache_saved_brl": prompt_saved_brl,
+                },
                 budget_amount=budget_amount,
                 cache_lookup=facts.cache_lookup,
             )
@@ -161,40 +179,44 @@ class Meter:
         if facts.attempts:
             extra["attempts"] = facts.attempts
         fallback = facts.fallback
-        return {
-            "id": new_id(),
-            "client_id": facts.client_id,
-            "conversation_id": facts.conversation_id,
-            "request_id": facts.request_id,
-            "model_requested": facts.model_requested,
-            "model_used": model.id if model else None,
-            "provider": facts.provider,
-            "route": facts.route,
-            "is_stream": facts.is_stream,
-            "input_tokens": usage.input_tokens,
-            "output_tokens": usage.output_tokens,
-            "cached_tokens": usage.cached_tokens,
-            "cost_usd": usd,
-            "cost_brl": brl,
-            "exchange_rate": rate,
-            "input_price_per_1m": model.input_price_per_1m if model else None,
-            "output_price_per_1m": model.output_price_per_1m if model else None,
-            "cached_input_price_per_1m": model.cached_input_price_per_1m if model else None,
-            "unpriced": unpriced,
-            "latency_ms": facts.latency_ms,
-            "ttft_ms": facts.ttft_ms,
-            "cache_hit": facts.cache_hit,
-            "saved_usd": facts.saved_usd,
-            "saved_brl": saved_brl,
-            "fallback_from": fallback.from_model if fallback else None,
-            "fallback_attempts": fallback.attempts if fallback else 0,
-            "fallback_reason": fallback.reason if fallback else None,
-            "status": facts.status,
-            "error_code": facts.error_code,
-            "error_message": (facts.error_message or "")[:2000] or None,
-            "upstream_request_id": telemetry.upstream_request_id,
-            "upstream_provider": telemetry.upstream_provider,
-            "upstream_cache": telemetry.upstream_cache,
-            "telemetry": extra or None,
-            "created_at": datetime.now(UTC),
-        }
+        return fit_usage_row(
+            {
+                "id": new_id(),
+                "client_id": facts.client_id,
+                "conversation_id": facts.conversation_id,
+                "request_id": facts.request_id,
+                "model_requested": facts.model_requested,
+                "model_used": model.id if model else None,
+                "provider": facts.provider,
+                "route": facts.route,
+                "is_stream": facts.is_stream,
+                "input_tokens": usage.input_tokens,
+                "output_tokens": usage.output_tokens,
+                "cached_tokens": usage.cached_tokens,
+                "cache_write_tokens": usage.cache_write_tokens,
+                "cost_usd": usd,
+                "cost_brl": brl,
+                "exchange_rate": rate,
+                "input_price_per_1m": model.input_price_per_1m if model else None,
+                "output_price_per_1m": model.output_price_per_1m if model else None,
+                "cached_input_price_per_1m": model.cached_input_price_per_1m if model else None,
+                "cache_write_price_per_1m": model.cache_write_price_per_1m if model else None,
+                "unpriced": unpriced,
+                "latency_ms": facts.latency_ms,
+                "ttft_ms": facts.ttft_ms,
+                "cache_hit": facts.cache_hit,
+                "saved_usd": facts.saved_usd,
+                "saved_brl": saved_brl,
+                "fallback_from": fallback.from_model if fallback else None,
+                "fallback_attempts": fallback.attempts if fallback else 0,
+                "fallback_reason": fallback.reason if fallback else None,
+                "status": facts.status,
+                "error_code": facts.error_code,
+                "error_message": (facts.error_message or "")[:2000] or None,
+                "upstream_request_id": telemetry.upstream_request_id,
+                "upstream_provider": telemetry.upstream_provider,
+                "upstream_cache": telemetry.upstream_cache,
+                "telemetry": extra or None,
+                "created_at": datetime.now(UTC),
+            }
+        )

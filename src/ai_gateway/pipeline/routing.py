@@ -91,6 +91,8 @@ def plan_attempts(
         else:
             provider = step.provider
             options = dict(snapshot.provider_options.get(provider, {}))
+            if client.prompt_cache_breakpoints is not None:
+                options["cache_breakpoints"] = client.prompt_cache_breakpoints
         upstream = Upstream(
             base_url=snapshot.base_urls.get(provider, ""),
             api_key=snapshot.keys.get(provider),

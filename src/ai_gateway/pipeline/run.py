@@ -10,6 +10,7 @@ rate-limit ticket (slot freed, token estimate replaced by the real tokens).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncGenerator
 from contextlib import AsyncExitStack
@@ -19,7 +20,7 @@ from typing import Any
 from ai_gateway.cache import ResponseCache
 from ai_gateway.cache.base import CachedEntry
 from ai_gateway.cache.service import CacheDecision, CoalesceSlot
-from ai_gateway.cache.stream import StreamAccumulator, completion_to_chunks
+from ai_gateway.cache.stream import StreamAccumulator, completion_to_chunks, with_usage
 from ai_gateway.errors import GatewayError
 from ai_gateway.pipeline.budget import BudgetGuard, Reservation
 from ai_gateway.pipeline.config_cache import ConfigCache, ConfigSnapshot
@@ -175,7 +176,10 @@ class ChatPipeline:
 
     def _hit_result(self, plan: _Plan, entry: CachedEntry) -> CallResult:
         usage = Usage(
-            entry.usage.input_tokens, entry.usage.output_tokens, entry.usage.cached_tokens
+            entry.usage.input_tokens,
+            entry.usage.output_tokens,
+            entry.usage.cached_tokens,
+            entry.usage.cache_write_tokens,
         )
         model = next(
             (a.model for a in plan.attempts if a.model.id == entry.model_id), plan.attempts[0].model
@@ -194,7 +198,7 @@ class ChatPipeline:
             plan.reservation,
         )
         return CallResult(
-            body=entry.body,
+            body=with_usage(entry.body, entry.usage),
             request_id=plan.meta.request_id,
             model=model.id,
             provider=model.provider,
@@ -386,8 +390,16 @@ class StreamCall:
 
     async def _replay(self, entry: CachedEntry) -> AsyncGenerator[dict[str, Any], None]:
         pipeline, plan = self._pipeline, self._plan
+        delay = pipeline._cache.replay_delay_seconds
+        chunks = completion_to_chunks(
+            with_usage(entry.body, entry.usage),
+            include_usage=plan.request.include_usage,
+            pieces=entry.pieces,
+        )
         try:
-            for chunk in completion_to_chunks(entry.body, include_usage=plan.request.include_usage):
+            for chunk in chunks:
+                if delay and chunk["choices"]:
+                    await asyncio.sleep(delay)
                 yield chunk
         finally:
             pipeline._hit_result(plan, entry)
@@ -449,6 +461,7 @@ class StreamCall:
                             model_id=attempt.model.id,
                             usage=stream.usage,
                             cost_usd=metered.cost_usd,
+                            pieces=accumulator.pieces(),
                         )
                     )
             await self._stack.aclose()

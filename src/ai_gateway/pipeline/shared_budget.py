@@ -121,6 +121,14 @@ class RedisBudgetCounters:
             # The reservation expires on its own; usage is re-floored from the database.
             log.warning("shared budget settle failed", extra={"client_id": client_id})
 
+    async def restart(self, client_id: str) -> None:
+        """The stored usage was rewritten (a reset): drop the shared one to 0; the next
+        admission raises it back to what the database says (``floor``)."""
+        try:
+            await self._redis.hset(self._keys(client_id)[0], "usage", "0")  # type: ignore[misc]
+        except RedisError:
+            log.warning("shared budget restart failed", extra={"client_id": client_id})
+
     async def usage(self, client_id: str) -> Decimal:
         raw = await self._redis.hget(self._keys(client_id)[0], "usage")  # type: ignore[misc]
         return Decimal(int(raw or 0)) / _SCALE

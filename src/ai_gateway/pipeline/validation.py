@@ -12,11 +12,14 @@ from typing import Any, cast
 from ai_gateway.errors import InvalidRequest
 from ai_gateway.providers.base import ChatRequest
 
-__all__ = ["MAX_OUTPUT_TOKENS", "GatewayOptions", "parse_chat_request"]
+__all__ = ["MAX_MODEL_CHARS", "MAX_OUTPUT_TOKENS", "GatewayOptions", "parse_chat_request"]
 
 #: Above any model's real output limit; larger values are a client bug, not a request.
 MAX_OUTPUT_TOKENS = 1_000_000
 _MAX_MESSAGES = 10_000
+#: The usage log's ``model_requested`` column: no registry id is longer, and a longer
+#: name must be refused here, before it can reach a row.
+MAX_MODEL_CHARS = 128
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 _PART_TYPES = frozenset({"text", "image_url", "input_audio", "file", "refusal"})
 
@@ -113,6 +116,15 @@ def _check_message(index: int, message: Any) -> None:
         raise _bad(f"{where}.tool_call_id is required for role 'tool'", f"{where}.tool_call_id")
 
 
+def _check_model_name(model: Any, param: str) -> None:
+    if not isinstance(model, str) or not model.strip():
+        raise _bad(f"{param} must be a non-empty string", param)
+    if len(model) > MAX_MODEL_CHARS:
+        raise _bad(f"{param} must be at most {MAX_MODEL_CHARS} characters", param)
+    if not model.isprintable():
+        raise _bad(f"{param} must not contain control characters", param)
+
+
 def _check_param(name: str, value: Any) -> None:
     types, described = _PARAM_TYPES[name]
     if isinstance(value, bool) and bool not in types:
@@ -151,8 +163,8 @@ def parse_chat_request(body: Any) -> tuple[ChatRequest, GatewayOptions]:
     if not isinstance(body, dict):
         raise InvalidRequest("the request body must be a JSON object", code="invalid_json")
     model = body.get("model")
-    if model is not None and (not isinstance(model, str) or not model.strip()):
-        raise _bad("model must be a non-empty string", "model")
+    if model is not None:
+        _check_model_name(model, "model")
     messages = body.get("messages")
     if messages is None:
         raise _bad("messages is required", "messages")
@@ -173,6 +185,8 @@ def parse_chat_request(body: Any) -> tuple[ChatRequest, GatewayOptions]:
         not isinstance(fallback, list) or not all(isinstance(m, str) for m in fallback)
     ):
         raise _bad("fallback_models must be a list of model ids", "fallback_models")
+    for name in fallback or ():
+        _check_model_name(name, "fallback_models")
     params: dict[str, Any] = {}
     for name, value in body.items():
         if name in ("model", "messages", "stream", "stream_options", "fallback_models"):

@@ -82,9 +82,16 @@ class Upstream:
 
 @dataclass(slots=True)
 class Usage:
+    """Token counts in the OpenAI convention, whatever the provider's: ``input_tokens`` is
+    the whole prompt and *includes* both ``cached_tokens`` (read from the provider's
+    prompt cache, billed at the cached-input rate) and ``cache_write_tokens`` (written to
+    it, billed at the cache-write rate); the two are disjoint. Adapters of providers that
+    report them apart (Anthropic) add them in, so nothing is counted twice."""
+
     input_tokens: int = 0
     output_tokens: int = 0
     cached_tokens: int = 0
+    cache_write_tokens: int = 0
 
 
 @dataclass(slots=True)

@@ -1,3 +1,5 @@
-"""Services: the one owner of a kind of setting. Each validates a change once, writes it
-with its audit row in one transaction, and invalidates the caches that hold it, so no
-other module has to remember to."""
+"""Services: the one owner of a concept, held by the ``Gateway`` or called with the parts it
+needs. A setting's service validates a change once, writes it with its audit row in one
+transaction, and invalidates the caches that hold it, so the API, the dashboard, the CLI
+and the jobs call it instead of storage functions followed by a ``forget()`` each caller
+must remember; a read service (the rollout gates) gives the API and the pages one answer."""

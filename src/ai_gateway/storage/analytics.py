@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from ai_gateway.storage.percentiles import exact_percentiles, histogram_percentiles
-from ai_gateway.storage.rollups import ERROR_STATUSES
+from ai_gateway.storage.rollups import ERROR_STATUSES, OTHER_MODEL
 from ai_gateway.storage.tables import (
     CachePerformance,
     Client,
@@ -42,6 +42,7 @@ from ai_gateway.storage.tables import (
 )
 
 __all__ = [
+    "MAX_MODEL_LINES",
     "Window",
     "by_dimension",
     "cache_savings",
@@ -51,6 +52,8 @@ __all__ = [
     "fallback_events",
     "iter_conversations",
     "latency_by_model",
+    "log_day",
+    "log_where",
     "model_usage",
     "overall_percentiles",
     "recent_requests",
@@ -121,7 +124,8 @@ def _daily_where(
     return where
 
 
-def _log_where(window: Window, client_id: str | None) -> list[ColumnElement[bool]]:
+def log_where(window: Window, client_id: str | None) -> list[ColumnElement[bool]]:
+    """The usage-log filter of ``window`` (days and routes) and one client or all."""
     where = [UsageLog.created_at >= window.since, UsageLog.created_at < window.until]
     if client_id is not None:
         where.append(UsageLog.client_id == client_id)
@@ -147,13 +151,16 @@ def _raw_sums() -> list[Any]:
         func.coalesce(func.sum(UsageLog.input_tokens), 0).label("input_tokens"),
         func.coalesce(func.sum(UsageLog.output_tokens), 0).label("output_tokens"),
         func.coalesce(func.sum(UsageLog.cached_tokens), 0).label("cached_tokens"),
+        func.coalesce(func.sum(UsageLog.cache_write_tokens), 0).label("cache_write_tokens"),
         func.sum(UsageLog.cost_usd).label("cost_usd"),
         func.sum(UsageLog.cost_brl).label("cost_brl"),
+        func.sum(UsageLog.prompt_cache_saved_usd).label("prompt_cache_saved_usd"),
+        func.sum(UsageLog.prompt_cache_saved_brl).label("prompt_cache_saved_brl"),
         func.coalesce(func.sum(UsageLog.latency_ms), 0).label("latency_ms_sum"),
     ]
 
 
-def _log_day(session: Session) -> ColumnElement[Any]:
+def log_day(session: Session) -> ColumnElement[Any]:
     """A usage row's UTC day as ``YYYY-MM-DD`` on either engine."""
     if session.get_bind().dialect.name == "postgresql":
         return func.to_char(func.timezone("UTC", UsageLog.created_at), "YYYY-MM-DD")
@@ -169,8 +176,11 @@ def _sums(d: Any) -> list[Any]:
         func.coalesce(func.sum(d.input_tokens), 0).label("input_tokens"),
         func.coalesce(func.sum(d.output_tokens), 0).label("output_tokens"),
         func.coalesce(func.sum(d.cached_tokens), 0).label("cached_tokens"),
+        func.coalesce(func.sum(d.cache_write_tokens), 0).label("cache_write_tokens"),
         func.sum(d.cost_usd).label("cost_usd"),
         func.sum(d.cost_brl).label("cost_brl"),
+        func.sum(d.prompt_cache_saved_usd).label("prompt_cache_saved_usd"),
+        func.sum(d.prompt_cache_saved_brl).label("prompt_cache_saved_brl"),
         func.coalesce(func.sum(d.latency_ms_sum), 0).label("latency_ms_sum"),
     ]
 
@@ -178,8 +188,8 @@ def _sums(d: Any) -> list[Any]:
 def _shape(row: Any) -> dict[str, Any]:
     data = dict(row._mapping)
     requests = int(data["requests"] or 0)
-    data["cost_usd"] = data["cost_usd"] or ZERO
-    data["cost_brl"] = data["cost_brl"] or ZERO
+    for name in ("cost_usd", "cost_brl", "prompt_cache_saved_usd", "prompt_cache_saved_brl"):
+        data[name] = data[name] or ZERO
     data["error_rate"] = round(int(data["errors"]) / requests, 4) if requests else 0.0
     data["cache_hit_rate"] = round(int(data["cache_hits"]) / requests, 4) if requests else 0.0
     data["avg_latency_ms"] = round(int(data.pop("latency_ms_sum")) / requests, 1) if requests else 0
@@ -189,7 +199,7 @@ def _shape(row: Any) -> dict[str, Any]:
 def totals(session: Session, *, window: Window, client_id: str | None) -> dict[str, Any]:
     if window.routes is not None:
         return _shape(
-            session.execute(select(*_raw_sums()).where(*_log_where(window, client_id))).one()
+            session.execute(select(*_raw_sums()).where(*log_where(window, client_id))).one()
         )
     table = _rollup(client_id)
     row = session.execute(select(*_sums(table)).where(*_daily_where(window, client_id))).one()
@@ -203,11 +213,17 @@ def by_dimension(
     if window.routes is not None:
         raw = {
             "provider": func.coalesce(UsageLog.provider, ""),
-            "model_id": func.coalesce(UsageLog.model_used, UsageLog.model_requested),
+            "model_id": func.coalesce(
+                UsageLog.model_used,
+                case(
+                    (UsageLog.error_code == "model_not_found", OTHER_MODEL),
+                    else_=UsageLog.model_requested,
+                ),
+            ),
         }[dimension]
         raw_query = (
             select(raw.label(dimension), *_raw_sums())
-            .where(*_log_where(window, client_id))
+            .where(*log_where(window, client_id))
             .group_by(raw)
             .order_by(desc("cost_usd"), raw)
         )
@@ -245,10 +261,10 @@ def daily_series(
 ) -> list[dict[str, Any]]:
     """One point per day with calls (requests, cost, latency percentiles): chart-ready."""
     if window.routes is not None:
-        day_of = _log_day(session)
+        day_of = log_day(session)
         query = (
             select(day_of.label("day"), *_raw_sums())
-            .where(*_log_where(window, client_id))
+            .where(*log_where(window, client_id))
             .group_by(day_of)
             .order_by(day_of)
         )
@@ -267,8 +283,8 @@ def daily_series(
         latency = exact_percentiles(
             session,
             value=UsageLog.latency_ms,
-            group=_log_day(session),
-            where=_log_where(window, client_id),
+            group=log_day(session),
+            where=log_where(window, client_id),
         )
     for point in points:
         point.update(latency.get(point["day"], {"p50": 0.0, "p95": 0.0, "p99": 0.0}))
@@ -282,7 +298,7 @@ def overall_percentiles(
         found = histogram_percentiles(session, since_day=window.days()[0])
     else:
         found = exact_percentiles(
-            session, value=UsageLog.latency_ms, group=None, where=_log_where(window, client_id)
+            session, value=UsageLog.latency_ms, group=None, where=log_where(window, client_id)
         )
     return next(iter(found.values()), {"p50": 0.0, "p95": 0.0, "p99": 0.0})
 
@@ -298,17 +314,56 @@ def latency_by_model(
         session,
         value=UsageLog.latency_ms,
         group=UsageLog.model_used,
-        where=_log_where(window, client_id),
+        where=log_where(window, client_id),
     )
 
 
+#: At most this many lines per model in a view; the smallest by cost are summed as
+#: ``other``, so a page stays small even over roll-ups filled before unknown model names
+#: were grouped (or with a very large registry).
+MAX_MODEL_LINES = 50
+_NO_LATENCY = {"p50": 0.0, "p95": 0.0, "p99": 0.0}
+_COUNTS = (
+    "requests",
+    "errors",
+    "cache_hits",
+    "fallbacks",
+    "input_tokens",
+    "output_tokens",
+    "cached_tokens",
+)
+
+
 def model_usage(session: Session, *, window: Window, client_id: str | None) -> list[dict[str, Any]]:
-    """Usage per model with latency percentiles, cache hit rate and error rate."""
+    """Usage per model with latency percentiles, cache hit rate and error rate (largest
+    cost first, at most :data:`MAX_MODEL_LINES` lines)."""
     rows = by_dimension(session, window=window, client_id=client_id, dimension="model_id")
     latency = latency_by_model(session, window=window, client_id=client_id)
     for row in rows:
-        row["latency"] = latency.get(row["model_id"], {"p50": 0.0, "p95": 0.0, "p99": 0.0})
-    return rows
+        row["latency"] = latency.get(row["model_id"], _NO_LATENCY)
+    if len(rows) <= MAX_MODEL_LINES:
+        return rows
+    kept = [r for r in rows if r["model_id"] != OTHER_MODEL][: MAX_MODEL_LINES - 1]
+    kept_ids = {r["model_id"] for r in kept}
+    return [*kept, _sum_lines([r for r in rows if r["model_id"] not in kept_ids])]
+
+
+def _sum_lines(lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """One ``other`` line adding up ``lines`` (rates recomputed; no latency percentiles,
+    which do not add up)."""
+    total: dict[str, Any] = {name: sum(int(line[name]) for line in lines) for name in _COUNTS}
+    requests = total["requests"]
+    latency_sum = sum(line["avg_latency_ms"] * int(line["requests"]) for line in lines)
+    total.update(
+        model_id=OTHER_MODEL,
+        cost_usd=sum((line["cost_usd"] for line in lines), ZERO),
+        cost_brl=sum((line["cost_brl"] for line in lines), ZERO),
+        error_rate=round(total["errors"] / requests, 4) if requests else 0.0,
+        cache_hit_rate=round(total["cache_hits"] / requests, 4) if requests else 0.0,
+        avg_latency_ms=round(latency_sum / requests, 1) if requests else 0,
+        latency=_NO_LATENCY,
+    )
+    return total
 
 
 def cache_savings(
@@ -369,8 +424,10 @@ _CALL_COLUMNS: tuple[Any, ...] = (
     UsageLog.input_tokens,
     UsageLog.output_tokens,
     UsageLog.cached_tokens,
+    UsageLog.cache_write_tokens,
     UsageLog.cost_usd,
     UsageLog.cost_brl,
+    UsageLog.prompt_cache_saved_usd,
     UsageLog.latency_ms,
     UsageLog.cache_hit,
     UsageLog.fallback_from,
@@ -390,7 +447,7 @@ def recent_requests(
 ) -> list[dict[str, Any]]:
     query = (
         select(*_CALL_COLUMNS)
-        .where(*_log_where(window, client_id))
+        .where(*log_where(window, client_id))
         .order_by(UsageLog.created_at.desc(), UsageLog.id.desc())
     )
     return _page(session, query, limit, offset)
@@ -399,7 +456,7 @@ def recent_requests(
 def fallback_events(
     session: Session, *, window: Window, client_id: str, limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], int]:
-    where = [*_log_where(window, client_id), UsageLog.fallback_from.is_not(None)]
+    where = [*log_where(window, client_id), UsageLog.fallback_from.is_not(None)]
     count = session.scalar(select(func.count()).select_from(UsageLog).where(*where)) or 0
     query = select(*_CALL_COLUMNS).where(*where).order_by(UsageLog.created_at.desc())
     return _page(session, query, limit, offset), int(count)
@@ -421,7 +478,7 @@ def _conversation_query(window: Window, client_id: str) -> Select[Any]:
             func.min(UsageLog.created_at).label("first_at"),
             func.max(UsageLog.created_at).label("last_at"),
         )
-        .where(*_log_where(window, client_id), UsageLog.conversation_id.is_not(None))
+        .where(*log_where(window, client_id), UsageLog.conversation_id.is_not(None))
         .group_by(UsageLog.conversation_id)
         .order_by(desc("last_at"), UsageLog.conversation_id)
     )
@@ -437,7 +494,7 @@ def conversations(
     if rows:
         count = int(rows[0]["total"])
     else:  # a page past the end: count on its own
-        where = [*_log_where(window, client_id), UsageLog.conversation_id.is_not(None)]
+        where = [*log_where(window, client_id), UsageLog.conversation_id.is_not(None)]
         count = int(
             session.scalar(select(func.count(distinct(UsageLog.conversation_id))).where(*where))
             or 0

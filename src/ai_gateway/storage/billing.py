@@ -2,6 +2,8 @@
 price to charge with the plan's markup (``plan_budgets.markup_percent``, 30 % by default).
 
 Read from the monthly roll-up: a month of every client is one row per client x model.
+Each line also says how many prompt tokens were read from / written to the providers'
+prompt caches and what that saved (``prompt_cache_saved_*``, already netted in cost).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ __all__ = ["DEFAULT_MARKUP_PERCENT", "billing_summaries"]
 DEFAULT_MARKUP_PERCENT = Decimal(30)
 _EXACT = Decimal("1e-10")
 ZERO = Decimal(0)
+_MONEY = ("cost_usd", "cost_brl", "prompt_cache_saved_usd", "prompt_cache_saved_brl")
 
 
 def _sums() -> list[Any]:
@@ -29,8 +32,11 @@ def _sums() -> list[Any]:
         func.sum(d.input_tokens).label("input_tokens"),
         func.sum(d.output_tokens).label("output_tokens"),
         func.sum(d.cached_tokens).label("cached_tokens"),
+        func.sum(d.cache_write_tokens).label("cache_write_tokens"),
         func.sum(d.cost_usd).label("cost_usd"),
         func.sum(d.cost_brl).label("cost_brl"),
+        func.sum(d.prompt_cache_saved_usd).label("prompt_cache_saved_usd"),
+        func.sum(d.prompt_cache_saved_brl).label("prompt_cache_saved_brl"),
     ]
 
 
@@ -38,9 +44,10 @@ def _line(row: Any) -> dict[str, Any]:
     data = dict(row._mapping)
     for name in ("requests", "input_tokens", "output_tokens", "cached_tokens"):
         data[name] = int(data[name] or 0)
+    data["cache_write_tokens"] = int(data["cache_write_tokens"] or 0)
     data["total_tokens"] = data["input_tokens"] + data["output_tokens"]
-    data["cost_usd"] = data["cost_usd"] or Decimal(0)
-    data["cost_brl"] = data["cost_brl"] or Decimal(0)
+    for name in _MONEY:
+        data[name] = data[name] or Decimal(0)
     return data
 
 
@@ -101,21 +108,30 @@ def _summary(row: Any) -> dict[str, Any]:
     }
 
 
-_COUNTS = ("requests", "input_tokens", "output_tokens", "cached_tokens", "total_tokens")
+_COUNTS = (
+    "requests",
+    "input_tokens",
+    "output_tokens",
+    "cached_tokens",
+    "cache_write_tokens",
+    "total_tokens",
+)
 
 
 def _add(group: dict[str, dict[str, Any]], name: str, data: dict[str, Any]) -> None:
     into = group.setdefault(
-        name, {"name": name, **dict.fromkeys(_COUNTS, 0), "cost_usd": ZERO, "cost_brl": ZERO}
+        name, {"name": name, **dict.fromkeys(_COUNTS, 0), **dict.fromkeys(_MONEY, ZERO)}
     )
-    for field in (*_COUNTS, "cost_usd", "cost_brl"):
+    for field in (*_COUNTS, *_MONEY):
         into[field] += data[field]
 
 
 def _price(summary: dict[str, Any]) -> None:
     lines = summary["by_model"]
-    for name in ("requests", "input_tokens", "output_tokens", "cached_tokens", "total_tokens"):
+    for name in _COUNTS:
         summary[name] = sum(line[name] for line in lines)
+    for name in ("prompt_cache_saved_usd", "prompt_cache_saved_brl"):
+        summary[name] = sum((line[name] for line in lines), Decimal(0))
     cost_usd = sum((line["cost_usd"] for line in lines), Decimal(0))
     cost_brl = sum((line["cost_brl"] for line in lines), Decimal(0))
     factor = 1 + summary["markup_percent"] / 100

@@ -4,11 +4,18 @@
 statement: the database serialises concurrent increments on the row (PostgreSQL's row lock,
 SQLite's write lock), so no increment is ever lost, from any number of tasks or processes.
 
-Budget *settings* (a client's own budget, a plan's default) are validated with
-:func:`ai_gateway.metering.budget_rules.validate_budget` before anything is written, and
-every change is audited in the same transaction. When a change moves a budget to another
-unit or period, the current period's usage is recomputed from the usage log (the counter
-in the old unit would be meaningless); raising a limit above the usage lifts a pause.
+Budget *settings* (a client's own budget, a plan's default and ceiling) are validated with
+:mod:`ai_gateway.rules.budget_rules` before anything is written, and every change is
+audited in the same transaction. When a change moves a budget to another unit or period,
+the current period's usage is recomputed from the usage log (the counter in the old unit
+would be meaningless); raising a limit above the usage lifts a pause.
+
+A client's own limit is checked against its plan's ceiling (``client_max``) under a shared
+lock of the plan row, and a new ceiling brings the budgets above it under it while it
+holds the plan row exclusively: whichever commits first, no budget ends above its plan's
+ceiling. Locks go plan row first, then client rows, everywhere, so writers cannot
+deadlock. The caller is :class:`ai_gateway.services.budgets.BudgetService`, which also
+holds the only period rollover (:func:`roll_over_period`).
 """
 
 from __future__ import annotations
@@ -19,22 +26,30 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from ai_gateway.errors import NotFound
-from ai_gateway.metering.budget_rules import DEFAULT_THRESHOLDS, validate_budget
-from ai_gateway.metering.periods import period_bounds
+from ai_gateway.errors import InvalidRequest, NotFound
+from ai_gateway.rules.budget_rules import (
+    DEFAULT_THRESHOLDS,
+    check_amount,
+    check_plan_ceiling,
+    validate_budget,
+)
+from ai_gateway.rules.budget_state import EffectiveBudget
+from ai_gateway.rules.periods import period_bounds
 from ai_gateway.storage.audit import record_audit
 from ai_gateway.storage.tables import Client, ClientBudget, PlanBudget, UsageLog
 
 __all__ = [
     "BudgetSettings",
     "EffectiveBudget",
+    "PlanCeiling",
     "PlanInfo",
     "budgets_due_for_reset",
     "clear_client_budget",
     "effective_budget",
+    "enforce_plan_ceiling",
     "get_plan",
     "increment_budget_usage",
     "is_budget_exceeded",
@@ -42,29 +57,11 @@ __all__ = [
     "list_plans",
     "reset_budget_usage",
     "reset_client_period",
+    "roll_over_period",
     "set_client_budget",
     "set_paused",
     "set_plan_budget",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class EffectiveBudget:
-    """A client's budget as enforced: its own settings, or its plan's."""
-
-    client_id: str
-    is_custom: bool
-    budget_type: str
-    limit_value: Decimal
-    period: str
-    alert_thresholds: list[int]
-    pause_at_limit: bool
-    current_usage: Decimal
-    period_start: datetime | None
-    next_reset_at: datetime | None
-    is_paused: bool
-    timezone: str
-    plan: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +73,8 @@ class PlanInfo:
     alert_thresholds: list[int]
     pause_at_limit: bool
     markup_percent: Decimal
+    #: the highest limit a client of this plan may set itself, in ``budget_type``
+    client_max: Decimal | None = None
 
     @classmethod
     def of(cls, row: PlanBudget) -> PlanInfo:
@@ -87,7 +86,15 @@ class PlanInfo:
             list(row.alert_thresholds),
             row.pause_at_limit,
             row.markup_percent,
+            row.client_max,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class PlanCeiling:
+    """A new ceiling for a plan's clients (``client_max`` None: no ceiling)."""
+
+    client_max: Decimal | None
 
 
 def list_plans(session: Session) -> list[PlanInfo]:
@@ -130,6 +137,8 @@ def effective_budget(session: Session, *, client_id: str) -> EffectiveBudget:
         is_paused=budget.is_paused,
         timezone=timezone,
         plan=plan_name,
+        client_max=plan.client_max,
+        plan_budget_type=plan.budget_type,
     )
 
 
@@ -220,9 +229,18 @@ def set_client_budget(
     actor: str,
     now: datetime | None = None,
 ) -> EffectiveBudget:
-    """Give the client its own budget (``is_custom``); validated first, audited."""
+    """Give the client its own budget (``is_custom``); validated first (its plan's ceiling
+    too), audited."""
     settings.validate()
+    _lock_plan_of(session, client_id)
     row, before = _locked_row(session, client_id)
+    check_plan_ceiling(
+        budget_type=settings.budget_type,
+        limit=Decimal(settings.limit),
+        plan=before.plan,
+        plan_type=before.plan_budget_type,
+        client_max=before.client_max,
+    )
     row.is_custom = True
     settings.apply_to(row)
     session.flush()
@@ -242,6 +260,18 @@ def clear_client_budget(
 ) -> EffectiveBudget:
     """Drop the client's own budget: its plan's default applies again. Audited."""
     row, before = _locked_row(session, client_id)
+    return _clear(session, row, before, actor=actor, now=now, details=None)
+
+
+def _clear(
+    session: Session,
+    row: ClientBudget,
+    before: EffectiveBudget,
+    *,
+    actor: str,
+    now: datetime | None,
+    details: dict[str, Any] | None,
+) -> EffectiveBudget:
     row.is_custom = False
     row.budget_type = row.limit_value = row.period = None
     row.alert_thresholds = row.pause_at_limit = None
@@ -250,8 +280,9 @@ def clear_client_budget(
         session,
         actor=actor,
         action="budget.clear",
-        client_id=client_id,
-        target=f"client:{client_id}",
+        client_id=row.client_id,
+        target=f"client:{row.client_id}",
+        details=details,
     )
     return _after_change(session, before, actor=actor, now=now)
 
@@ -260,20 +291,72 @@ def set_plan_budget(
     session: Session,
     *,
     plan: str,
-    settings: BudgetSettings,
+    settings: BudgetSettings | None,
     actor: str,
     now: datetime | None = None,
+    ceiling: PlanCeiling | None = None,
 ) -> PlanInfo:
-    """Change a plan's default budget (every client without its own budget follows it)."""
-    settings.validate()
+    """Change a plan's default budget (every client without its own budget follows it)
+    and/or its ceiling on its clients' own limits (``ceiling``; None keeps it)."""
+    if settings is not None:
+        settings.validate()
     row = session.get(PlanBudget, plan, with_for_update=True)
     if row is None:
         raise NotFound(f"no plan '{plan}'")
+    new_type = settings.budget_type if settings is not None else row.budget_type
+    new_limit = Decimal(settings.limit) if settings is not None else row.limit_value
+    if ceiling is None and row.client_max is not None and new_type != row.budget_type:
+        raise InvalidRequest(
+            f"plan '{plan}' has a ceiling of {row.client_max.normalize():f} {row.budget_type} "
+            f"on its clients' budgets: give client_max in {new_type} (or none) with the new "
+            "type",
+            param="client_max",
+        )
+    if ceiling is not None and ceiling.client_max is not None:
+        _check_ceiling(plan, ceiling.client_max, budget_type=new_type, plan_limit=new_limit)
+    elif ceiling is None and row.client_max is not None:
+        _check_ceiling(plan, row.client_max, budget_type=new_type, plan_limit=new_limit)
+    if settings is not None:
+        _set_plan_default(session, row, settings, actor=actor, now=now)
+    if ceiling is not None:
+        row.client_max = ceiling.client_max
+        session.flush()
+        record_audit(
+            session,
+            actor=actor,
+            action="plan_budget.ceiling",
+            target=f"plan:{plan}",
+            details={
+                "client_max": None if ceiling.client_max is None else str(ceiling.client_max),
+                "budget_type": row.budget_type,
+            },
+        )
+        if ceiling.client_max is not None:
+            _bring_under_ceiling(session, row, actor=actor, now=now)
+    return PlanInfo.of(row)
+
+
+def _check_ceiling(
+    plan: str, client_max: Decimal, *, budget_type: str, plan_limit: Decimal
+) -> None:
+    check_amount(client_max, budget_type=budget_type, param="client_max")
+    if client_max < plan_limit:
+        raise InvalidRequest(
+            f"client_max {client_max.normalize():f} is below plan '{plan}''s own limit of "
+            f"{plan_limit.normalize():f} {budget_type}: its clients could not even set the "
+            "default",
+            param="client_max",
+        )
+
+
+def _set_plan_default(
+    session: Session, row: PlanBudget, settings: BudgetSettings, *, actor: str, now: datetime | None
+) -> None:
     followers = list(
         session.scalars(
             select(ClientBudget.client_id)
             .join(Client, Client.id == ClientBudget.client_id)
-            .where(Client.plan == plan, ClientBudget.is_custom.is_(False))
+            .where(Client.plan == row.plan, ClientBudget.is_custom.is_(False))
             .order_by(ClientBudget.client_id)
         )
     )
@@ -284,12 +367,74 @@ def set_plan_budget(
         session,
         actor=actor,
         action="plan_budget.set",
-        target=f"plan:{plan}",
+        target=f"plan:{row.plan}",
         details=settings.as_details(),
     )
     for before in befores:
         _after_change(session, before, actor=actor, now=now)
-    return PlanInfo.of(row)
+
+
+def enforce_plan_ceiling(
+    session: Session, *, client_id: str, actor: str, now: datetime | None = None
+) -> bool:
+    """Bring one client's own budget under its plan's ceiling (after it moved to another
+    plan); True if that changed it (audited)."""
+    plan_name = session.scalar(select(Client.plan).where(Client.id == client_id))
+    if plan_name is None:
+        raise NotFound(f"no budget for client '{client_id}'")
+    plan = session.get(PlanBudget, plan_name, with_for_update=True)
+    if plan is None or plan.client_max is None:
+        return False
+    return _bring_under_ceiling(session, plan, actor=actor, now=now, only=client_id) > 0
+
+
+def _bring_under_ceiling(
+    session: Session,
+    plan: PlanBudget,
+    *,
+    actor: str,
+    now: datetime | None,
+    only: str | None = None,
+) -> int:
+    """Own budgets above a new ceiling are lowered to it; those in another unit (which
+    cannot be compared with it) go back to the plan's default. Each change is audited;
+    returns how many changed."""
+    assert plan.client_max is not None
+    scope = [] if only is None else [ClientBudget.client_id == only]
+    over = list(
+        session.scalars(
+            select(ClientBudget.client_id)
+            .join(Client, Client.id == ClientBudget.client_id)
+            .where(
+                *scope,
+                Client.plan == plan.plan,
+                ClientBudget.is_custom.is_(True),
+                or_(
+                    ClientBudget.budget_type != plan.budget_type,
+                    ClientBudget.limit_value > plan.client_max,
+                ),
+            )
+            .order_by(ClientBudget.client_id)
+        )
+    )
+    ceiling = {"client_max": str(plan.client_max), "budget_type": plan.budget_type}
+    for client_id in over:
+        row, before = _locked_row(session, client_id)
+        if before.budget_type != plan.budget_type:
+            _clear(session, row, before, actor=actor, now=now, details={"plan_ceiling": ceiling})
+            continue
+        row.limit_value = plan.client_max
+        session.flush()
+        record_audit(
+            session,
+            actor=actor,
+            action="budget.clamp",
+            client_id=client_id,
+            target=f"client:{client_id}",
+            details={"previous_limit": str(before.limit_value), "plan_ceiling": ceiling},
+        )
+        _after_change(session, before, actor=actor, now=now)
+    return len(over)
 
 
 def set_paused(session: Session, *, client_id: str, paused: bool, actor: str, reason: str) -> bool:
@@ -345,6 +490,32 @@ def reset_client_period(
     return effective_budget(session, client_id=client_id)
 
 
+def roll_over_period(
+    session: Session, *, client_id: str, actor: str, now: datetime
+) -> tuple[EffectiveBudget, bool]:
+    """The one rollover, for the request path and the reset job alike: start the period
+    containing ``now`` if the stored one has ended (usage 0, unpaused, audited; re-checked
+    under the row lock, so racing callers roll over once). A budget that never had a
+    period gets its first bounds and keeps its usage (nothing is reset, nothing audited).
+    Returns the budget and whether it rolled over."""
+    _row, before = _locked_row(session, client_id)
+    if before.next_reset_at is None:
+        start, next_reset = period_bounds(period=before.period, tz=before.timezone, now=now)
+        reset_budget_usage(
+            session,
+            client_id=client_id,
+            period_start=start,
+            next_reset_at=next_reset,
+            keep_usage=True,
+        )
+        return effective_budget(session, client_id=client_id), False
+    if before.next_reset_at > now:
+        return before, False
+    after = reset_client_period(session, client_id=client_id, actor=actor, now=now)
+    assert after is not None
+    return after, True
+
+
 def budgets_due_for_reset(session: Session, *, now: datetime) -> list[str]:
     """Clients whose stored period has ended."""
     return list(
@@ -358,6 +529,15 @@ def budgets_due_for_reset(session: Session, *, now: datetime) -> list[str]:
 
 def list_budget_client_ids(session: Session) -> list[str]:
     return list(session.scalars(select(ClientBudget.client_id).order_by(ClientBudget.client_id)))
+
+
+def _lock_plan_of(session: Session, client_id: str) -> None:
+    """Share-lock the client's plan row: a new ceiling (which locks it exclusively) waits
+    for this write, or this write sees the new ceiling."""
+    plan = session.scalar(select(Client.plan).where(Client.id == client_id))
+    if plan is None:
+        raise NotFound(f"no budget for client '{client_id}'")
+    session.get(PlanBudget, plan, with_for_update={"read": True})
 
 
 def _locked_row(session: Session, client_id: str) -> tuple[ClientBudget, EffectiveBudget]:

@@ -41,6 +41,7 @@ class ClientInfo:
     alert_webhook_url: str | None
     fallback_chain: list[str] | None
     created_at: datetime
+    prompt_cache_breakpoints: bool | None = None
 
     @classmethod
     def of(cls, row: Client) -> ClientInfo:
@@ -55,6 +56,7 @@ class ClientInfo:
             row.alert_webhook_url,
             row.fallback_chain,
             row.created_at,
+            row.prompt_cache_breakpoints,
         )
 
 
@@ -65,14 +67,18 @@ def validate_timezone(name: str) -> str:
         raise InvalidRequest(
             f"unknown timezone '{name}'; use an IANA name like America/Sao_Paulo",
             param="timezone",
+            code="unknown_timezone",
         ) from exc
     return name
 
 
 def _check_plan(session: Session, plan: str) -> None:
-    if session.get(PlanBudget, plan) is None:
+    # The key alone: a full row would name every column of the newest schema.
+    if session.scalar(select(PlanBudget.plan).where(PlanBudget.plan == plan)) is None:
         known = ", ".join(session.scalars(select(PlanBudget.plan).order_by(PlanBudget.plan)))
-        raise InvalidRequest(f"unknown plan '{plan}'; known plans: {known}", param="plan")
+        raise InvalidRequest(
+            f"unknown plan '{plan}'; known plans: {known}", param="plan", code="unknown_plan"
+        )
 
 
 def create_client(
@@ -86,11 +92,13 @@ def create_client(
 ) -> ClientInfo:
     name = name.strip()
     if not name:
-        raise InvalidRequest("a client needs a name", param="name")
+        raise InvalidRequest("a client needs a name", param="name", code="field_required")
     _check_plan(session, plan)
     validate_timezone(timezone)
     if session.scalar(select(Client.id).where(Client.name == name)) is not None:
-        raise Conflict(f"a client named '{name}' exists already; choose another name")
+        raise Conflict(
+            f"a client named '{name}' exists already; choose another name", code="name_taken"
+        )
     client = Client(
         name=name,
         plan=plan,
@@ -132,6 +140,7 @@ _UPDATABLE = (
     "alert_webhook_url",
     "fallback_chain",
     "name",
+    "prompt_cache_breakpoints",
 )
 
 
@@ -148,13 +157,17 @@ def update_client(session: Session, *, client_id: str, changes: dict[str, Any]) 
     if "timezone" in changes:
         validate_timezone(changes["timezone"])
     if "status" in changes and changes["status"] not in CLIENT_STATUSES:
-        raise InvalidRequest(f"status must be one of {', '.join(CLIENT_STATUSES)}", param="status")
+        raise InvalidRequest(
+            f"status must be one of {', '.join(CLIENT_STATUSES)}",
+            param="status",
+            code="invalid_status",
+        )
     if "name" in changes:
         clash = session.scalar(
             select(Client.id).where(Client.name == changes["name"], Client.id != row.id)
         )
         if clash is not None:
-            raise Conflict(f"a client named '{changes['name']}' exists already")
+            raise Conflict(f"a client named '{changes['name']}' exists already", code="name_taken")
     for field, value in changes.items():
         setattr(row, field, value)
     session.flush()
@@ -166,7 +179,9 @@ def rollout(session: Session, *, percent: int) -> tuple[int, int]:
     disable it for the rest, so the share on the gateway is always exactly what was asked.
     Returns (enabled, total)."""
     if not 0 <= percent <= 100:
-        raise InvalidRequest("percent must be between 0 and 100", param="percent")
+        raise InvalidRequest(
+            "percent must be between 0 and 100", param="percent", code="percent_out_of_range"
+        )
     total = session.scalar(select(func.count()).select_from(Client)) or 0
     enabled = math.ceil(total * percent / 100)
     ids = session.scalars(select(Client.id).order_by(Client.created_at, Client.id)).all()

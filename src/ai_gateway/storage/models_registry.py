@@ -39,6 +39,9 @@ class ModelInfo:
     aliases: tuple[str, ...]
     is_active: bool
     created_at: datetime
+    #: USD per 1M prompt tokens written to the provider's prompt cache (Anthropic: 1.25x
+    #: the input price for the 5-minute cache); ``None``: writes cost the input price.
+    cache_write_price_per_1m: Decimal | None = None
 
     @classmethod
     def of(cls, row: AiModel) -> ModelInfo:
@@ -55,6 +58,7 @@ class ModelInfo:
             tuple(row.aliases),
             row.is_active,
             row.created_at,
+            row.cache_write_price_per_1m,
         )
 
 
@@ -67,12 +71,14 @@ def list_models(session: Session, *, active_only: bool = True) -> list[ModelInfo
 
 @dataclass(frozen=True, slots=True)
 class PriceChange:
-    """A model's new USD prices per 1M tokens (``cached_input`` None: leave it as it is)."""
+    """A model's new USD prices per 1M tokens (``cached_input`` / ``cache_write`` None:
+    leave it as it is)."""
 
     model_id: str
     input_per_1m: Decimal
     output_per_1m: Decimal
     cached_input_per_1m: Decimal | None = None
+    cache_write_per_1m: Decimal | None = None
 
 
 def apply_prices(
@@ -90,10 +96,26 @@ def apply_prices(
             if change.cached_input_per_1m is None
             else change.cached_input_per_1m
         )
-        new = (change.input_per_1m, change.output_per_1m, cached)
-        if new == (row.input_price_per_1m, row.output_price_per_1m, row.cached_input_price_per_1m):
+        write = (
+            row.cache_write_price_per_1m
+            if change.cache_write_per_1m is None
+            else change.cache_write_per_1m
+        )
+        new = (change.input_per_1m, change.output_per_1m, cached, write)
+        old = (
+            row.input_price_per_1m,
+            row.output_price_per_1m,
+            row.cached_input_price_per_1m,
+            row.cache_write_price_per_1m,
+        )
+        if new == old:
             continue
-        row.input_price_per_1m, row.output_price_per_1m, row.cached_input_price_per_1m = new
+        (
+            row.input_price_per_1m,
+            row.output_price_per_1m,
+            row.cached_input_price_per_1m,
+            row.cache_write_price_per_1m,
+        ) = new
         row.updated_at = now
         _record_prices(session, row, source, at=now)
         changed.append(row.id)
@@ -101,7 +123,12 @@ def apply_prices(
     return changed
 
 
-_PRICE_FIELDS = ("input_price_per_1m", "output_price_per_1m", "cached_input_price_per_1m")
+_PRICE_FIELDS = (
+    "input_price_per_1m",
+    "output_price_per_1m",
+    "cached_input_price_per_1m",
+    "cache_write_price_per_1m",
+)
 _MODEL_FIELDS = (
     "provider",
     "model_name",
@@ -124,6 +151,7 @@ def _record_prices(
             input_price_per_1m=row.input_price_per_1m,
             output_price_per_1m=row.output_price_per_1m,
             cached_input_price_per_1m=row.cached_input_price_per_1m,
+            cache_write_price_per_1m=row.cache_write_price_per_1m,
             source=source,
             effective_at=at or utcnow(),
         )

@@ -39,6 +39,7 @@ from ai_gateway.storage.tables import (
 __all__ = [
     "ERROR_STATUSES",
     "LATENCY_BUCKETS_PER_E",
+    "OTHER_MODEL",
     "bucket_midpoint",
     "latency_bucket",
     "roll_up_usage",
@@ -47,6 +48,9 @@ __all__ = [
 #: Buckets per factor e: 20 gives buckets exp(1/20) = 5.1 % wide.
 LATENCY_BUCKETS_PER_E = 20
 _EXACT_BELOW_MS = 20
+#: The roll-ups' model of calls refused because their model does not exist: one key for
+#: every name clients invent, so the roll-ups (and the dashboards) stay small.
+OTHER_MODEL = "other"
 #: Statuses that count as failed calls (``abandoned`` is the caller leaving, not a failure).
 ERROR_STATUSES = ("error", "cut")
 
@@ -58,8 +62,11 @@ _SUMS = (
     "input_tokens",
     "output_tokens",
     "cached_tokens",
+    "cache_write_tokens",
     "cost_usd",
     "cost_brl",
+    "prompt_cache_saved_usd",
+    "prompt_cache_saved_brl",
     "latency_ms_sum",
 )
 
@@ -85,17 +92,17 @@ def roll_up_usage(session: Session, insert: Any, rows: list[dict[str, Any]]) -> 
     latency: dict[tuple[str, str, int], int] = {}
     for row in rows:
         day = row["created_at"].date().isoformat()
-        model = row.get("model_used") or row["model_requested"]
+        model = _model_key(row)
         key = (day, row["client_id"], model, row.get("provider") or "")
         acc = daily.setdefault(key, {name: 0 for name in _SUMS})
         acc["requests"] += 1
         acc["errors"] += 1 if row.get("status") in ERROR_STATUSES else 0
         acc["cache_hits"] += 1 if row.get("cache_hit") else 0
         acc["fallbacks"] += 1 if row.get("fallback_from") else 0
-        for name in ("input_tokens", "output_tokens", "cached_tokens"):
+        for name in ("input_tokens", "output_tokens", "cached_tokens", "cache_write_tokens"):
             acc[name] += int(row.get(name) or 0)
-        acc["cost_usd"] += Decimal(row.get("cost_usd") or 0)
-        acc["cost_brl"] += Decimal(row.get("cost_brl") or 0)
+        for name in ("cost_usd", "cost_brl", "prompt_cache_saved_usd", "prompt_cache_saved_brl"):
+            acc[name] += Decimal(row.get(name) or 0)
         ms = int(row.get("latency_ms") or 0)
         acc["latency_ms_sum"] += ms
         bucket = (day, model, latency_bucket(ms))
@@ -113,6 +120,14 @@ def roll_up_usage(session: Session, insert: Any, rows: list[dict[str, Any]]) -> 
         _fold_months(daily),
     )
     _upsert_latency(session, insert, latency)
+
+
+def _model_key(row: dict[str, Any]) -> str:
+    if row.get("model_used"):
+        return str(row["model_used"])
+    if row.get("error_code") == "model_not_found":
+        return OTHER_MODEL
+    return str(row["model_requested"])
 
 
 def _fold(

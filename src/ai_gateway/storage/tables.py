@@ -54,6 +54,7 @@ __all__ = [
     "UsageLatencyDaily",
     "UsageLog",
     "UsageMonthly",
+    "UsageQuarantine",
     "WhatsAppMessage",
     "WhatsAppNumber",
     "new_id",
@@ -136,6 +137,7 @@ class AiModel(Base):
     input_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
     output_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
     cached_input_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
+    cache_write_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
     context_window: Mapped[int | None] = mapped_column(Integer)
     capabilities: Mapped[list[Any]] = mapped_column(JSON, default=list)
     aliases: Mapped[list[Any]] = mapped_column(JSON, default=list)
@@ -153,6 +155,7 @@ class ModelPriceHistory(Base):
     input_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
     output_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
     cached_input_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
+    cache_write_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
     source: Mapped[str] = mapped_column(String(64))
     effective_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -173,6 +176,9 @@ class Client(Base):
     contact_email: Mapped[str | None] = mapped_column(String(320))
     alert_webhook_url: Mapped[str | None] = mapped_column(String(2048))
     fallback_chain: Mapped[list[Any] | None] = mapped_column(JSON)
+    #: Mark long stable prompt prefixes for Anthropic's prompt cache (``None``: follow
+    #: ``provider_options.anthropic.cache_breakpoints`` of the shared config).
+    prompt_cache_breakpoints: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -242,6 +248,16 @@ class UsageLog(Base):
     input_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
     output_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
     cached_input_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
+    cache_write_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
+    #: Prompt tokens written to the provider's prompt cache (part of ``input_tokens``).
+    cache_write_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: What the provider's prompt cache saved on this call (negative after a dear write).
+    prompt_cache_saved_usd: Mapped[Decimal] = mapped_column(
+        Money(), default=Decimal(0), server_default="0"
+    )
+    prompt_cache_saved_brl: Mapped[Decimal] = mapped_column(
+        Money(), default=Decimal(0), server_default="0"
+    )
     unpriced: Mapped[bool] = mapped_column(Boolean, default=False)
     latency_ms: Mapped[int] = mapped_column(Integer, default=0)
     ttft_ms: Mapped[int | None] = mapped_column(Integer)
@@ -259,6 +275,26 @@ class UsageLog(Base):
     upstream_cache: Mapped[str | None] = mapped_column(String(32))
     telemetry: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UsageQuarantine(Base):
+    """Usage rows the database refused (the dead letters of the usage writer), kept whole
+    with the refusal so nothing is lost and the operator can see, fix and replay them.
+
+    No foreign key on ``client_id``: a missing client may be the very reason."""
+
+    __tablename__ = "gateway_usage_quarantine"
+    __table_args__ = (Index("ix_usage_quarantine_time", "quarantined_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    #: the record as the spool file writes it (row, budget amount, cache lookup)
+    payload: Mapped[str] = mapped_column(Text)
+    #: the row's budget amount was added to the client's budget when it was quarantined
+    budget_applied: Mapped[bool] = mapped_column(Boolean, default=False)
+    quarantined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class CachePerformance(Base):
@@ -291,6 +327,13 @@ class _UsageSums:
     cached_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
     cost_usd: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     cost_brl: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    cache_write_tokens: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    prompt_cache_saved_usd: Mapped[Decimal] = mapped_column(
+        Money(), default=Decimal(0), server_default="0"
+    )
+    prompt_cache_saved_brl: Mapped[Decimal] = mapped_column(
+        Money(), default=Decimal(0), server_default="0"
+    )
     latency_ms_sum: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
@@ -384,6 +427,8 @@ class PlanBudget(Base):
     alert_thresholds: Mapped[list[Any]] = mapped_column(JSON)
     pause_at_limit: Mapped[bool] = mapped_column(Boolean, default=False)
     markup_percent: Mapped[Decimal] = mapped_column(Money(8, 4), default=Decimal(30))
+    #: the highest limit its clients may set themselves, in ``budget_type`` (NULL: none)
+    client_max: Mapped[Decimal | None] = mapped_column(Money())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

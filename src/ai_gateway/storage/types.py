@@ -16,10 +16,12 @@ from sqlalchemy import BigInteger, DateTime, Numeric
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from ai_gateway.rules.money import MONEY_SCALE
+
 __all__ = ["MONEY_SCALE", "Money", "UTCDateTime"]
 
-#: Decimal places kept for money and token counts in budgets (1e-10 USD is far below a cent).
-MONEY_SCALE = 10
+#: SQLite keeps a Money value as a signed 64-bit count of 10**-scale units.
+_SQLITE_MAX_UNITS = 2**63 - 1
 
 
 class Money(TypeDecorator[Decimal]):
@@ -54,6 +56,13 @@ class Money(TypeDecorator[Decimal]):
         if dialect.name == "sqlite":
             return (Decimal(int(value)) / self._unit).quantize(self._quantum)
         return Decimal(value).quantize(self._quantum)
+
+    @property
+    def max_value(self) -> Decimal:
+        """The largest amount this column holds exactly on both engines: PostgreSQL's
+        ``NUMERIC(precision, scale)`` and SQLite's 64-bit integer of scaled units."""
+        numeric = Decimal(10) ** (self.precision - self.scale) - self._quantum
+        return min(numeric, Decimal(_SQLITE_MAX_UNITS) / self._unit)
 
     @property
     def python_type(self) -> type[Decimal]:

@@ -1,4 +1,4 @@
-"""The operator's pages: setup, aggregated analytics, clients, models, cache.
+"""The operator's pages: setup, aggregated analytics, clients, models, cache, rollout.
 
 Each page reads through the same route functions as its REST twin (so the page and the
 JSON agree by construction) and its buttons call that REST API from the browser.
@@ -16,9 +16,13 @@ from ai_gateway.api import clients as clients_api
 from ai_gateway.api import config as config_api
 from ai_gateway.api import metrics as metrics_api
 from ai_gateway.api import models as models_api
-from ai_gateway.api.common import Page, Period
+from ai_gateway.api import rollout as rollout_api
+from ai_gateway.api.common import Page, Period, window_for
 from ai_gateway.ratelimit.rules import FIELDS, MAX_LIMIT, Limits
+from ai_gateway.services.rollout import rollout_health
 from ai_gateway.storage.budgets import list_plans
+from ai_gateway.web.charts import savings_chart
+from ai_gateway.web.i18n import translations
 from ai_gateway.web.render import AdminPageDep, render
 
 __all__ = ["PERIODS", "router"]
@@ -77,6 +81,7 @@ async def analytics(
                 "p95": [d.p95 for d in metrics.series],
                 "p99": [d.p99 for d in metrics.series],
             },
+            "savings": savings_chart(metrics.savings, viewer.fmt),
         },
     }
     template = "_admin_analytics_body.html" if fragment else "admin_analytics.html"
@@ -140,5 +145,34 @@ async def cache(request: Request, viewer: AdminPageDep, period: PeriodQuery = "3
         request,
         "cache.html",
         {"cache": found, "names": names, "period": period, "periods": PERIODS, "active": "cache"},
+        viewer=viewer,
+    )
+
+
+@router.get("/rollout")
+async def rollout(request: Request, viewer: AdminPageDep, period: PeriodQuery = "30d") -> Response:
+    window = window_for(PERIODS[period])
+    health = rollout_api.to_public(
+        await rollout_health(viewer.gateway.db, window=window),
+        period=period,
+        since=window.first_day.isoformat(),
+    )
+    _ = translations(viewer.locale).gettext
+    chart = {
+        "labels": [_("Gateway"), _("Legacy")],
+        "p50": [health.gateway.p50_ms, health.legacy.p50_ms],
+        "p95": [health.gateway.p95_ms, health.legacy.p95_ms],
+        "p99": [health.gateway.p99_ms, health.legacy.p99_ms],
+    }
+    return render(
+        request,
+        "rollout.html",
+        {
+            "h": health,
+            "period": period,
+            "periods": PERIODS,
+            "active": "rollout",
+            "chart": chart,
+        },
         viewer=viewer,
     )

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import RedirectResponse, Response
 
 from ai_gateway.errors import AuthenticationFailed, GatewayError
 from ai_gateway.gateway import Gateway
+from ai_gateway.pipeline.auth import Principal
+from ai_gateway.storage.audit import record_audit
+from ai_gateway.storage.rollout_health import SIGN_IN_ACTION
 from ai_gateway.web.i18n import LOCALE_COOKIE, LOCALES, pick_locale, translations
 from ai_gateway.web.render import PageDep, render
 from ai_gateway.web.session import (
@@ -24,6 +29,7 @@ from ai_gateway.web.session import (
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("ai_gateway.web")
 
 _MAX_FORM_BYTES = 8192
 
@@ -88,10 +94,30 @@ async def sign_in(request: Request) -> Response:
         return _sign_in_page(request, error=_("The gateway is unavailable; try again."), status=503)
     if principal is None:
         return _sign_in_page(request, error=_("Invalid or revoked API key."), status=401)
+    await _record_sign_in(gateway, principal)
     response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
     start_session(request, response, key_id=principal.key_id, plain_key=key)
     response.delete_cookie(CSRF_COOKIE, path="/signin")
     return response
+
+
+async def _record_sign_in(gateway: Gateway, principal: Principal) -> None:
+    """Audit the sign-in: the rollout gate "dashboard used by > 80 % of clients" counts
+    these. A failed write costs the user nothing: the sign-in goes on."""
+
+    def write() -> None:
+        with gateway.db.write() as s:
+            record_audit(
+                s,
+                actor=f"{principal.role}-key:{principal.key_id}",
+                action=SIGN_IN_ACTION,
+                client_id=principal.client_id,
+            )
+
+    try:
+        await gateway.db.run(write)
+    except SQLAlchemyError:
+        log.warning("could not record a dashboard sign-in", exc_info=True)
 
 
 @router.post("/signout")

@@ -13,12 +13,15 @@ from starlette.responses import RedirectResponse, Response
 
 from ai_gateway.api import analytics as analytics_api
 from ai_gateway.api import budget as budget_api
-from ai_gateway.api.common import Page, Source, actor, scope_client
+from ai_gateway.api.common import Page, Source, actor, read_scoped, scope_client
 from ai_gateway.errors import PermissionDenied
+from ai_gateway.rules.budget_rules import LIMIT_MAX
 from ai_gateway.storage.audit import record_audit
+from ai_gateway.storage.budgets import effective_budget
 from ai_gateway.storage.clients import ClientInfo, get_client, update_client
 from ai_gateway.web.admin_views import PERIODS, PeriodQuery
 from ai_gateway.web.auth_views import read_form
+from ai_gateway.web.charts import savings_chart
 from ai_gateway.web.i18n import Formatter
 from ai_gateway.web.render import ForbiddenPage, PageDep, Viewer, render
 from ai_gateway.web.session import check_csrf, read_session
@@ -51,15 +54,35 @@ async def _client(viewer: Viewer, client_id: str | None) -> ClientInfo | None:
     return client
 
 
-def _tone(percentage: float) -> str:
-    """The budget bar's colour: green, yellow (70 %), orange (85 %), red (100 %)."""
-    if percentage >= 100:
+def _tone(usage: budget_api.CurrentUsagePublic) -> str:
+    """The budget bar's colour, from the usage AND where the period is heading: green,
+    yellow (70 % used, or a projection past 90 %), orange (85 % used, or a projection past
+    the limit), red (the limit reached, or a projection past twice the limit)."""
+    used = usage.percentage
+    limit = usage.limit
+    projected = usage.projected_usage
+    if used >= 100 or (limit > 0 and projected >= 2 * limit):
         return "red"
-    if percentage >= 85:
+    if used >= 85 or (limit > 0 and projected > limit):
         return "orange"
-    if percentage >= 70:
+    if used >= 70 or (limit > 0 and projected * 10 > limit * 9):
         return "yellow"
     return "green"
+
+
+async def _budget_bar(viewer: Viewer, client: ClientInfo) -> dict[str, Any]:
+    """What the BudgetProgressBar shows: usage, colour, and whether a full budget pauses
+    the client (its words depend on it: only then are new calls refused)."""
+    gateway, principal = viewer.gateway, viewer.principal
+    usage = await budget_api.read_current_usage(gateway, principal, client.id)
+    budget = await budget_api.read_budget(gateway, principal, client.id)
+    return {
+        "usage": usage,
+        "tone": _tone(usage),
+        "pause_at_limit": budget.pause_at_limit,
+        "paused": client.status == "paused",
+        "over_projection": usage.limit > 0 and usage.projected_usage > usage.limit,
+    }
 
 
 @router.get("/analytics")
@@ -75,7 +98,7 @@ async def analytics(
         return RedirectResponse("/dashboard/ai-gateway/clients", status_code=303)
     gateway, principal, days = viewer.gateway, viewer.principal, PERIODS[period]
     page = Page(limit=25, offset=0)
-    usage = await budget_api.read_current_usage(gateway, principal, client.id)
+    bar = await _budget_bar(viewer, client)
     found = await analytics_api.read_analytics(gateway, principal, days, client.id, source)
     conversations = await analytics_api.read_conversations(
         gateway, principal, days, page, client.id, source
@@ -86,8 +109,7 @@ async def analytics(
     admin_query = f"&client_id={client.id}" if principal.is_admin else ""
     context: dict[str, Any] = {
         "client": client,
-        "usage": usage,
-        "tone": _tone(float(usage.percentage)),
+        **bar,
         "a": found,
         "conversations": conversations,
         "fallbacks": fallbacks,
@@ -111,6 +133,7 @@ async def analytics(
                 "p95": [d.p95 for d in found.series],
                 "p99": [d.p99 for d in found.series],
             },
+            "savings": savings_chart(found.savings, viewer.fmt),
         },
     }
     return render(request, "client_analytics.html", context, viewer=viewer)
@@ -122,8 +145,7 @@ async def budget_bar(request: Request, viewer: PageDep, client_id: ClientQuery =
     client = await _client(viewer, client_id)
     if client is None:
         return Response(status_code=404)
-    usage = await budget_api.read_current_usage(viewer.gateway, viewer.principal, client.id)
-    context = {"usage": usage, "tone": _tone(float(usage.percentage)), "client": client}
+    context = {**await _budget_bar(viewer, client), "client": client}
     return render(request, "_budget_progress_bar.html", context, viewer=viewer)
 
 
@@ -156,15 +178,21 @@ async def settings(request: Request, viewer: PageDep, client_id: ClientQuery = N
         return RedirectResponse("/dashboard/ai-gateway/clients", status_code=303)
     gateway, principal = viewer.gateway, viewer.principal
     budget = await budget_api.read_budget(gateway, principal, client.id)
-    usage = await budget_api.read_current_usage(gateway, principal, client.id)
+    bar = await _budget_bar(viewer, client)
+    # The plan's ceiling, shown by the limit field and in the form's refusal.
+    enforced = await read_scoped(
+        gateway, principal, client.id, effective_budget, client_id=client.id
+    )
     return render(
         request,
         "settings.html",
         {
             "client": client,
             "budget": budget,
-            "usage": usage,
-            "tone": _tone(float(usage.percentage)),
+            "ceiling": enforced.client_max,
+            "ceiling_type": enforced.plan_budget_type,
+            "limit_max": LIMIT_MAX,
+            **bar,
             "saved": request.query_params.get("saved"),
             "active": "settings",
             "client_query": f"?client_id={client.id}" if principal.is_admin else "",
@@ -199,6 +227,6 @@ async def toggle_gateway(request: Request, viewer: PageDep) -> Response:
             )
 
     await gateway.db.run(run)
-    await gateway.publish_change("clients", client_id=client.id)
+    await gateway.budget_service.client_changed(client.id)  # and on every replica
     suffix = f"&client_id={client.id}" if viewer.principal.is_admin else ""
     return RedirectResponse(f"/dashboard/settings?saved=gateway{suffix}", status_code=303)

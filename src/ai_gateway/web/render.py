@@ -3,7 +3,7 @@ two ways a page refuses (back to sign-in; a friendly 403)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -18,7 +18,22 @@ from ai_gateway import __version__
 from ai_gateway.errors import AuthenticationFailed, PermissionDenied
 from ai_gateway.gateway import Gateway
 from ai_gateway.pipeline.auth import Principal
-from ai_gateway.web.i18n import LOCALES, Formatter, pick_locale, translations
+from ai_gateway.web.i18n import (
+    LOCALES,
+    Formatter,
+    browser_timezone,
+    number_symbols,
+    pick_locale,
+    translations,
+)
+from ai_gateway.web.messages import (
+    GENERIC,
+    N_,
+    error_catalog,
+    reason_catalog,
+    reason_label,
+    status_label,
+)
 from ai_gateway.web.session import clear_session, session_principal
 
 __all__ = [
@@ -27,7 +42,9 @@ __all__ = [
     "PageDep",
     "SignInRequired",
     "Viewer",
+    "error_page",
     "render",
+    "wants_page",
 ]
 
 _TEMPLATES = Path(__file__).parent / "templates"
@@ -49,8 +66,9 @@ class Viewer:
         self.principal = principal
         self.csrf = csrf
         self.locale = pick_locale(request)
-        tz = principal.client.timezone if principal.client else "UTC"
-        self.fmt = Formatter(self.locale, tz)
+        # A client sees its own calendar; the operator, the browser's (else UTC).
+        tz = principal.client.timezone if principal.client else browser_timezone(request)
+        self.fmt = Formatter(self.locale, tz or "UTC")
 
     @property
     def gateway(self) -> Gateway:
@@ -78,6 +96,16 @@ def _environment(locale: str) -> Environment:
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.filters["tojson_safe"] = _json
     env.globals["version"] = __version__
+    env.globals["status_label"] = partial(status_label, locale)
+    env.globals["reason_label"] = partial(reason_label, locale)
+    # What app.js needs to speak the page's language: error texts by code, number symbols.
+    env.globals["client_i18n"] = {
+        "errors": error_catalog(locale),
+        "reasons": reason_catalog(locale),
+        "generic_codes": sorted(GENERIC),
+        "server_messages": locale == "en",
+        "number": number_symbols(locale),
+    }
     return env
 
 
@@ -143,6 +171,39 @@ async def on_forbidden_page(request: Request, _exc: Exception) -> Response:
     except (AuthenticationFailed, PermissionDenied):
         viewer = None
     return render(request, "forbidden.html", {}, viewer=viewer, status=403)
+
+
+async def _optional_viewer(request: Request) -> Viewer | None:
+    """The signed-in viewer, if any (an error page shows its nav; a stranger gets none)."""
+    gateway: Gateway = request.app.state.gateway
+    try:
+        principal, session = await session_principal(request, gateway, verify_csrf=False)
+    except (AuthenticationFailed, PermissionDenied):
+        return None
+    return Viewer(request, principal, session.csrf)
+
+
+_TITLES = {403: N_("Not allowed"), 404: N_("Page not found")}
+
+
+async def error_page(request: Request, *, status: int, code: str) -> HTMLResponse:
+    """A dashboard error as a page in the viewer's language (never raw JSON)."""
+    viewer = await _optional_viewer(request)
+    locale = viewer.locale if viewer else pick_locale(request)
+    gettext = translations(locale).gettext
+    title = gettext(_TITLES.get(status, N_("Something went wrong")))
+    message = error_catalog(locale).get(code) or error_catalog(locale)["internal_error"]
+    context = {"status": status, "code": code, "title": title, "message": message}
+    return render(request, "error.html", context, viewer=viewer, status=status)
+
+
+def wants_page(request: Request) -> bool:
+    """A browser navigating to a dashboard page (not htmx, not the REST API)."""
+    return (
+        request.url.path.startswith("/dashboard")
+        and not request.headers.get("hx-request")
+        and "text/html" in request.headers.get("accept", "")
+    )
 
 
 def _quote(path: str) -> str:

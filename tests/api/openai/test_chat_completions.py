@@ -344,7 +344,7 @@ async def test_models_list(harness: Harness) -> None:
     client = sdk(harness)
     models = [m.id async for m in client.models.list()]
     await client.close()
-    assert "openai/gpt-4o" in models and len(models) == 6
+    assert "openai/gpt-4o" in models and "simulated/demo-chat" in models and len(models) == 7
 
 
 async def test_budget_exhausted_is_402_and_paused_is_403(harness: Harness) -> None:

@@ -1,6 +1,7 @@
 """OpenAI wire format: passthrough, usage incl. cached tokens, tool calls, Groq quirks."""
 
 from ai_gateway.providers._openai_compat import build_body, parse_usage
+from ai_gateway.providers.base import Usage
 from ai_gateway.providers.groq import GroqProvider
 from ai_gateway.providers.openai import OpenAIProvider
 from tests.providers.helpers import TARGETS, chat, drain, user
@@ -19,6 +20,21 @@ def test_usage_reads_cached_tokens() -> None:
         {"prompt_tokens": 10, "completion_tokens": 3, "prompt_tokens_details": {"cached_tokens": 8}}
     )
     assert (usage.input_tokens, usage.output_tokens, usage.cached_tokens) == (10, 3, 8)
+
+
+def test_usage_reads_the_upstream_gateways_cache_writes() -> None:
+    usage = parse_usage(
+        {
+            "prompt_tokens": 3000,
+            "completion_tokens": 3,
+            "prompt_tokens_details": {"cached_tokens": 2000},
+            "cache_creation_input_tokens": 500,
+            "cost": 0.0042,
+        }
+    )
+    assert usage is not None
+    assert (usage.input_tokens, usage.cached_tokens, usage.cache_write_tokens) == (3000, 2000, 500)
+    assert parse_usage({"prompt_tokens": "x", "completion_tokens": -3}) == Usage()
 
 
 async def test_openai_request_and_cached_usage(http, upstream_for, fake_providers) -> None:

@@ -1,13 +1,20 @@
 """Anthropic: message conversion, params, tools, stop reasons, cached usage, streaming."""
 
+import orjson
 import pytest
 
 from ai_gateway.providers import ProviderError
 from ai_gateway.providers._stream import StreamState
 from ai_gateway.providers.anthropic import ANTHROPIC_VERSION, AnthropicProvider
+from ai_gateway.providers.anthropic.caching import add_breakpoints, min_cacheable_tokens
 from ai_gateway.providers.anthropic.convert import DEFAULT_MAX_TOKENS, build_body
-from ai_gateway.providers.anthropic.response import AnthropicEventDecoder
+from ai_gateway.providers.anthropic.response import AnthropicEventDecoder, parse_usage
 from tests.providers.helpers import TARGETS, chat, drain, user
+
+
+def system(text: str) -> dict[str, str]:
+    return {"role": "system", "content": text}
+
 
 TARGET = TARGETS["anthropic"]
 WEATHER_TOOL = {
@@ -176,3 +183,72 @@ def test_overloaded_error_event_is_retryable() -> None:
     with pytest.raises(ProviderError) as caught:
         decoder.decode("error", event, StreamState(model="m"))
     assert caught.value.retryable and caught.value.reason == "server_error"
+
+
+def test_usage_adds_cache_reads_and_writes_into_the_prompt_once() -> None:
+    usage = parse_usage(
+        {
+            "input_tokens": 50,
+            "output_tokens": 9,
+            "cache_read_input_tokens": 2000,
+            "cache_creation_input_tokens": 1200,
+        }
+    )
+    assert (usage.input_tokens, usage.cached_tokens, usage.cache_write_tokens) == (3250, 2000, 1200)
+    assert usage.output_tokens == 9
+
+
+def test_cumulative_usage_in_message_delta_wins() -> None:
+    decoder = AnthropicEventDecoder(provider="anthropic")
+    state = StreamState(model="anthropic/claude-3-5-sonnet")
+    start = {
+        "type": "message_start",
+        "message": {"id": "msg_1", "usage": {"input_tokens": 10, "output_tokens": 1}},
+    }
+    decoder.decode("message_start", orjson.dumps(start).decode(), state)
+    delta = {
+        "type": "message_delta",
+        "delta": {"stop_reason": "end_turn"},
+        "usage": {
+            "input_tokens": 10,
+            "cache_read_input_tokens": 1500,
+            "cache_creation_input_tokens": 300,
+            "output_tokens": 42,
+        },
+    }
+    decoder.decode("message_delta", orjson.dumps(delta).decode(), state)
+    usage = state.usage
+    assert (usage.input_tokens, usage.cached_tokens, usage.cache_write_tokens) == (1810, 1500, 300)
+    assert usage.output_tokens == 42
+
+
+LONG_SYSTEM = "Você atende clientes da loja pelo WhatsApp, com educação. " * 80  # ~1200 tokens
+
+
+def test_breakpoint_marks_a_long_system_prompt_only() -> None:
+    body = build_body(
+        chat(system(LONG_SYSTEM), user("oi")), "claude-3-5-sonnet-20241022", stream=False
+    )
+    add_breakpoints(body)
+    assert body["system"] == [
+        {"type": "text", "text": LONG_SYSTEM, "cache_control": {"type": "ephemeral"}}
+    ]
+    short = build_body(chat(system("Seja breve."), user("oi")), "claude-3-5-sonnet", stream=False)
+    assert add_breakpoints(short)["system"] == "Seja breve."
+    # Haiku needs 2048 tokens: the same prompt is too short there.
+    haiku = build_body(
+        chat(system(LONG_SYSTEM), user("oi")), "claude-3-5-haiku-latest", stream=False
+    )
+    assert add_breakpoints(haiku)["system"] == LONG_SYSTEM
+    assert min_cacheable_tokens("claude-3-opus-20240229") == 1024
+
+
+def test_breakpoint_goes_on_the_last_tool_without_a_system_prompt() -> None:
+    tools = [
+        {"type": "function", "function": {"name": f"tool_{i}", "description": "x" * 1500}}
+        for i in range(3)
+    ]
+    body = build_body(chat(user("oi"), tools=tools), "claude-3-5-sonnet", stream=False)
+    add_breakpoints(body)
+    assert "cache_control" not in body["tools"][0]
+    assert body["tools"][-1]["cache_control"] == {"type": "ephemeral"}

@@ -71,3 +71,36 @@ async def test_latency() -> None:
     start = time.perf_counter()
     await SimulatedProvider(None).complete(chat(user("x")), TARGET, sim(latency_ms=100))
     assert time.perf_counter() - start >= 0.09
+
+
+def _long_system(n: int) -> dict[str, str]:
+    return {"role": "system", "content": f"Política da loja número {n}. " * 200}
+
+
+async def test_a_shared_long_prefix_is_reported_as_cached_like_openai() -> None:
+    provider = SimulatedProvider(None)
+    system = _long_system(1)  # ~1400 tokens
+    first = await provider.complete(chat(system, user("qual o horário?")), TARGET, sim())
+    assert first.usage.cached_tokens == 0
+    second = await provider.complete(chat(system, user("aceitam pix?")), TARGET, sim())
+    cached = second.usage.cached_tokens
+    assert cached >= 1024 and cached % 128 == 0 and cached <= second.usage.input_tokens
+    assert second.body["usage"]["prompt_tokens_details"]["cached_tokens"] == cached
+    other = await provider.complete(chat(_long_system(2), user("aceitam pix?")), TARGET, sim())
+    assert other.usage.cached_tokens == 0  # another prefix
+    off = await provider.complete(chat(system, user("e cartão?")), TARGET, sim(prompt_cache=False))
+    assert off.usage.cached_tokens == 0
+
+
+def test_short_prompts_and_expired_prefixes_are_not_cached() -> None:
+    from ai_gateway.providers.simulated.prefix_cache import PrefixCache
+
+    now = [0.0]
+    cache = PrefixCache(ttl_seconds=300, clock=lambda: now[0])
+    short = [{"role": "user", "content": "oi"}]
+    assert cache.cached_tokens("m", short) == 0 and cache.cached_tokens("m", short) == 0
+    long = [{"role": "system", "content": "x" * 8000}, {"role": "user", "content": "a"}]
+    assert cache.cached_tokens("m", long) == 0
+    assert cache.cached_tokens("m", long) == 1920  # 2000 tokens, in 128-token steps
+    now[0] = 301.0
+    assert cache.cached_tokens("m", long) == 0

@@ -1,5 +1,6 @@
 """The upstream gateway: registry model id, BYOK and fallbacks in the body, telemetry."""
 
+from ai_gateway.providers.base import Telemetry
 from ai_gateway.providers.upstream import UpstreamGatewayProvider, gateway_options
 from tests.providers.helpers import TARGETS, chat, drain, user
 
@@ -76,3 +77,13 @@ async def test_stream_telemetry_from_final_chunk(http, upstream_for, fake_provid
     assert stream.telemetry.upstream_provider == "bedrock"
     assert stream.telemetry.upstream_cost == "0.1"
     assert stream.telemetry.headers["x-vercel-ai-provider"] == "openai"
+
+
+def test_the_gateways_usage_cost_is_kept_and_metadata_wins(http) -> None:
+    provider = UpstreamGatewayProvider(http)
+    telemetry = Telemetry()
+    provider.read_body_telemetry({"usage": {"prompt_tokens": 1, "cost": 0.0042}}, telemetry)
+    assert telemetry.upstream_cost == "0.0042"
+    body = {"usage": {"cost": 0.0042}, "providerMetadata": {"gateway": {"cost": "0.0041"}}}
+    provider.read_body_telemetry(body, telemetry)
+    assert telemetry.upstream_cost == "0.0041"

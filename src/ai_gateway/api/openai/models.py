@@ -29,6 +29,7 @@ async def list_models(gateway: GatewayDep, _principal: PrincipalDep) -> dict[str
                 "input_per_1m_usd": _money(model.input_price_per_1m),
                 "output_per_1m_usd": _money(model.output_price_per_1m),
                 "cached_input_per_1m_usd": _money(model.cached_input_price_per_1m),
+                "cache_write_per_1m_usd": _money(model.cache_write_price_per_1m),
             },
         }
         for model in sorted(snapshot.models.values(), key=lambda m: (m.provider, m.id))

@@ -42,15 +42,28 @@ def build_body(
 
 
 def parse_usage(data: Any) -> Usage | None:
-    """``usage`` (with ``prompt_tokens_details.cached_tokens``) as :class:`Usage`."""
+    """``usage`` as :class:`Usage`. Prompt-cache reads are
+    ``prompt_tokens_details.cached_tokens`` (OpenAI, Groq, the upstream gateway), a part
+    of ``prompt_tokens``; the upstream gateway reports Anthropic-style cache writes as a
+    top-level ``cache_creation_input_tokens``, also within ``prompt_tokens``. Neither
+    provider of this format charges extra for a write except through that gateway."""
     if not isinstance(data, dict):
         return None
-    details = data.get("prompt_tokens_details") or {}
+    details = data.get("prompt_tokens_details")
+    details = details if isinstance(details, dict) else {}
     return Usage(
-        input_tokens=int(data.get("prompt_tokens") or 0),
-        output_tokens=int(data.get("completion_tokens") or 0),
-        cached_tokens=int(details.get("cached_tokens") or 0) if isinstance(details, dict) else 0,
+        input_tokens=_count(data.get("prompt_tokens")),
+        output_tokens=_count(data.get("completion_tokens")),
+        cached_tokens=_count(details.get("cached_tokens")),
+        cache_write_tokens=_count(data.get("cache_creation_input_tokens")),
     )
+
+
+def _count(value: Any) -> int:
+    """A token count; anything that is not a non-negative whole number counts as 0."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0
+    return max(int(value), 0)
 
 
 def parse_completion(
@@ -114,6 +127,7 @@ class OpenAIChunkDecoder:
             state.usage.input_tokens = usage.input_tokens
             state.usage.output_tokens = usage.output_tokens
             state.usage.cached_tokens = usage.cached_tokens
+            state.usage.cache_write_tokens = usage.cache_write_tokens
             state.input_seen = state.output_seen = True
         for choice in chunk.get("choices") or []:
             self._read_choice(choice, state)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from ai_gateway.providers._http import post_json
 from ai_gateway.providers._openai_compat import base_url, require_key
 from ai_gateway.providers._stream import open_chunk_stream
+from ai_gateway.providers.anthropic.caching import add_breakpoints
 from ai_gateway.providers.anthropic.convert import build_body
 from ai_gateway.providers.anthropic.response import AnthropicEventDecoder, parse_message
 from ai_gateway.providers.base import (
@@ -19,6 +21,8 @@ from ai_gateway.providers.base import (
 )
 
 __all__ = ["ANTHROPIC_VERSION", "AnthropicProvider"]
+
+JSON = dict[str, Any]
 
 ANTHROPIC_VERSION = "2023-06-01"
 
@@ -36,6 +40,16 @@ class AnthropicProvider(Provider):
     def _url(self, upstream: Upstream) -> str:
         return base_url(upstream, self.default_base_url) + "/v1/messages"
 
+    def _body(
+        self, request: ChatRequest, target: Target, upstream: Upstream, *, stream: bool
+    ) -> JSON:
+        """The Messages body, with a prompt-cache breakpoint when the config or the
+        client asks for one (``cache_breakpoints``, default off)."""
+        body = build_body(request, target.upstream_model, stream=stream)
+        if upstream.options.get("cache_breakpoints"):
+            add_breakpoints(body)
+        return body
+
     async def complete(
         self, request: ChatRequest, target: Target, upstream: Upstream
     ) -> Completion:
@@ -43,7 +57,7 @@ class AnthropicProvider(Provider):
         answer, telemetry = await post_json(
             self.http,
             self._url(upstream),
-            build_body(request, target.upstream_model, stream=False),
+            self._body(request, target, upstream, stream=False),
             headers=headers,
             timeouts=upstream.timeouts,
             provider=self.name,
@@ -59,7 +73,7 @@ class AnthropicProvider(Provider):
         return await open_chunk_stream(
             self.http,
             self._url(upstream),
-            build_body(request, target.upstream_model, stream=True),
+            self._body(request, target, upstream, stream=True),
             headers=self._headers(upstream),
             request=request,
             target=target,

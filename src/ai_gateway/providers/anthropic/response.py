@@ -1,8 +1,11 @@
 """Anthropic Messages answers -> OpenAI ``chat.completion`` and chunks.
 
-``input_tokens`` from Anthropic excludes cached prompt tokens; :class:`Usage` follows
-OpenAI (``prompt_tokens`` includes them), so cache reads and writes are added in and
-cache reads are also reported as ``cached_tokens``.
+``input_tokens`` from Anthropic *excludes* the prompt tokens read from its prompt cache
+(``cache_read_input_tokens``) and those written to it (``cache_creation_input_tokens``);
+:class:`Usage` follows OpenAI (the prompt includes them), so both are added in once and
+also reported apart as ``cached_tokens`` / ``cache_write_tokens``. Pricing then bills
+each part at its own rate and none twice. A stream reports them in ``message_start``;
+newer API versions repeat cumulative counts in ``message_delta``, which then win.
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ _RETRYABLE_ERRORS = {
 }
 
 
+_PROMPT_FIELDS = {"input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"}
+
+
 def parse_usage(data: Any) -> Usage:
     data = data if isinstance(data, dict) else {}
     cached = int(data.get("cache_read_input_tokens") or 0)
@@ -43,6 +49,7 @@ def parse_usage(data: Any) -> Usage:
         input_tokens=int(data.get("input_tokens") or 0) + cached + written,
         output_tokens=int(data.get("output_tokens") or 0),
         cached_tokens=cached,
+        cache_write_tokens=written,
     )
 
 
@@ -103,6 +110,7 @@ class AnthropicEventDecoder:
         usage = parse_usage(message.get("usage"))
         state.usage.input_tokens = usage.input_tokens
         state.usage.cached_tokens = usage.cached_tokens
+        state.usage.cache_write_tokens = usage.cache_write_tokens
         state.usage.output_tokens = usage.output_tokens
         state.input_seen = True
         return [self._chunk(state, {"role": "assistant", "content": ""})]
@@ -137,6 +145,12 @@ class AnthropicEventDecoder:
 
     def _on_message_delta(self, payload: JSON, state: StreamState) -> list[JSON]:
         usage = payload.get("usage") or {}
+        if _PROMPT_FIELDS & usage.keys():
+            prompt = parse_usage(usage)
+            state.usage.input_tokens = prompt.input_tokens
+            state.usage.cached_tokens = prompt.cached_tokens
+            state.usage.cache_write_tokens = prompt.cache_write_tokens
+            state.input_seen = True
         if "output_tokens" in usage:
             state.usage.output_tokens = int(usage["output_tokens"])
             state.output_seen = True

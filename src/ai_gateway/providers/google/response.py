@@ -2,7 +2,9 @@
 
 Gemini gives tool calls no id (older models) so one is made up from the position; its
 stream has no end marker, so the stream is complete once a ``finishReason`` was seen.
-``promptTokenCount`` already includes ``cachedContentTokenCount``, as OpenAI does;
+``promptTokenCount`` already includes ``cachedContentTokenCount`` (implicit and explicit
+context caching), as OpenAI does; Gemini bills no per-request cache write (an explicit
+cache's storage is billed by the hour, outside any call);
 thinking tokens are billed as output, so they are added to the output count.
 """
 

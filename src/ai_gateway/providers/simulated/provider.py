@@ -8,7 +8,10 @@ demo's costs and a benchmark's numbers are reproducible. ``Upstream.options``:
 * ``chunk_delay_ms`` (default 0): wait between streamed words;
 * ``failure_rate`` (0..1, default 0): share of calls that fail with a retryable
   ``server_error``, drawn from a generator seeded by the request and a per-instance call
-  counter, so a fresh instance fails the same calls every run.
+  counter, so a fresh instance fails the same calls every run;
+* ``prompt_cache`` (default true): report prompt-prefix cache reads like OpenAI
+  (:mod:`.prefix_cache`): a prompt of 1024 tokens or more that starts with the messages
+  of a recent call has that part as ``cached_tokens``.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from ai_gateway.providers.base import (
     Upstream,
     Usage,
 )
+from ai_gateway.providers.simulated.prefix_cache import PrefixCache
 
 __all__ = ["SimulatedProvider", "simulated_answer"]
 
@@ -111,6 +115,7 @@ class SimulatedProvider(Provider):
     def __init__(self, http: Any) -> None:
         super().__init__(http)
         self._calls = 0
+        self.prefix_cache = PrefixCache()
 
     async def _prepare(
         self, request: ChatRequest, target: Target, upstream: Upstream
@@ -130,9 +135,14 @@ class SimulatedProvider(Provider):
                 provider=self.name,
             )
         words, finish = simulated_answer(request, target)
+        input_tokens = max(1, estimate_tokens(prompt_chars(request.messages)))
+        cached = 0
+        if upstream.options.get("prompt_cache", True):
+            cached = self.prefix_cache.cached_tokens(target.model_id, request.messages)
         usage = Usage(
-            input_tokens=max(1, estimate_tokens(prompt_chars(request.messages))),
+            input_tokens=input_tokens,
             output_tokens=estimate_tokens(len(" ".join(words))),
+            cached_tokens=min(cached, input_tokens),
         )
         telemetry = Telemetry(
             upstream_request_id=f"sim-req-{digest.hex()[:16]}",
@@ -161,7 +171,7 @@ class SimulatedProvider(Provider):
                 "prompt_tokens": usage.input_tokens,
                 "completion_tokens": usage.output_tokens,
                 "total_tokens": usage.input_tokens + usage.output_tokens,
-                "prompt_tokens_details": {"cached_tokens": 0},
+                "prompt_tokens_details": {"cached_tokens": usage.cached_tokens},
             },
         }
         return Completion(body=body, usage=usage, telemetry=telemetry, finish_reason=finish)

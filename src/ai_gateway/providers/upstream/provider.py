@@ -7,7 +7,10 @@ Three things differ from plain OpenAI:
   ``providerOptions.gateway.byok = {provider: [{"apiKey": key}]}``, and the fallback
   chain as ``providerOptions.gateway.models``, both from ``Upstream.options``
   (``byok``: provider -> key, ``fallback_models``: list of model ids);
-* which provider answered, the routing attempts and the cost come back in
+* prompt-cache writes come back as ``usage.cache_creation_input_tokens`` (reads in
+  ``prompt_tokens_details.cached_tokens``, both within ``prompt_tokens``) and the
+  gateway's own bill as ``usage.cost``; which provider answered, the routing attempts
+  and the cost also come back in
   ``providerMetadata.gateway`` (``provider_metadata`` in some answers) and in the
   ``x-vercel-ai-provider`` / ``x-vercel-cache`` headers.
 """
@@ -64,6 +67,10 @@ class UpstreamGatewayProvider(OpenAICompatProvider):
         return {"providerOptions": {"gateway": gateway}} if gateway else {}
 
     def read_body_telemetry(self, body: JSON, telemetry: Telemetry) -> None:
+        usage = body.get("usage")
+        if isinstance(usage, dict) and usage.get("cost") is not None:
+            # The gateway's own bill for the call (``usage.cost``); providerMetadata wins.
+            telemetry.upstream_cost = str(usage["cost"])
         gateway = _gateway_metadata(body)
         if gateway is None:
             return

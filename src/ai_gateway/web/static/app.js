@@ -23,6 +23,73 @@
     return { ok: response.ok, status: response.status, data };
   }
 
+  /* ---------------- numbers in the viewer's language ---------------- */
+  const NUM = i18n.number || { decimal: ".", group: "," };
+
+  /** Read a number typed the viewer's way into an exact decimal string for the API
+   * (never a float): in pt-BR "1.000,50" -> "1000.50" and "1.000" -> "1000". A lone
+   * separator that cannot be a thousands group ("1000.50" in pt-BR, "0,5" in English) is
+   * the decimal point. Returns { value } or { code } (an error code of the catalog). */
+  function parseDecimal(text) {
+    const s = String(text).replace(/[\s\u00a0\u202f]/g, "");
+    if (!s) return { code: "number_required" };
+    const sign = s[0] === "-" ? "-" : "";
+    const body = sign ? s.slice(1) : s;
+    if (!/^[0-9.,]+$/.test(body) || !/[0-9]/.test(body)) return { code: "not_a_number" };
+    const { decimal, group } = NUM;
+    const count = (ch) => body.split(ch).length - 1;
+    const grouped = (part) => new RegExp(`^[1-9][0-9]{0,2}(\\${group}[0-9]{3})+$`).test(part);
+    let whole = body;
+    let fraction = "";
+    if (count(decimal) > 1) return { code: "ambiguous_number" };
+    if (count(decimal) === 1) {
+      [whole, fraction] = body.split(decimal);
+      if (fraction.includes(group)) return { code: "ambiguous_number" };
+      if (whole.includes(group)) {
+        if (!grouped(whole)) return { code: "ambiguous_number" };
+        whole = whole.split(group).join("");
+      }
+    } else if (count(group) > 0) {
+      if (grouped(body)) whole = body.split(group).join("");
+      else if (count(group) === 1) [whole, fraction] = body.split(group);
+      else return { code: "ambiguous_number" };
+    }
+    if (!/^[0-9]*$/.test(whole) || !/^[0-9]*$/.test(fraction) || !(whole + fraction)) {
+      return { code: "not_a_number" };
+    }
+    const digits = (whole.replace(/^0+(?=[0-9])/, "") || "0") + (fraction ? "." + fraction : "");
+    return { value: sign + digits };
+  }
+
+  /** An exact decimal string shown the viewer's way (Intl formats strings exactly). */
+  function formatDecimal(value, options) {
+    return new Intl.NumberFormat(i18n.locale, options || { maximumFractionDigits: 20 }).format(String(value));
+  }
+
+  /** The text of an API error in the page's language: by its stable code; an English
+   * page keeps the server's more precise message for the generic codes. */
+  function errorText(error, root) {
+    const code = error.code || "";
+    const label = fieldLabel(root, error.param);
+    const known = (i18n.errors || {})[code];
+    if (i18n.server_messages && (!known || (i18n.generic_codes || []).includes(code))) {
+      return error.message || i18n.error;
+    }
+    return (known || i18n.error).replace("{param}", label);
+  }
+
+  function fieldLabel(root, param) {
+    if (!param) return i18n.this_field;
+    const input = $(`[name="${param}"]`, root || document) || $(`[data-model-field="${param}"]`, root || document);
+    const label = input && ((input.labels && input.labels[0]) || null);
+    const text = label ? label.textContent.trim() : (input && input.getAttribute("aria-label"));
+    return text ? `«${text}»` : i18n.this_field;
+  }
+
+  function localError(code) {
+    return (i18n.errors || {})[code] || i18n[code] || i18n.error;
+  }
+
   function toast(message, bad) {
     const el = $("#toast");
     if (!el) return;
@@ -35,21 +102,31 @@
   function clearErrors(root) {
     $$("[data-error-for]", root).forEach((el) => { el.textContent = ""; });
     $$(".invalid", root).forEach((el) => el.classList.remove("invalid"));
+    hideToast(); // an old message must not stay beside a new one
+  }
+
+  function hideToast() {
+    const el = $("#toast");
+    if (el) { el.className = "toast"; el.textContent = ""; }
+    clearTimeout(toast.timer);
   }
 
   /** Put an API error next to its field (error.param), else in the form's status line. */
   function showError(root, result, fallbackParam) {
-    const error = (result.data && result.data.error) || { message: i18n.error };
+    const error = (result.data && result.data.error) || { message: i18n.error, code: "" };
     const param = error.param || fallbackParam;
+    // A code the form words itself (data-msg-<code>, e.g. with the plan's ceiling) wins.
+    const local = error.code && root.getAttribute && root.getAttribute("data-msg-" + error.code);
+    const text = local || errorText(error, root);
     const slot = param && $(`[data-error-for="${param}"]`, root);
     if (slot) {
-      slot.textContent = error.message;
+      slot.textContent = text;
       const input = $(`[name="${param}"]`, root);
       if (input) input.classList.add("invalid");
     } else {
-      setStatus(root, error.message, true);
+      setStatus(root, text, true);
     }
-    toast(error.message, true);
+    toast(text, true);
   }
 
   function setStatus(root, message, bad) {
@@ -62,6 +139,7 @@
     if (slot) slot.textContent = message;
     const input = $(`[name="${param}"]`, root);
     if (input) input.classList.add("invalid");
+    toast(message, true);
   }
 
   /* ---------------- charts (Chart.js) ---------------- */
@@ -85,7 +163,7 @@
         data: { labels: data.labels, datasets: latencyDatasets(data, kind) },
         options: {
           scales: { y: { beginAtZero: true, title: { display: true, text: "ms" } } },
-          plugins: { tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${Math.round(c.parsed.y)} ms` } } },
+          plugins: { tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${formatDecimal(Math.round(c.parsed.y))} ms` } } },
         },
       };
     },
@@ -93,7 +171,8 @@
       return {
         type: "pie",
         data: { labels: data.labels, datasets: [{ data: data.values, backgroundColor: COLORS }] },
-        options: { plugins: { legend: { position: "right" } } },
+        // Beside the pie on a wide screen, below it on a phone.
+        options: { plugins: { legend: { position: window.innerWidth < 600 ? "bottom" : "right" } } },
       };
     },
     clients(data) {
@@ -113,6 +192,32 @@
             y1: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false },
               ticks: { callback: (v) => brl.format(v) } },
           },
+          plugins: { tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ` +
+            (c.dataset.yAxisID === "y1" ? brl.format(String(c.raw)) : formatDecimal(c.parsed.y)) } } },
+        },
+      };
+    },
+    savings(data) {
+      // Saved per day (stacked bars, R$) and the cost reduction they make (line, %).
+      const brl = new Intl.NumberFormat(i18n.locale, { style: "currency", currency: "BRL" });
+      return {
+        type: "bar",
+        data: {
+          labels: data.labels,
+          datasets: [
+            { label: data.names.cache, data: data.cache, backgroundColor: COLORS[3], stack: "saved", yAxisID: "y" },
+            { label: data.names.prompt, data: data.prompt, backgroundColor: COLORS[5], stack: "saved", yAxisID: "y" },
+            { label: data.names.reduction, data: data.reduction, type: "line", borderColor: COLORS[4],
+              backgroundColor: COLORS[4], pointRadius: 2, tension: 0.25, yAxisID: "y1" },
+          ],
+        },
+        options: {
+          scales: {
+            x: { stacked: true },
+            y: { stacked: true, position: "left", ticks: { callback: (v) => brl.format(v) } },
+            y1: { min: 0, max: 100, position: "right", grid: { drawOnChartArea: false },
+              ticks: { callback: (v) => `${v} %` } },
+          },
         },
       };
     },
@@ -121,6 +226,7 @@
   function initCharts(root) {
     if (!window.Chart) return;
     window.Chart.defaults.animation = false;
+    window.Chart.defaults.locale = i18n.locale; // axis ticks and tooltips: 3.500 in pt-BR
     window.Chart.defaults.maintainAspectRatio = false;
     $$("canvas[data-chart]", root).forEach((canvas) => {
       if (canvas.dataset.ready) return;
@@ -146,15 +252,16 @@
       const result = await api("GET", "/api/ai-gateway/models" + (cap ? `?capability=${encodeURIComponent(cap)}` : ""));
       if (ticket !== latest) return; // a newer filter's answer wins, whatever the arrival order
       list.innerHTML = "";
-      if (!result.ok) { list.textContent = (result.data && result.data.error.message) || i18n.error; return; }
+      if (!result.ok) { list.textContent = errorText((result.data && result.data.error) || {}, el); return; }
       result.data.data.forEach((model) => {
         const item = template.content.firstElementChild.cloneNode(true);
         item.dataset.model = model.id;
         $("[data-provider]", item).textContent = model.provider;
         $("[data-provider]", item).classList.add("p-" + model.provider);
         $("[data-name]", item).textContent = model.display_name + " (" + model.id + ")";
+        // Decimal strings straight to Intl: exact, never through a float.
         const price = model.input_price_per_1m === null ? "—"
-          : `${usd.format(Number(model.input_price_per_1m))} / ${usd.format(Number(model.output_price_per_1m))} · 1M`;
+          : `${usd.format(model.input_price_per_1m)} / ${usd.format(model.output_price_per_1m)} · 1M`;
         $("[data-price]", item).textContent = price;
         $("[data-add]", item).addEventListener("click", () => {
           el.dispatchEvent(new CustomEvent("model-selected", { bubbles: true, detail: { id: model.id } }));
@@ -233,12 +340,25 @@
       test.disabled = false;
       out.innerHTML = "";
       if (!result.ok) { showError(form, result); return; }
+      if (!result.data.count) {
+        // Nothing was tested: say why, rather than an empty list.
+        const li = document.createElement("li");
+        li.className = "bad";
+        li.dataset.noKeys = "1";
+        li.textContent = "✘ " + localError("no_keys_configured");
+        out.appendChild(li);
+        toast(li.textContent, true);
+        return;
+      }
       result.data.data.forEach((check) => {
         const li = document.createElement("li");
         li.className = check.ok ? "ok" : "bad";
         li.dataset.provider = check.provider;
+        const reason = i18n.server_messages ? check.error
+          : ((i18n.reasons || {})[check.error_code] || i18n.failed);
+        if (!check.ok) li.title = check.error || "";
         li.textContent = `${check.ok ? "✔" : "✘"} ${check.provider}${check.model ? " · " + check.model : ""}: ` +
-          (check.ok ? `${i18n.ok} (${check.latency_ms} ms)` : `${i18n.failed}: ${check.error}`);
+          (check.ok ? `${i18n.ok} (${formatDecimal(check.latency_ms)} ms)` : `${i18n.failed}: ${reason}`);
         out.appendChild(li);
       });
     });
@@ -248,9 +368,12 @@
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       clearErrors(form);
-      const ttlText = form.cache_ttl_seconds.value.trim();
-      const ttl = /^\d+$/.test(ttlText) ? Number(ttlText) : NaN;
-      if (Number.isNaN(ttl)) { fieldError(form, "cache_ttl_seconds", "⚠ " + form.cache_ttl_seconds.labels[0].textContent); return; }
+      const parsed = parseDecimal(form.cache_ttl_seconds.value);
+      if (parsed.code || !/^[0-9]+$/.test(parsed.value)) {
+        fieldError(form, "cache_ttl_seconds", parsed.code ? localError(parsed.code) : i18n.whole_number);
+        return;
+      }
+      const ttl = Number(parsed.value);
       const result = await api("PUT", "/api/ai-gateway/config", {
         cache_enabled: form.cache_enabled.checked, cache_ttl_seconds: ttl, cache_scope: form.cache_scope.value,
         cache_nondeterministic: form.cache_nondeterministic.checked, cache_count_tokens: form.cache_count_tokens.checked,
@@ -267,11 +390,10 @@
       e.preventDefault();
       clearErrors(form);
       setStatus(form, "");
-      const limit = form.limit.value.trim().replace(",", ".");
-      if (!limit || Number.isNaN(Number(limit))) {
-        fieldError(form, "limit", form.dataset.msgNumber || "⚠ " + form.limit.labels[0].textContent);
-        return;
-      }
+      // "1.000" in pt-BR is one thousand: parse with the page's separators, exactly.
+      const parsed = parseDecimal(form.limit.value);
+      if (parsed.code) { fieldError(form, "limit", localError(parsed.code)); return; }
+      const limit = parsed.value;
       const thresholds = $$('input[name="alert_thresholds"]:checked', form).map((c) => Number(c.value));
       const result = await api("POST", "/api/budget/config" + query, {
         budget_type: form.budget_type.value, limit, period: form.period.value,
@@ -355,15 +477,22 @@
       if (!button) return;
       const row = button.closest("[data-model-row]");
       const body = { capabilities: $$("[data-cap]:checked", row).map((c) => c.dataset.cap) };
-      $$("[data-model-field]", row).forEach((input) => {
-        if (input.type === "checkbox") body[input.dataset.modelField] = input.checked;
-        else if (input.value.trim()) body[input.dataset.modelField] = input.value.trim();
-      });
-      const result = await api("PUT", `/api/ai-gateway/models/${row.dataset.modelRow}`, body);
       const slot = $("[data-model-error]", row);
-      slot.textContent = result.ok ? "" : result.data.error.message;
+      let bad = null;
+      $$("[data-model-field]", row).forEach((input) => {
+        input.classList.remove("invalid");
+        if (input.type === "checkbox") { body[input.dataset.modelField] = input.checked; return; }
+        if (!input.value.trim()) return;
+        const parsed = parseDecimal(input.value);
+        if (parsed.code) { input.classList.add("invalid"); bad = bad || localError(parsed.code); }
+        else body[input.dataset.modelField] = parsed.value;
+      });
+      if (bad) { slot.textContent = bad; toast(bad, true); return; }
+      const result = await api("PUT", `/api/ai-gateway/models/${row.dataset.modelRow}`, body);
+      const text = result.ok ? "" : errorText(result.data.error, row);
+      slot.textContent = text;
       row.classList.toggle("inactive", result.ok && !body.is_active);
-      if (result.ok) toast(i18n.saved); else toast(result.data.error.message, true);
+      if (result.ok) { hideToast(); toast(i18n.saved); } else toast(text, true);
     });
   }
 
@@ -375,13 +504,53 @@
       if (all && !window.confirm(i18n.confirm)) return;
       const query = one ? `key=${encodeURIComponent(one.dataset.invalidate)}` : "all=true";
       const result = await api("DELETE", `/api/ai-gateway/cache?${query}`);
-      if (!result.ok) { toast(result.data.error.message, true); return; }
-      if (one) one.closest("tr").remove(); else window.location.reload();
-      toast(i18n.saved);
+      if (!result.ok) { toast(errorText((result.data && result.data.error) || {}), true); return; }
+      const message = one ? i18n.invalidated_one
+        : i18n.invalidated_all.replace("{n}", formatDecimal(result.data.deleted));
+      if (one) one.closest("tr").remove(); else $$("[data-cache-row]").forEach((tr) => tr.remove());
+      const count = $("[data-cache-count]");
+      if (count) count.textContent = formatDecimal($$("[data-cache-row]").length);
+      const status = $("[data-cache-status]");
+      if (status) { status.textContent = message; status.hidden = false; }
+      toast(message);
+    });
+  }
+
+  /* ---------------- phone layout ---------------- */
+  function initNav() {
+    const button = $("[data-nav-toggle]");
+    const bar = $("#topbar");
+    if (!button || !bar) return;
+    button.addEventListener("click", () => {
+      const open = bar.classList.toggle("nav-open");
+      button.setAttribute("aria-expanded", String(open));
+    });
+  }
+
+  /** Every table scrolls inside its own box (never the page) and says so when it does. */
+  function initTables(root) {
+    $$("table", root).forEach((table) => {
+      if (table.closest(".table-wrap")) return;
+      const wrap = document.createElement("div");
+      wrap.className = "table-wrap";
+      table.parentNode.insertBefore(wrap, table);
+      wrap.appendChild(table);
+    });
+    // A "stack" table becomes a list of cards on a phone: each cell shows its header.
+    $$("table.stack", root).forEach((table) => {
+      const heads = $$("thead th", table).map((th) => th.textContent.trim());
+      $$("tbody tr", table).forEach((tr) => {
+        Array.from(tr.children).forEach((td, i) => { if (!td.dataset.label) td.dataset.label = heads[i] || ""; });
+      });
+    });
+    $$(".table-wrap", root).forEach((wrap) => {
+      wrap.dataset.hint = i18n.scroll_hint || "→";
+      wrap.classList.toggle("scrolls", wrap.scrollWidth > wrap.clientWidth + 1);
     });
   }
 
   function init(root) {
+    initTables(root);
     initCharts(root);
     $$("[data-model-selector]", root).forEach(initModelSelector);
     $$("[data-chain-builder]", root).forEach(initChainBuilder);
@@ -395,11 +564,23 @@
   }
 
   document.addEventListener("htmx:configRequest", (e) => { e.detail.headers["X-CSRF-Token"] = csrf(); });
-  document.addEventListener("htmx:afterSettle", (e) => initCharts(e.target));
+  document.addEventListener("htmx:afterSettle", (e) => { initCharts(e.target); initTables(e.target); });
+  window.addEventListener("resize", () => initTables(document));
+  /** Tell the server the browser's time zone (the operator's pages show times in it). */
+  function rememberTimeZone() {
+    let zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (_e) { return; }
+    if (!/^[A-Za-z0-9_+\-/]{1,64}$/.test(zone)) return;
+    if (document.cookie.split("; ").includes("aigw_tz=" + zone)) return;
+    document.cookie = `aigw_tz=${zone}; path=/; max-age=31536000; samesite=lax`;
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    rememberTimeZone();
+    initNav();
     init(document);
     if ($("[data-invalidate]") || $("[data-invalidate-all]")) initCache();
     document.body.dataset.ready = "1";
   });
-  window.aigw = { api, initCharts };
+  window.aigw = { api, initCharts, parseDecimal, formatDecimal, errorText };
 })();

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from ai_gateway.errors import InvalidRequest
-from ai_gateway.metering.periods import days_left, period_bounds, projection
+from ai_gateway.rules.periods import days_left, period_bounds, projection
 
 
 def utc(*args: int) -> datetime:

@@ -3,7 +3,15 @@ from decimal import Decimal
 import pytest
 
 from ai_gateway.errors import InvalidRequest
-from ai_gateway.metering.budget_rules import crossed_thresholds, validate_budget
+from ai_gateway.rules.budget_rules import (
+    CEILING_CODE,
+    LIMIT_MAX,
+    check_amount,
+    check_plan_ceiling,
+    crossed_thresholds,
+    parse_amount,
+    validate_budget,
+)
 
 
 def test_a_sensible_budget_passes() -> None:
@@ -93,3 +101,59 @@ def test_thresholds_of_an_odd_limit_are_exact() -> None:
 def test_a_non_positive_limit_is_a_programming_error() -> None:
     with pytest.raises(ValueError):
         crossed_thresholds(before=Decimal(0), after=Decimal(1), limit=Decimal(0), thresholds=[80])
+
+
+# -- what the columns hold, wire input, plan ceilings ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        (LIMIT_MAX + 1, f"at most {LIMIT_MAX}"),
+        (Decimal("1e9999"), f"at most {LIMIT_MAX}"),
+        (Decimal("1e-11"), "10 decimal places"),
+        (Decimal("-0"), "greater than 0"),
+        (Decimal("Infinity"), "finite"),
+        (Decimal("sNaN"), "finite"),
+    ],
+)
+def test_amounts_the_columns_cannot_hold_are_refused(value: Decimal, words: str) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        check_amount(value, budget_type="usd", param="client_max")
+    assert caught.value.param == "client_max" and words in caught.value.message
+
+
+def test_the_maximum_and_the_finest_amount_pass() -> None:
+    check_amount(LIMIT_MAX, budget_type="tokens", param="limit")
+    check_amount(Decimal("0.0000000001"), budget_type="usd", param="limit")
+    check_amount(Decimal("1.0000000000000000"), budget_type="usd", param="limit")  # exact
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("12.50", Decimal("12.50")), (" 7 ", Decimal(7)), (100, Decimal(100)), (1e3, Decimal(1000))],
+)
+def test_wire_limits_parse_exactly(raw: object, expected: Decimal) -> None:
+    assert parse_amount(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["lots", 12.5, float("inf"), float("nan"), True, None, "9" * 101])
+def test_wire_limits_that_are_not_exact_numbers_are_refused(raw: object) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        parse_amount(raw)
+    assert caught.value.param == "limit"
+
+
+def test_a_plan_ceiling_names_itself_and_holds_in_its_unit_only() -> None:
+    common = {"plan": "pro", "plan_type": "brl", "client_max": Decimal("800.0000000000")}
+    check_plan_ceiling(budget_type="brl", limit=Decimal(800), **common)
+    check_plan_ceiling(
+        budget_type="tokens", limit=Decimal(10**8), plan="pro", plan_type="brl", client_max=None
+    )
+    with pytest.raises(InvalidRequest) as above:
+        check_plan_ceiling(budget_type="brl", limit=Decimal("800.01"), **common)
+    assert (above.value.code, above.value.param) == (CEILING_CODE, "limit")
+    assert "800 brl" in above.value.message and "800.01" in above.value.message
+    with pytest.raises(InvalidRequest) as other_unit:
+        check_plan_ceiling(budget_type="tokens", limit=Decimal(1), **common)
+    assert (other_unit.value.code, other_unit.value.param) == (CEILING_CODE, "budget_type")

@@ -18,7 +18,7 @@ from typing import Final, Literal, cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ai_gateway.errors import InvalidRequest
-from ai_gateway.metering.pricing import MONEY_QUANTUM
+from ai_gateway.rules.money import MONEY_QUANTUM
 
 __all__ = [
     "PERIODS",
