@@ -7,6 +7,7 @@ serves the OpenAPI document (the chat route is described there too).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -37,7 +38,7 @@ from ai_gateway.api.openai import chat, models, responses
 from ai_gateway.api.openai.schema import describe_chat_route
 from ai_gateway.edge.guard import RequestGuard
 from ai_gateway.gateway import Gateway
-from ai_gateway.logs import configure_logging
+from ai_gateway.logs import bind_request_id, configure_logging
 from ai_gateway.settings import Settings
 from ai_gateway.web.routes import install_web
 
@@ -67,10 +68,12 @@ class GatewayApp:
 
     async def _route(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] == chat.PATH:
-            await self.chat(scope, receive, send)
+            await self.chat(scope, receive, send)  # binds the id its response carries
         elif scope["type"] == "http" and scope["path"] in self.endpoints:
             await self.endpoints[scope["path"]](scope, receive, send)
         else:
+            if scope["type"] == "http":
+                bind_request_id(uuid.uuid4().hex)  # every log line of this request carries it
             await self.api(scope, receive, send)
 
 

@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     usage_batch_size: int = Field(default=500, gt=0)
     #: Write usage batches in a child process (off the event loop's GIL); off: a thread.
     usage_writer_process: bool = True
+    #: raw usage rows older than this are deleted by ``prune-usage-logs`` (None: kept)
+    usage_retention_days: int | None = Field(default=None, ge=1)
+    usage_retention_batch: int = Field(default=5000, gt=0)
+    #: where pruned rows are archived first (gzipped JSON lines); None: just deleted
+    usage_archive_dir: Path | None = None
     scheduler_enabled: bool = True
     #: Milliseconds between the chunks of a replayed cached stream (0: as fast as the
     #: client reads); for clients that animate text at the pace of a live model.

@@ -156,8 +156,7 @@ async def read_models(
 
 
 async def _after_change(gateway: Gateway) -> None:
-    gateway.config.invalidate()
-    await gateway.config.reload()
+    await gateway.publish_change("models")  # reloads here, and on every replica
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Add a model")
