@@ -46,9 +46,10 @@ def _host(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     help="Seed demo clients and three weeks of traffic first (once; prints two keys).",
 )
 def serve(host: str, port: int, workers: int, demo: bool) -> None:
-    """Run the HTTP service (uvicorn with uvloop and httptools, behind the edge guards:
-    AI_GATEWAY_HEADER_TIMEOUT, _BODY_TIMEOUT, _KEEPALIVE_TIMEOUT, _MAX_CONNECTIONS,
-    _MAX_CONCURRENT_REQUESTS, _MAX_BODY_BYTES)."""
+    """Run the HTTP service (uvicorn with uvloop and httptools).
+
+    Behind the edge guards: AI_GATEWAY_HEADER_TIMEOUT, _BODY_TIMEOUT, _KEEPALIVE_TIMEOUT,
+    _MAX_CONNECTIONS, _MAX_CONCURRENT_REQUESTS, _MAX_BODY_BYTES."""
     from pydantic import ValidationError
 
     from ai_gateway.bootstrap import open_database
