@@ -152,3 +152,27 @@ async def test_json_body_and_oversized_file_are_refused(harness: Harness) -> Non
         )
         assert huge.status_code == 413
     assert harness.fake.requests == []
+
+
+async def test_a_part_header_outside_latin1_is_a_400(harness: Harness) -> None:
+    """Found by the schemathesis run: a non-Latin-1 character in a part's
+    Content-Disposition made the multipart parser raise (a 500)."""
+    boundary = "aigwboundary"
+    body = (
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="model"; filename="\U000771d4.wav"\r\n\r\n'
+        "openai/whisper-1\r\n"
+        f"--{boundary}--\r\n"
+    ).encode()
+    async with httpx.AsyncClient(base_url=harness.url, timeout=60) as http:
+        response = await http.post(
+            URL,
+            content=body,
+            headers={
+                **harness.headers(),
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+            },
+        )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "invalid_form"
+    assert harness.fake.requests == []

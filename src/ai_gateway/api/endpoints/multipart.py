@@ -103,6 +103,11 @@ def parse_form(content_type: str | None, body: bytes) -> dict[str, FormPart]:
         raise InvalidRequest(
             f"the multipart body is malformed: {exc}", code="invalid_form"
         ) from None
+    except UnicodeError:
+        # A part header outside Latin-1 (the multipart parser's header encoding).
+        raise InvalidRequest(
+            "a part header of the multipart body is not valid text", code="invalid_form"
+        ) from None
     parts: dict[str, FormPart] = {}
     for part in collector.parts:
         parts.setdefault(part.name, part)
