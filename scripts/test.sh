@@ -13,6 +13,16 @@ if [ ! -x /usr/bin/chromium ]; then
       || echo "chromium is missing and cannot be installed: the browser tests will skip (fail with CI=true)"
   fi
 fi
+# The cluster tests put Debian's nginx in front of three replicas (skipped without it).
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light
+  else
+    sudo -n apt-get update -qq && sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light \
+      || echo "nginx is missing and cannot be installed: the cluster tests will skip (fail with CI=true)"
+  fi
+fi
 python3 -m venv .venv
 .venv/bin/pip install --quiet --upgrade pip
 .venv/bin/pip install --quiet -e ".[dev]"

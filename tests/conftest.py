@@ -39,6 +39,7 @@ _MUTABLE_TABLES = (
     "budget_alerts",
     "gateway_alerts",
     "audit_logs",
+    "stored_responses",
     "api_keys",
     "client_budgets",
     "client_rate_limits",

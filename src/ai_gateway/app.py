@@ -7,6 +7,7 @@ serves the OpenAPI document (the chat route is described there too).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -31,12 +32,13 @@ from ai_gateway.api import (
     whatsapp,
 )
 from ai_gateway.api import models as registry
+from ai_gateway.api.endpoints import codec_endpoints
 from ai_gateway.api.errors import install_error_handlers, without_validation_errors
-from ai_gateway.api.openai import chat, models
+from ai_gateway.api.openai import chat, models, responses
 from ai_gateway.api.openai.schema import describe_chat_route
 from ai_gateway.edge.guard import RequestGuard
 from ai_gateway.gateway import Gateway
-from ai_gateway.logs import configure_logging
+from ai_gateway.logs import bind_request_id, configure_logging
 from ai_gateway.settings import Settings
 from ai_gateway.web.routes import install_web
 
@@ -51,11 +53,14 @@ class GatewayApp:
     def __init__(self, api: FastAPI, settings: Settings) -> None:
         self.api = api
         self.chat = chat.ChatCompletionsEndpoint(lambda: api.state.gateway)
+        # The other /v1 routes: one codec each over the same pipeline, also raw ASGI.
+        self.endpoints = codec_endpoints(lambda: api.state.gateway)
         self.guard = RequestGuard(
             self._route,
             max_body_bytes=settings.max_body_bytes,
             max_concurrent=settings.max_concurrent_requests,
-            own_body_paths=frozenset({chat.PATH}),
+            # These read their own bodies, each with its own cap (25 MB for audio).
+            own_body_paths=frozenset({chat.PATH, *self.endpoints}),
         )
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -63,8 +68,12 @@ class GatewayApp:
 
     async def _route(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] == chat.PATH:
-            await self.chat(scope, receive, send)
+            await self.chat(scope, receive, send)  # binds the id its response carries
+        elif scope["type"] == "http" and scope["path"] in self.endpoints:
+            await self.endpoints[scope["path"]](scope, receive, send)
         else:
+            if scope["type"] == "http":
+                bind_request_id(uuid.uuid4().hex)  # every log line of this request carries it
             await self.api(scope, receive, send)
 
 
@@ -88,6 +97,7 @@ def create_app(settings: Settings) -> GatewayApp:
     install_error_handlers(api)
     api.include_router(health.router)
     api.include_router(models.router)
+    api.include_router(responses.router)
     # The REST API (SPEC §5), one router per resource.
     for router in (
         config.router,

@@ -26,6 +26,7 @@ from redis.asyncio import Redis
 
 from ai_gateway.bootstrap import master_key_for, open_database
 from ai_gateway.cache import CacheSettings, ResponseCache, create_cache_backend
+from ai_gateway.changes import ChangeBus, ChangeKind
 from ai_gateway.jobs import JobContext, JobOutcome, Scheduler, run_job
 from ai_gateway.metering.alerting import Alerter
 from ai_gateway.metering.currency import ExchangeRateService
@@ -42,8 +43,9 @@ from ai_gateway.pipeline.rate_limit import RateLimitGuard
 from ai_gateway.pipeline.rates import RateHolder
 from ai_gateway.pipeline.run import ChatPipeline
 from ai_gateway.pipeline.shared_budget import RedisBudgetCounters
-from ai_gateway.pipeline.validation import parse_chat_request
+from ai_gateway.pipeline.validation import GatewayOptions, parse_chat_request
 from ai_gateway.providers import Provider, create_providers
+from ai_gateway.providers.base import AudioFile, ChatRequest
 from ai_gateway.providers.registry import PROVIDERS
 from ai_gateway.ratelimit.shared import RedisLimiter
 from ai_gateway.services.budgets import BudgetService
@@ -59,7 +61,6 @@ __all__ = ["Gateway"]
 
 log = logging.getLogger("ai_gateway")
 
-_CONFIG_POLL_SECONDS = 2.0
 _LAST_USED_SECONDS = 10.0
 
 
@@ -87,14 +88,17 @@ class Gateway:
         self.shared_budget = (
             RedisBudgetCounters(Redis.from_url(settings.redis_url)) if settings.redis_url else None
         )
+        self.changes = ChangeBus(db, redis_url=settings.redis_url)
         #: the one owner of budgets; ``budgets`` is its guard on the request path
-        self.budget_service = BudgetService(db, shared=self.shared_budget, auth=self.auth)
+        self.budget_service = BudgetService(
+            db, shared=self.shared_budget, auth=self.auth, publish=self.changes.publish
+        )
         self.budgets = self.budget_service.guard
         # Limits are read from the config snapshot; the service owns their changes.
         self.rate_limiter = RateLimitGuard(
             shared=RedisLimiter(Redis.from_url(settings.redis_url)) if settings.redis_url else None
         )
-        self.limits = RateLimitService(db, config=self.config)
+        self.limits = RateLimitService(db, config=self.config, publish=self.changes.publish)
         self.breakers = BreakerBoard(on_change=self._breaker_changed)
         self.cache = ResponseCache(
             create_cache_backend(settings.redis_url),
@@ -116,7 +120,11 @@ class Gateway:
             backlog=lambda: self.usage.backlog, spooled=lambda: self.usage.spooled
         )
         self.whatsapp = WhatsAppService(
-            settings=settings, db=db, master=master, call_ai=self.call_ai
+            settings=settings,
+            db=db,
+            master=master,
+            call_ai=self.call_ai,
+            transcribe=self.transcribe,
         )
         self._tasks: list[asyncio.Task[None]] = []
         self._http: aiohttp.ClientSession | None = None
@@ -185,7 +193,8 @@ class Gateway:
         )
         self.usage.start()
         await self.whatsapp.start()
-        self._every(_CONFIG_POLL_SECONDS, self.config.check_version, "config-poll")
+        self._subscribe_caches()
+        await self.changes.start()
         self._every(_LAST_USED_SECONDS, self._write_last_used, "key-last-used")
         log.info(
             "gateway started",
@@ -194,6 +203,7 @@ class Gateway:
 
     async def stop(self) -> None:
         await self.whatsapp.stop()  # replies in flight finish first; their usage rows follow
+        await self.changes.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -211,6 +221,30 @@ class Gateway:
             await self._http.close()
         self.db.dispose()
         log.info("gateway stopped", extra={"usage_rows_written": self.usage.written})
+
+    async def publish_change(
+        self, kind: ChangeKind, *, client_id: str | None = None, version: int | None = None
+    ) -> None:
+        """Tell this process and every other replica that an admin changed ``kind``
+        (see :mod:`ai_gateway.changes`); call it after the change is committed."""
+        await self.changes.publish(kind, client_id=client_id, version=version)
+
+    def _subscribe_caches(self) -> None:
+        async def reload_config(_client_id: str | None) -> None:
+            self.config.invalidate()
+            await self.config.get()  # off the request path; serves the last one on failure
+
+        def forget_client(client_id: str | None) -> None:
+            self.auth.invalidate(client_id=client_id)
+            self.budgets.forget(client_id)
+
+        self.changes.subscribe("config", reload_config)
+        self.changes.subscribe("models", reload_config)
+        self.changes.subscribe("clients", forget_client)
+        self.changes.subscribe("keys", lambda client_id: self.auth.invalidate(client_id=client_id))
+        self.changes.subscribe("budgets", self.budgets.forget)
+        # Rate limits live in the config snapshot (their service bumps the version itself).
+        self.changes.subscribe("limits", reload_config)
 
     def _start_alerts_and_jobs(self, meter: Meter) -> None:
         assert self._http is not None
@@ -268,6 +302,35 @@ class Gateway:
             cache_control=cache_control,
         )
         return await self.pipeline.complete(client, request, options, meta)
+
+    async def transcribe(
+        self,
+        client_id: str,
+        audio: AudioFile,
+        *,
+        model: str,
+        conversation_id: str | None = None,
+        request_id: str | None = None,
+        language: str | None = None,
+    ) -> CallResult:
+        """One transcription for ``client_id`` (``audio`` from
+        :func:`~ai_gateway.audio.read_audio_file`), through the same pipeline as
+        ``/v1/audio/transcriptions``: budget, cache, fallback, metering per minute."""
+        client = await self.auth.client(client_id)
+        Principal(key_id="library", role="client", client=client).require_client()
+        request = ChatRequest(
+            model=model,
+            messages=[],
+            params={"language": language} if language else {},
+            kind="transcription",
+            audio=audio,
+        )
+        meta = CallMeta(
+            request_id=request_id or uuid.uuid4().hex,
+            conversation_id=conversation_id,
+            endpoint="audio.transcriptions",
+        )
+        return await self.pipeline.complete(client, request, GatewayOptions(None), meta)
 
     # -- background work -----------------------------------------------------------------
 

@@ -73,6 +73,7 @@ class GatewayMetrics:
             "ai_gateway_usage_spooled",
             "Usage rows waiting in the spool file to be replayed.",
             registry=self.registry,
+            multiprocess_mode="livesum",  # across `serve --workers N`: the total backlog
         )
         self.usage_written = Counter(
             "ai_gateway_usage_rows_written",
@@ -89,6 +90,7 @@ class GatewayMetrics:
             "1 while a provider's circuit breaker is open.",
             ["provider"],
             registry=self.registry,
+            multiprocess_mode="livemax",  # open in any live worker
         )
 
     def watch_usage(self, *, backlog: Callable[[], int], spooled: Callable[[], int]) -> None:

@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     whatsapp_verify_token: str | None = Field(default=None, repr=False)
     whatsapp_app_secret: str | None = Field(default=None, repr=False)
     whatsapp_graph_base_url: str = "https://graph.facebook.com/v21.0"
+    #: The model a voice note is transcribed with, the model an image is read by, and the
+    #: longest voice note the bot listens to (longer ones get a polite reply, no call).
+    whatsapp_transcription_model: str = "groq/whisper-large-v3-turbo"
+    whatsapp_vision_model: str = "openai/gpt-4o-mini"
+    whatsapp_max_voice_seconds: int = Field(default=300, gt=0)
     max_body_bytes: int = Field(default=1_048_576, gt=0)
     #: Connection hygiene of ``serve`` (see ai_gateway.edge): seconds to send a whole
     #: request head, a whole body, and idle between keep-alive requests.
@@ -65,10 +70,17 @@ class Settings(BaseSettings):
     max_concurrent_requests: int = Field(default=1024, ge=1, le=1_000_000)
     #: Proxies whose X-Forwarded-Proto/For are believed (uvicorn's forwarded_allow_ips).
     forwarded_allow_ips: str = "127.0.0.1"
+    #: Days a stored /v1/responses answer can be continued (previous_response_id).
+    responses_retention_days: int = Field(default=30, gt=0, le=3650)
     usage_flush_interval: float = Field(default=0.5, gt=0)
     usage_batch_size: int = Field(default=500, gt=0)
     #: Write usage batches in a child process (off the event loop's GIL); off: a thread.
     usage_writer_process: bool = True
+    #: raw usage rows older than this are deleted by ``prune-usage-logs`` (None: kept)
+    usage_retention_days: int | None = Field(default=None, ge=1)
+    usage_retention_batch: int = Field(default=5000, gt=0)
+    #: where pruned rows are archived first (gzipped JSON lines); None: just deleted
+    usage_archive_dir: Path | None = None
     scheduler_enabled: bool = True
     #: Milliseconds between the chunks of a replayed cached stream (0: as fast as the
     #: client reads); for clients that animate text at the pace of a live model.

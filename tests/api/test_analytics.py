@@ -183,3 +183,28 @@ async def test_legacy_and_gateway_sources_are_shown_apart(harness: Harness) -> N
     assert ids == {"new-1", "new-2"}
     status, error = await call(h, "GET", "/api/analytics/gateway", params={"source": "old"})
     assert status == 400 and error["error"]["param"] == "source"
+
+
+async def test_usage_is_broken_down_by_endpoint(harness: Harness) -> None:
+    h = harness
+    write_rows(
+        h.db,
+        [
+            usage_row(h.client.id),
+            usage_row(h.client.id, endpoint="embeddings", cost_brl=Decimal("0.0001")),
+            usage_row(h.client.id, endpoint="embeddings", cost_brl=Decimal("0.0002")),
+            usage_row(
+                h.client.id,
+                endpoint="audio.transcriptions",
+                cost_usd=Decimal("0.006"),
+                cost_brl=Decimal("0.03"),
+            ),
+        ],
+    )
+    status, report = await call(h, "GET", BASE)
+    assert status == 200
+    by_endpoint = {e["endpoint"]: e for e in report["by_endpoint"]}
+    assert set(by_endpoint) == {"chat.completions", "embeddings", "audio.transcriptions"}
+    assert by_endpoint["embeddings"]["requests"] == 2
+    assert by_endpoint["embeddings"]["cost_brl"] == "0.0003000000"
+    assert report["by_endpoint"][0]["endpoint"] == "audio.transcriptions"  # dearest first

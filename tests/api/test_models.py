@@ -31,7 +31,10 @@ async def test_models_lifecycle_keeps_price_history(harness: Harness) -> None:
     assert "groq/llama-3.3-70b" not in ids and "openai/gpt-4o" in ids
     _, every = await call(h, "GET", "/api/ai-gateway/models")
     keys = [(m["provider"], m["model_name"]) for m in every["data"]]
-    assert keys == sorted(keys) and every["count"] == 7  # the seed's six and simulated
+    # The seed's six, simulated/demo-chat (0012, kept by 0011), and 0011's embedding,
+    # transcription and other simulated models.
+    assert keys == sorted(keys) and every["count"] == 16
+    assert {m["kind"] for m in every["data"]} == {"chat", "embedding", "transcription"}
 
     status, created = await call(h, "POST", "/api/ai-gateway/models", admin=True, json=NEW)
     assert status == 201 and Decimal(created["input_price_per_1m"]) == Decimal("1.25")

@@ -7,6 +7,7 @@ of the first client's rows."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ import pytest
 
 from ai_gateway.storage.api_keys import issue_key
 from ai_gateway.storage.models_registry import create_model
+from ai_gateway.storage.stored_responses import save_response
 from tests.api.usage_rows import usage_row, write_rows
 from tests.harness import Harness
 
@@ -56,6 +58,36 @@ ROUTES: dict[tuple[str, str], Case] = {
         own=200,
         other=200,
         body={"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
+    ),
+    ("POST", "/v1/embeddings"): Case(
+        admin=403, own=200, other=200, body={"model": "simulated/demo-embed", "input": "hi"}
+    ),
+    ("POST", "/v1/messages"): Case(
+        admin=403,
+        own=200,
+        other=200,
+        body={
+            "model": "openai/gpt-4o-mini",
+            "max_tokens": 5,
+            "messages": [{"role": "user", "content": "hi"}],
+        },
+    ),
+    ("POST", "/v1/responses"): Case(
+        admin=403,
+        own=200,
+        other=200,
+        body={"model": "openai/gpt-4o-mini", "input": "hi", "store": False},
+    ),
+    # JSON is not the multipart this route takes: a 400 for every client, not a 500.
+    ("POST", "/v1/audio/transcriptions"): Case(
+        admin=403, own=400, other=400, body={"model": "openai/whisper-1"}
+    ),
+    # Stored responses are the storing client's alone: others (admins too) see a 404.
+    ("GET", "/v1/responses/{response_id}"): Case(
+        admin=404, own=200, other=404, path="/v1/responses/{response}"
+    ),
+    ("DELETE", "/v1/responses/{response_id}"): Case(
+        admin=404, own=200, other=404, path="/v1/responses/{doomed}"
     ),
     ("GET", "/api/ai-gateway/usage-quarantine"): admin_only(),
     ("GET", "/api/ai-gateway/config"): admin_only(),
@@ -176,7 +208,21 @@ async def test_every_route_has_a_wall(harness: Harness) -> None:
             usage_row(other.id, conversation_id="globex-conversation"),
         ],
     )
+    with h.db.write() as s:
+        for response_id in ("resp_walk_read", "resp_walk_gone"):
+            save_response(
+                s,
+                client_id=h.client.id,
+                response_id=response_id,
+                model="openai/gpt-4o-mini",
+                conversation=[{"role": "user", "content": "acme-secret-conversation"}],
+                body={"id": response_id, "object": "response", "client": h.client.id},
+                now=datetime.now(UTC),
+                retention=timedelta(days=1),
+            )
     values = {
+        "response": "resp_walk_read",
+        "doomed": "resp_walk_gone",
         "client": h.client.id,
         "key": spare_key,
         "model": "openai/gpt-walked",
@@ -205,7 +251,11 @@ async def test_every_route_has_a_wall(harness: Harness) -> None:
                 expected = getattr(case, who)
                 if response.status_code != expected:
                     failures.append(f"{who} {method} {path}: {response.status_code} != {expected}")
-                if response.status_code >= 400:
+                if response.status_code >= 400 and route == "/v1/messages":
+                    # Anthropic's error shape on Anthropic's route (its SDKs read it).
+                    assert response.json()["type"] == "error", (method, path)
+                    assert set(response.json()["error"]) == {"type", "message"}, (method, path)
+                elif response.status_code >= 400:
                     error = response.json()["error"]
                     assert set(error) == {"message", "type", "code", "param"}, (method, path)
                 if who == OTHER:

@@ -135,6 +135,8 @@ def test_cron_run_and_list(run_cli: RunCli) -> None:
         "check-gateway-alerts",
         "check-budget-alerts",
         "reset-budget-periods",
+        "purge-stored-responses",
+        "prune-usage-logs",
     ]
     result = run_cli("cron", "run", "check-budget-alerts", "--json")
     assert result.exit_code == 0, result.stderr

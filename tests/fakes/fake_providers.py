@@ -3,12 +3,18 @@
 One ``aiohttp.web`` server mounts every provider under its own prefix, so real adapters
 (and the whole gateway) can point their base URLs at it::
 
-    openai    {url}/openai/v1            POST /chat/completions
-    groq      {url}/groq/openai/v1       POST /chat/completions
-    gateway   {url}/gateway/v1           POST /chat/completions  (Vercel AI Gateway)
+    openai    {url}/openai/v1            POST /chat/completions, /embeddings,
+                                              /audio/transcriptions (multipart)
+    groq      {url}/groq/openai/v1       POST /chat/completions, /audio/transcriptions
+    gateway   {url}/gateway/v1           POST /chat/completions, /embeddings  (Vercel)
     anthropic {url}/anthropic            POST /v1/messages
     google    {url}/google               POST /v1beta/models/{model}:generateContent
                                               and :streamGenerateContent?alt=sse
+                                              and :batchEmbedContents
+
+Embeddings are ``[len(text), index, 0.25]`` padded with zeros to ``dimensions``; a
+transcript is ``Fake <provider> transcript of <filename> (<bytes> bytes)``, with a
+``duration`` (and OpenAI ``usage.seconds``) of 9999 that the gateway must not believe.
 
 Answers are deterministic (``Fake <provider> answer to: <last user text>``), streamed
 when asked, with usage. Every request is recorded (:attr:`FakeProviders.requests`) so a
@@ -39,7 +45,15 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-__all__ = ["PROVIDER_PREFIXES", "Behaviour", "FakeProviders", "RecordedRequest", "answer_text"]
+__all__ = [
+    "CLAIMED_SECONDS",
+    "PROVIDER_PREFIXES",
+    "Behaviour",
+    "FakeProviders",
+    "RecordedRequest",
+    "answer_text",
+    "fake_vector",
+]
 
 JSON = dict[str, Any]
 
@@ -366,6 +380,57 @@ def _google_error(status: int) -> JSON:
     return {"error": {"code": status, "message": f"fake error {status}", "status": state}}
 
 
+# ---------------------------------------------------------------- embeddings, audio
+
+#: What the fake claims every audio file lasts: wrong on purpose.
+CLAIMED_SECONDS = 9999.0
+
+
+def fake_vector(text: str, index: int, dimensions: int | None) -> list[float]:
+    vector = [float(len(text)), float(index), 0.25]
+    size = dimensions or len(vector)
+    return (vector + [0.0] * size)[:size]
+
+
+def _openai_embeddings(body: JSON) -> JSON:
+    texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+    data = [
+        {"object": "embedding", "index": i, "embedding": fake_vector(t, i, body.get("dimensions"))}
+        for i, t in enumerate(texts)
+    ]
+    tokens = sum(len(t) // 4 + 1 for t in texts)
+    return {
+        "object": "list",
+        "data": list(reversed(data)),  # in any order: the index says which is which
+        "model": body["model"],
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
+
+
+def _google_embeddings(body: JSON) -> JSON:
+    embeddings = []
+    for i, item in enumerate(body["requests"]):
+        text = item["content"]["parts"][0]["text"]
+        embeddings.append({"values": fake_vector(text, i, item.get("outputDimensionality"))})
+    return {"embeddings": embeddings}
+
+
+def _transcription(provider: str, fields: JSON) -> JSON:
+    upload = fields["file"]
+    text = f"Fake {provider} transcript of {upload['filename']} ({upload['size']} bytes)"
+    answer: JSON = {"text": text}
+    if fields.get("response_format") == "verbose_json":
+        answer.update(
+            task="transcribe",
+            language=fields.get("language") or "portuguese",
+            duration=CLAIMED_SECONDS,
+            segments=[{"id": 0, "start": 0.0, "end": CLAIMED_SECONDS, "text": text}],
+        )
+    if provider == "openai":
+        answer["usage"] = {"type": "duration", "seconds": CLAIMED_SECONDS}
+    return answer
+
+
 # ---------------------------------------------------------------- the server
 
 _FORMATS = {
@@ -409,6 +474,12 @@ class FakeProviders:
             else:
                 path = f"{prefix}/chat/completions"
             app.router.add_post(path, self._handler(provider))
+        for provider in ("openai", "gateway"):
+            path = PROVIDER_PREFIXES[provider] + "/embeddings"
+            app.router.add_post(path, self._handler(provider, "embeddings"))
+        for provider in ("openai", "groq"):
+            path = PROVIDER_PREFIXES[provider] + "/audio/transcriptions"
+            app.router.add_post(path, self._handler(provider, "transcriptions"))
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -451,18 +522,37 @@ class FakeProviders:
 
     # -- serving
 
-    def _handler(self, provider: str) -> Any:
+    def _handler(self, provider: str, kind: str = "chat") -> Any:
         async def handle(request: web.Request) -> web.StreamResponse:
-            return await self._handle(provider, request)
+            return await self._handle(provider, request, kind)
 
         return handle
+
+    @staticmethod
+    async def _read(request: web.Request, kind: str) -> JSON:
+        if kind != "transcriptions":
+            return orjson.loads(await request.read())  # type: ignore[no-any-return]
+        fields: JSON = {}
+        for name, value in (await request.post()).items():
+            if isinstance(value, web.FileField):
+                data = value.file.read()
+                fields[name] = {
+                    "filename": value.filename,
+                    "content_type": value.content_type,
+                    "size": len(data),
+                }
+            else:
+                fields[name] = value
+        return fields
 
     async def _wait(self, seconds: float | None) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._closing.wait(), seconds)
 
-    async def _handle(self, provider: str, request: web.Request) -> web.StreamResponse:
-        body = orjson.loads(await request.read())
+    async def _handle(
+        self, provider: str, request: web.Request, kind: str = "chat"
+    ) -> web.StreamResponse:
+        body = await self._read(request, kind)
         self.requests.append(
             RecordedRequest(
                 provider=provider,
@@ -490,8 +580,19 @@ class FakeProviders:
                 content_type="application/json",
                 headers=headers,
             )
-        answer = self._answer(provider, body, request, behaviour)
         action = request.match_info.get("model_action", "")
+        special: JSON | None = None
+        if kind == "embeddings":
+            special = _openai_embeddings(body)
+        elif kind == "transcriptions":
+            special = _transcription(provider, body)
+        elif action.endswith(":batchEmbedContents"):
+            special = _google_embeddings(body)
+        if special is not None:
+            return web.Response(
+                body=orjson.dumps(special), content_type="application/json", headers=headers
+            )
+        answer = self._answer(provider, body, request, behaviour)
         if not (body.get("stream") or action.endswith(":streamGenerateContent")):
             return web.Response(
                 body=orjson.dumps(complete(answer)),

@@ -46,6 +46,9 @@ def notification(
     wa_id: str = "5511987654321",
     text: str | None = "Oi, tudo bem?",
     message_type: str = "text",
+    media_id: str = "1234",
+    mime_type: str | None = None,
+    caption: str | None = None,
 ) -> dict[str, Any]:
     message: dict[str, Any] = {
         "from": wa_id,
@@ -56,7 +59,18 @@ def notification(
     if message_type == "text":
         message["text"] = {"body": text}
     elif message_type == "image":
-        message["image"] = {"id": "1234", "mime_type": "image/jpeg", "sha256": "abc"}
+        message["image"] = {"id": media_id, "mime_type": mime_type or "image/jpeg", "sha256": "abc"}
+        if caption is not None:
+            message["image"]["caption"] = caption
+    elif message_type == "audio":
+        message["audio"] = {
+            "id": media_id,
+            "mime_type": mime_type or "audio/ogg; codecs=opus",
+            "sha256": "abc",
+            "voice": True,
+        }
+    elif message_type == "sticker":
+        message["sticker"] = {"id": media_id, "mime_type": "image/webp", "animated": False}
     return _envelope(
         phone_number_id,
         {"contacts": [{"profile": {"name": "Maria"}, "wa_id": wa_id}], "messages": [message]},

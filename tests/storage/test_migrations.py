@@ -18,10 +18,15 @@ from ai_gateway.storage.tables import AiModel, Base, PlanBudget, SharedGatewayCo
 def test_blank_database_upgrades_and_seeds(db: Database) -> None:
     assert migrate.current_revision(db) == migrate.head_revision()
     with db.session() as s:
-        # The six models of the seed, and the simulated one a first call can use.
-        assert s.scalar(select(func.count()).select_from(AiModel)) == 7
+        # The six models of the seed, the simulated one a first call can use (0012), then
+        # 0011's embedding, transcription and simulated ones (demo-chat counted once).
+        kinds = dict(s.execute(select(AiModel.id, AiModel.kind)).tuples().all())
+        assert len(kinds) == 16
+        assert sum(k == "chat" for k in kinds.values()) == 7
+        assert kinds["simulated/demo-embed"] == "embedding"
+        assert kinds["groq/whisper-large-v3"] == "transcription"
         simulated = s.get(AiModel, "simulated/demo-chat")
-        assert simulated is not None and simulated.is_active
+        assert simulated is not None and simulated.is_active and simulated.kind == "chat"
         assert set(s.scalars(select(PlanBudget.plan))) == {"free", "basic", "pro", "enterprise"}
         assert s.scalar(select(func.count()).select_from(SharedGatewayConfig)) == 1
 
@@ -29,7 +34,8 @@ def test_blank_database_upgrades_and_seeds(db: Database) -> None:
 def test_upgrade_twice_is_a_noop(db: Database) -> None:
     migrate.upgrade(db)
     with db.session() as s:
-        assert s.scalar(select(func.count()).select_from(AiModel)) == 7
+        # The seed's six, simulated/demo-chat (0012) and 0011's nine others.
+        assert s.scalar(select(func.count()).select_from(AiModel)) == 16
 
 
 def test_models_match_migrations(db: Database) -> None:

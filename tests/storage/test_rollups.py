@@ -69,9 +69,10 @@ def test_writer_keeps_every_rollup_in_step(db: Database) -> None:
     assert sums["latency"] == (4,)
 
 
-#: Columns added after 0003 (by 0010): an old schema has none of them.
+#: Columns added after 0003 (by 0010 and 0011): an old schema has none of them.
 _ADDED_AFTER_0003 = {
     "gateway_usage_logs": {
+        "endpoint",
         "cache_write_price_per_1m",
         "cache_write_tokens",
         "prompt_cache_saved_usd",

@@ -32,6 +32,7 @@ async def test_client_analytics_charts_drilldown_and_csv(
     assert len(await chart_points(page, "chart-savings")) == 3
     assert "R$" in await page.inner_text("#cost-savings")
     assert await page.locator("#fallback-events tbody tr").count() > 0
+    assert "chat.completions" in await page.inner_text("#usage-by-endpoint")
     await screenshot(page, shots, "client-analytics")
 
     row = page.locator("tr.conversation-row").first

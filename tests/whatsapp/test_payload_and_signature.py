@@ -37,3 +37,17 @@ def test_signature_is_checked_over_the_raw_body() -> None:
     assert not signature_is_valid(body, good, "other")
     assert not signature_is_valid(body, good.removeprefix("sha256="), "secret")
     assert not signature_is_valid(body, None, "secret")
+
+
+def test_voice_notes_and_images_carry_their_media() -> None:
+    [voice] = parse_notification(
+        notification(phone_number_id="42", wamid="w4", message_type="audio", media_id="M1")
+    )
+    assert (voice.message_type, voice.media_id, voice.text) == ("audio", "M1", None)
+    assert voice.mime_type == "audio/ogg; codecs=opus"
+    [image] = parse_notification(
+        notification(
+            phone_number_id="42", wamid="w5", message_type="image", media_id="M2", caption="Oi?"
+        )
+    )
+    assert (image.media_id, image.text, image.mime_type) == ("M2", "Oi?", "image/jpeg")

@@ -55,6 +55,10 @@ class ModelAnalytics(UsageTotals):
     latency: Latency
 
 
+class EndpointAnalytics(UsageTotals):
+    endpoint: str
+
+
 class DayPoint(UsageTotals):
     day: str
     p50: float
@@ -70,6 +74,7 @@ class AnalyticsPublic(BaseModel):
     totals: UsageTotals
     latency: Latency
     by_model: list[ModelAnalytics]
+    by_endpoint: list[EndpointAnalytics]
     cache: Savings
     series: list[DayPoint]
     fallback_count: int
@@ -116,6 +121,7 @@ def _summary(s: Session, *, client_id: str, days: int, source: Source) -> dict[s
         "totals": totals,
         "latency": analytics.overall_percentiles(s, window=window, client_id=client_id),
         "by_model": analytics.model_usage(s, window=window, client_id=client_id),
+        "by_endpoint": analytics.by_endpoint(s, window=window, client_id=client_id),
         "cache": analytics.cache_savings(s, window=window, client_id=client_id),
         "series": analytics.daily_series(s, window=window, client_id=client_id),
         "fallback_count": totals["fallbacks"],

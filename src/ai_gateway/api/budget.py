@@ -131,7 +131,7 @@ async def write_budget(
     tenant = _client(principal, client_id)
     budget = await gateway.budget_service.set_client_budget(
         tenant, _settings(body), actor=actor(principal)
-    )
+    )  # the service publishes the change: re-read on every replica
     return BudgetConfigPublic.of(budget)
 
 

@@ -188,7 +188,7 @@ async def roll_out(gateway: GatewayDep, admin: AdminDep, body: RolloutRequest) -
             return enabled, total
 
     enabled, total = await gateway.db.run(run)
-    gateway.budget_service.client_changed()
+    await gateway.budget_service.client_changed()  # publishes "clients" to every replica
     return RolloutPublic(percent=body.percent, enabled=enabled, total=total)
 
 
@@ -242,7 +242,7 @@ async def patch_client(
     if "plan" in changes:  # the new plan's ceiling applies to the client's own budget
         await gateway.budget_service.client_moved(client.id, actor=actor(admin))
     else:
-        gateway.budget_service.client_changed(client.id)
+        await gateway.budget_service.client_changed(client.id)  # and on every replica
     return ClientPublic.of(client)
 
 
@@ -282,4 +282,5 @@ async def create_key(
             return issued.info, issued.plain
 
     info, plain = await gateway.db.run(run)
+    await gateway.publish_change("keys", client_id=client.id)
     return KeyIssued(**KeyPublic.of(info).model_dump(), key=plain)

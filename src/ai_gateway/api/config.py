@@ -198,13 +198,13 @@ async def update_config(gateway: GatewayDep, admin: AdminDep, body: ConfigUpdate
             code="master_key_missing",
         )
 
-    def run() -> None:
+    def run() -> int:
         with gateway.db.write() as s:
             for name, value in keys.items():
                 assert gateway.master is not None
                 set_secret(s, master=gateway.master, secret_id=name, value=value)
                 changes[f"{name}_secret_id"] = name
-            update_shared_config(s, changes=changes)
+            version = update_shared_config(s, changes=changes).version
             details = {k: v for k, v in changes.items() if not k.endswith("_secret_id")}
             record_audit(
                 s,
@@ -213,10 +213,11 @@ async def update_config(gateway: GatewayDep, admin: AdminDep, body: ConfigUpdate
                 target="shared_gateway_config",
                 details={**_jsonable(details), "provider_keys_set": sorted(keys)},
             )
+            return version
 
-    await gateway.db.run(run)
-    gateway.config.invalidate()
-    await gateway.config.reload()
+    version = await gateway.db.run(run)
+    # The write bumped the version itself; this reloads here, and on every replica.
+    await gateway.publish_change("config", version=version)
     return await _read(gateway)
 
 

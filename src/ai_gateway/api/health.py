@@ -1,6 +1,7 @@
 """``/healthz`` (the process answers), ``/readyz`` (it can reach its database) and
-``/metrics`` (Prometheus text; behind a bearer token when ``AI_GATEWAY_METRICS_TOKEN``
-is set, compared in constant time)."""
+``/metrics`` (Prometheus text; with ``serve --workers N``, the sum over every worker of
+this replica, whichever worker answers the scrape; behind a bearer token when
+``AI_GATEWAY_METRICS_TOKEN`` is set, compared in constant time)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from ai_gateway.api.deps import GatewayDep
 from ai_gateway.errors import AuthenticationFailed
+from ai_gateway.metrics_multiprocess import aggregated_registry
 
 __all__ = ["router"]
 
@@ -37,7 +39,8 @@ async def readyz(gateway: GatewayDep) -> Response:
 async def metrics(request: Request) -> Response:
     gateway = request.app.state.gateway
     _check_token(gateway.settings.metrics_token, request.headers.get("authorization"))
-    return Response(generate_latest(gateway.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    registry = aggregated_registry() or gateway.metrics.registry
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
 def _check_token(configured: str | None, header: str | None) -> None:

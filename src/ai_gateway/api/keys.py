@@ -43,5 +43,5 @@ async def revoke(
             return key
 
     key = await gateway.db.run(run)
-    gateway.auth.invalidate()
+    await gateway.publish_change("keys", client_id=key.client_id)
     return KeyPublic.of(key)

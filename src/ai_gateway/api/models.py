@@ -31,7 +31,8 @@ __all__ = ["ModelCreate", "ModelUpdate", "check_provider", "router"]
 
 router = APIRouter(prefix="/api/ai-gateway/models", tags=["models"], responses=ERRORS)
 
-Capability = Literal["chat", "vision", "tools", "json", "streaming"]
+Capability = Literal["chat", "vision", "tools", "json", "streaming", "embeddings", "transcription"]
+Kind = Literal["chat", "embedding", "transcription"]
 Price = Annotated[Decimal, Field(ge=0, le=100_000, max_digits=18, decimal_places=6)]
 ModelId = Annotated[
     str, Path(min_length=3, max_length=128, pattern=r"^[a-z0-9_-]+/[A-Za-z0-9._:-]+$")
@@ -50,10 +51,13 @@ class ModelCreate(ModelBase):
     input_price_per_1m: Price | None = None
     output_price_per_1m: Price | None = None
     cached_input_price_per_1m: Price | None = None
+    kind: Kind = "chat"
+    #: USD per minute of audio, for transcription models.
+    price_per_minute: Price | None = None
     cache_write_price_per_1m: Price | None = None
     context_window: int | None = Field(None, ge=1, le=100_000_000)
     capabilities: list[Capability] = Field(
-        default_factory=lambda: list[Capability](["chat"]), max_length=5
+        default_factory=lambda: list[Capability](["chat"]), max_length=7
     )
     aliases: list[Annotated[str, Field(max_length=128)]] = Field(
         default_factory=list, max_length=20
@@ -67,9 +71,11 @@ class ModelUpdate(ModelBase):
     input_price_per_1m: Price | None = None
     output_price_per_1m: Price | None = None
     cached_input_price_per_1m: Price | None = None
+    kind: Kind | None = None
+    price_per_minute: Price | None = None
     cache_write_price_per_1m: Price | None = None
     context_window: int | None = Field(None, ge=1, le=100_000_000)
-    capabilities: list[Capability] | None = Field(None, max_length=5)
+    capabilities: list[Capability] | None = Field(None, max_length=7)
     aliases: list[Annotated[str, Field(max_length=128)]] | None = Field(None, max_length=20)
     is_active: bool | None = None
 
@@ -82,6 +88,8 @@ class ModelPublic(BaseModel):
     input_price_per_1m: Money | None
     output_price_per_1m: Money | None
     cached_input_price_per_1m: Money | None
+    kind: str
+    price_per_minute: Money | None
     cache_write_price_per_1m: Money | None = None
     context_window: int | None
     capabilities: list[str]
@@ -99,6 +107,8 @@ class ModelPublic(BaseModel):
             input_price_per_1m=m.input_price_per_1m,
             output_price_per_1m=m.output_price_per_1m,
             cached_input_price_per_1m=m.cached_input_price_per_1m,
+            kind=m.kind,
+            price_per_minute=m.price_per_minute,
             cache_write_price_per_1m=m.cache_write_price_per_1m,
             context_window=m.context_window,
             capabilities=list(m.capabilities),
@@ -146,8 +156,7 @@ async def read_models(
 
 
 async def _after_change(gateway: Gateway) -> None:
-    gateway.config.invalidate()
-    await gateway.config.reload()
+    await gateway.publish_change("models")  # reloads here, and on every replica
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Add a model")
@@ -185,7 +194,15 @@ async def update(
     changes = body.model_dump(exclude_unset=True)
     if not changes:
         raise InvalidRequest("send at least one field to change", code="nothing_to_change")
-    for field in ("provider", "model_name", "display_name", "capabilities", "aliases", "is_active"):
+    for field in (
+        "provider",
+        "model_name",
+        "display_name",
+        "kind",
+        "capabilities",
+        "aliases",
+        "is_active",
+    ):
         if field in changes and changes[field] is None:
             raise InvalidRequest(f"{field} cannot be null", param=field, code="field_required")
     check_provider(changes.get("provider"))

@@ -94,11 +94,17 @@ def _normalise(value: Any) -> Any:
 def canonical_payload(request: ChatRequest) -> bytes:
     """The exact bytes the key hashes: stable under key order and request whitespace."""
     params = {k: v for k, v in request.params.items() if k not in IGNORED_PARAMS}
-    document = {
+    document: dict[str, Any] = {
         "model": request.model,
         "messages": _normalise(request.messages),
         "params": _normalise(params),
     }
+    # Other kinds name themselves (chat keys stay as they were); audio is keyed by the
+    # file's digest, so the same voice note forwarded twice is transcribed once.
+    if request.kind != "chat":
+        document["kind"] = request.kind
+    if request.audio is not None:
+        document["audio"] = request.audio.sha256
     return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
 
 

@@ -13,10 +13,19 @@ import click
 import orjson
 
 from ai_gateway.bootstrap import open_database
+from ai_gateway.changes import Change, ChangeKind, Publish, out_of_process_publisher, publish_sync
 from ai_gateway.settings import Settings
 from ai_gateway.storage.db import Database
 
-__all__ = ["CLI_ACTOR", "database", "emit", "json_option", "settings"]
+__all__ = [
+    "CLI_ACTOR",
+    "announce",
+    "announcer",
+    "database",
+    "emit",
+    "json_option",
+    "settings",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,6 +41,24 @@ def settings() -> Settings:
 @cache
 def database() -> Database:
     return open_database(settings())
+
+
+def announce(kind: ChangeKind, client_id: str | None = None, *, version: int | None = None) -> None:
+    """Tell running gateways about a change made here (after its commit): the version
+    bump reaches them at their next poll, the Redis message at once. ``version``: the
+    counter the change already moved in its own transaction (then it is not bumped again)."""
+    from ai_gateway.storage.shared_config import bump_version
+
+    if version is None:
+        with database().write() as session:
+            version = bump_version(session)
+    publish_sync(settings().redis_url, Change(kind, client_id, version, origin=CLI_ACTOR))
+
+
+def announcer() -> Publish:
+    """:func:`announce` for the services (``BudgetService``, ``RateLimitService``) that
+    publish their own changes: what they call after each commit when run from here."""
+    return out_of_process_publisher(database(), settings().redis_url, origin=CLI_ACTOR)
 
 
 def json_option(fn: F) -> F:

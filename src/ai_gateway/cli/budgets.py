@@ -2,7 +2,8 @@
 plan's ceiling on its clients' own limits (``--client-max``).
 
 Thin over :class:`~ai_gateway.services.budgets.BudgetService`, like the REST API: the same
-validation, ceiling and audit rows (actor ``cli``).
+validation, ceiling and audit rows (actor ``cli``), and the same change-bus announcement
+(every running gateway re-reads the budget within its poll, at once with Redis).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ai_gateway.cli._common import CLI_ACTOR, database, emit, json_option
+from ai_gateway.cli._common import CLI_ACTOR, announcer, database, emit, json_option
 from ai_gateway.errors import InvalidRequest
 from ai_gateway.rules.budget_rules import BUDGET_TYPES, DEFAULT_THRESHOLDS, parse_amount
 from ai_gateway.rules.periods import PERIODS
@@ -33,6 +34,11 @@ def budgets_group() -> None:
 
 def _run(work: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(work)
+
+
+def _service() -> BudgetService:
+    """The service, publishing each change so running gateways re-read it at once."""
+    return BudgetService(database(), publish=announcer())
 
 
 def _client_id(name_or_id: str) -> str:
@@ -96,7 +102,7 @@ def set_(
         raise click.UsageError("give exactly one of --client or --plan")
     if client_max is not None and plan is None:
         raise click.UsageError("--client-max applies to a plan")
-    service = BudgetService(database())
+    service = _service()
     if clear:
         if client is None:
             raise click.UsageError("--clear applies to a client's own budget")
@@ -152,7 +158,7 @@ def show(client: str | None, plan: str | None, as_json: bool) -> None:
 @json_option
 def reset(client: str, as_json: bool) -> None:
     """Start the client's period afresh: usage 0, unpaused (audited)."""
-    service = BudgetService(database())
+    service = _service()
     client_id = _client_id(client)
     _run(service.reset_period(client_id, actor=CLI_ACTOR))
     emit(_run(service.view(client_id)), as_json=as_json)

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from ai_gateway.cli._common import CLI_ACTOR, database, emit, json_option
+from ai_gateway.cli._common import CLI_ACTOR, announce, database, emit, json_option
 from ai_gateway.storage import clients as store
 from ai_gateway.storage.api_keys import issue_key
 from ai_gateway.storage.audit import record_audit
@@ -111,6 +111,7 @@ def set_(
         record_audit(
             session, actor=CLI_ACTOR, action="client.update", client_id=info.id, details=changes
         )
+    announce("clients", info.id)
     emit(info, as_json=as_json, columns=_COLUMNS)
 
 
@@ -132,6 +133,7 @@ def rollout(percent: int, as_json: bool) -> None:
             action="rollout",
             details={"percent": percent, "enabled": enabled, "total": total},
         )
+    announce("clients")
     if as_json:
         emit({"percent": percent, "enabled": enabled, "total": total}, as_json=True)
     else:

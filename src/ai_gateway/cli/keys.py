@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ai_gateway.cli._common import CLI_ACTOR, database, emit, json_option
+from ai_gateway.cli._common import CLI_ACTOR, announce, database, emit, json_option
 from ai_gateway.storage import api_keys as store
 from ai_gateway.storage.audit import record_audit
 from ai_gateway.storage.clients import get_client
@@ -39,6 +39,7 @@ def issue(client: str | None, admin: bool, name: str | None, as_json: bool) -> N
             target=key.info.id,
             details={"role": key.info.role},
         )
+    announce("keys", client_id)
     if as_json:
         emit(
             {
@@ -65,6 +66,7 @@ def revoke(key_id: str, as_json: bool) -> None:
         record_audit(
             session, actor=CLI_ACTOR, action="key.revoke", client_id=info.client_id, target=info.id
         )
+    announce("keys", info.client_id)
     emit(info, as_json=as_json, columns=["id", "prefix", "role", "client_id", "revoked_at"])
 
 

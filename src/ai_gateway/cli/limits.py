@@ -1,7 +1,8 @@
 """``ai-gateway limits set|show``: rate limits of a client, a plan, or a shared provider
 key. Thin over :class:`~ai_gateway.services.rate_limits.RateLimitService`, which
-validates, writes, audits and bumps the config version: a running gateway applies the
-change within its version poll (a few seconds)."""
+validates, writes, audits and bumps the config version; the change is then announced on
+the change bus (``limits``): a running gateway applies it within its version poll, at
+once with Redis."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from typing import Any
 
 import click
 
-from ai_gateway.cli._common import CLI_ACTOR, database, emit, json_option
+from ai_gateway.cli._common import CLI_ACTOR, announce, database, emit, json_option
 from ai_gateway.ratelimit.rules import FIELDS
 from ai_gateway.services.rate_limits import RateLimitService
+from ai_gateway.storage.shared_config import read_version
 
 __all__ = ["register"]
 
@@ -66,9 +68,13 @@ def set_(
     given = {"rpm": rpm, "tpm": tpm, "concurrency": concurrency}
     values = {k: v for k, v in given.items() if v is not None}
     service = RateLimitService(database())
+    client_id: str | None = None
     with database().write() as session:
         if client is not None:
-            service.set_client(session, client=client, values=values, actor=CLI_ACTOR, clear=clear)
+            view = service.set_client(
+                session, client=client, values=values, actor=CLI_ACTOR, clear=clear
+            )
+            client_id = view.client_id
         elif plan is not None:
             service.set_plan(session, plan=plan, values=values, actor=CLI_ACTOR, clear=clear)
         else:
@@ -76,6 +82,9 @@ def set_(
             service.set_provider(
                 session, provider=provider, values=values, actor=CLI_ACTOR, clear=clear
             )
+        version = read_version(session)  # the write moved it already
+    # Running gateways reload their limits (at their next poll; with Redis, at once).
+    announce("limits", client_id, version=version)
     _emit(_show(service, client, plan, provider), as_json=as_json)
 
 

@@ -30,6 +30,7 @@ MODULES = (
     "budgets",
     "limits",
     "cron",
+    "db",
     "whatsapp",
     "legacy",
     "usage",
@@ -50,6 +51,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Rate limits: requests/tokens per minute and concurrency, per client or plan.",
     ),
     "cron": ("cron", "Scheduled jobs."),
+    "db": ("db", "Back up and restore the gateway's database."),
     "whatsapp": (
         "whatsapp",
         "WhatsApp Business numbers answered by the gateway (webhook /webhooks/whatsapp).",

@@ -3,7 +3,8 @@
 Writes validate through the REST API's own schemas (``api.models.ModelCreate`` /
 ``ModelUpdate``), go through ``storage.models_registry`` (a price change opens a
 ``model_price_history`` row) and are audited in the same transaction. They bump the
-shared config's version, so a running gateway reloads its registry within seconds.
+shared config's version and are announced on the change bus (``models``), so every
+running gateway reloads its registry within seconds (at once with Redis).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import click
 from pydantic import BaseModel, ValidationError
 
-from ai_gateway.cli._common import CLI_ACTOR, database, emit, json_option
+from ai_gateway.cli._common import CLI_ACTOR, announce, database, emit, json_option
 from ai_gateway.cli.cron import run_and_report
 from ai_gateway.errors import InvalidRequest
 from ai_gateway.storage.audit import record_audit
@@ -25,7 +26,7 @@ from ai_gateway.storage.models_registry import (
     list_models,
     update_model,
 )
-from ai_gateway.storage.shared_config import update_shared_config
+from ai_gateway.storage.shared_config import read_version, update_shared_config
 
 __all__ = ["register"]
 
@@ -37,7 +38,8 @@ _COLUMNS = [
     "cached_input_price_per_1m",
     "is_active",
 ]
-_CAPABILITIES = ("chat", "vision", "tools", "json", "streaming")
+_CAPABILITIES = ("chat", "vision", "tools", "json", "streaming", "embeddings", "transcription")
+_KINDS = ("chat", "embedding", "transcription")
 
 
 @click.group("models")
@@ -87,6 +89,8 @@ def _write(action: str, model_id: str, apply: Any, details: dict[str, Any]) -> M
         # The registry is part of the config snapshot: a version bump makes every running
         # replica reload it (the 2 s version poll), as an admin change would.
         update_shared_config(session, changes={})
+        version = read_version(session)
+    announce("models", version=version)  # and at once over Redis, like the REST API's change
     return model
 
 
@@ -94,6 +98,12 @@ _PRICE_OPTIONS = [
     click.option("--input-price", default=None, help="USD per 1M input tokens."),
     click.option("--output-price", default=None, help="USD per 1M output tokens."),
     click.option("--cached-input-price", default=None, help="USD per 1M cached input tokens."),
+    click.option(
+        "--price-per-minute", default=None, help="USD per minute of audio (transcription)."
+    ),
+    click.option(
+        "--kind", type=click.Choice(_KINDS), default=None, help="Which endpoint may call it."
+    ),
     click.option("--display-name", default=None),
     click.option("--context-window", type=int, default=None, help="Tokens."),
     click.option(

@@ -70,6 +70,11 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     if demo:
         _seed_demo(db, host, port)
     db.dispose()
+    if workers > 1:
+        from ai_gateway.metrics_multiprocess import prepare_directory
+
+        # Before the workers exist: each one reads it when it imports prometheus_client.
+        prepare_directory(cfg.data_dir / "prometheus")
     config = server.build_config(
         "ai_gateway.app:create_app_from_env",
         cfg,

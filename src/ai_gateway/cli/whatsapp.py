@@ -68,7 +68,8 @@ def whatsapp_group() -> None:
     "replies",
     multiple=True,
     metavar="KIND=TEXT",
-    help="Override one canned reply; KIND is budget, paused, apology or text_only "
+    help="Override one canned reply; KIND is budget, paused, apology, text_only or "
+    "voice_too_long "
     "(text_only= with no text: ignore non-text messages). Repeatable.",
 )
 @json_option

@@ -7,6 +7,7 @@ job                        schedule (UTC)      what it does
 ``check-gateway-alerts``   hourly              error rate / cost spike of the last hour
 ``check-budget-alerts``    hourly              missed threshold alerts, pause at the limit
 ``reset-budget-periods``   daily 00:00         new period for budgets whose period ended
+``prune-usage-logs``       daily 03:00         raw usage rows past retention (roll-ups kept)
 =========================  ==================  ===========================================
 
 Each runs from the built-in :class:`Scheduler`, ``ai-gateway cron run JOB`` and

@@ -16,6 +16,7 @@ from typing import Any
 
 import aiohttp
 
+from ai_gateway.changes import out_of_process_publisher
 from ai_gateway.metering.alerting import Alerter
 from ai_gateway.services.budgets import BudgetService
 from ai_gateway.settings import Settings
@@ -46,8 +47,12 @@ class JobContext:
 
     def budget_service(self) -> BudgetService:
         """The gateway's (its guard forgets what a job changed), or one over ``db`` for a
-        CLI run (no live guard there: other processes re-read within seconds)."""
-        return self.budgets if self.budgets is not None else BudgetService(self.db)
+        CLI run (no live guard there: its changes go out on the change bus, so running
+        gateways re-read them at their next poll, at once with Redis)."""
+        if self.budgets is not None:
+            return self.budgets
+        publish = out_of_process_publisher(self.db, self.settings.redis_url, origin="cron")
+        return BudgetService(self.db, publish=publish)
 
 
 JobFn = Callable[[JobContext], Awaitable[dict[str, Any]]]

@@ -9,6 +9,8 @@ from ai_gateway.errors import NotFound
 from ai_gateway.jobs import (
     check_budget_alerts,
     check_gateway_alerts,
+    prune_usage_logs,
+    purge_stored_responses,
     reset_budget_periods,
     sync_model_pricing,
 )
@@ -24,6 +26,8 @@ JOBS: Mapping[str, Job] = MappingProxyType(
             check_gateway_alerts.JOB,
             check_budget_alerts.JOB,
             reset_budget_periods.JOB,
+            purge_stored_responses.JOB,
+            prune_usage_logs.JOB,
         )
     }
 )

@@ -21,6 +21,9 @@ Every amount is quantized to :data:`~ai_gateway.storage.types.MONEY_SCALE` place
 same rounding the ``Money`` column applies, so the value computed here is exactly the value
 read back from the database: sums over the usage log match sums of what callers saw.
 
+Transcription models are priced per minute of audio (``per_minute``); the seconds come
+from the gateway's own reading of the file, never from the caller.
+
 A model without a price is never silently free: :func:`compute_cost` says ``priced=False``
 and the caller flags the usage row (``unpriced``) so an operator can fix the registry.
 """
@@ -51,10 +54,16 @@ class ModelPrice:
     output_per_1m: Decimal | None
     cached_input_per_1m: Decimal | None = None
     cache_write_per_1m: Decimal | None = None
+    #: USD per minute of audio (transcription models).
+    per_minute: Decimal | None = None
+
+    @property
+    def has_token_prices(self) -> bool:
+        return self.input_per_1m is not None and self.output_per_1m is not None
 
     @property
     def is_priced(self) -> bool:
-        return self.input_per_1m is not None and self.output_per_1m is not None
+        return self.has_token_prices or self.per_minute is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,33 +89,50 @@ def compute_cost(
     output_tokens: int,
     cached_tokens: int = 0,
     cache_write_tokens: int = 0,
+    audio_seconds: Decimal = Decimal(0),
 ) -> Cost:
     """Price one call. Raises ``ValueError`` for impossible counts (negative, or more cached
-    and written tokens than input tokens): that is an adapter bug, and billing it would
-    hide it."""
+    and written tokens than input tokens, or negative audio): that is an adapter bug, and
+    billing it would hide it."""
     _check_counts(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         cached=cached_tokens,
         written=cache_write_tokens,
     )
-    if price is None or price.input_per_1m is None or price.output_per_1m is None:
+    if audio_seconds < 0:
+        raise ValueError("audio seconds cannot be negative")
+    if price is None or not price.is_priced:
         return Cost(usd=Decimal(0).quantize(MONEY_QUANTUM), priced=False)
-    input_rate = price.input_per_1m
-    cached_rate = input_rate if price.cached_input_per_1m is None else price.cached_input_per_1m
-    write_rate = input_rate if price.cache_write_per_1m is None else price.cache_write_per_1m
+    if audio_seconds and price.per_minute is None:
+        return Cost(usd=Decimal(0).quantize(MONEY_QUANTUM), priced=False)
     with localcontext(_EXACT):
-        output = output_tokens * price.output_per_1m
-        total = (
-            (input_tokens - cached_tokens - cache_write_tokens) * input_rate
-            + cached_tokens * cached_rate
-            + cache_write_tokens * write_rate
-            + output
-        )
-        usd = quantize_money(total.scaleb(-_TOKENS_PER_PRICE_UNIT))
-        full = quantize_money((input_tokens * input_rate + output).scaleb(-_TOKENS_PER_PRICE_UNIT))
+        total = Decimal(0)
+        full = Decimal(0)
+        if price.input_per_1m is not None and price.output_per_1m is not None:
+            input_rate = price.input_per_1m
+            cached_rate = (
+                input_rate if price.cached_input_per_1m is None else price.cached_input_per_1m
+            )
+            write_rate = (
+                input_rate if price.cache_write_per_1m is None else price.cache_write_per_1m
+            )
+            output = output_tokens * price.output_per_1m
+            total = (
+                (input_tokens - cached_tokens - cache_write_tokens) * input_rate
+                + cached_tokens * cached_rate
+                + cache_write_tokens * write_rate
+                + output
+            ).scaleb(-_TOKENS_PER_PRICE_UNIT)
+            full = (input_tokens * input_rate + output).scaleb(-_TOKENS_PER_PRICE_UNIT)
+        if price.per_minute is not None:
+            audio = audio_seconds * price.per_minute / 60
+            total += audio
+            full += audio
+        usd = quantize_money(total)
+        full_usd = quantize_money(full)
     # Both sides are on the money quantum, so the difference is exact.
-    return Cost(usd=usd, priced=True, prompt_cache_saved_usd=full - usd)
+    return Cost(usd=usd, priced=True, prompt_cache_saved_usd=full_usd - usd)
 
 
 def to_brl(usd: Decimal, rate: Decimal) -> Decimal:

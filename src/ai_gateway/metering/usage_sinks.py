@@ -20,7 +20,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import signal
+import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -185,6 +188,15 @@ def _child_init(url: str, log_level: str) -> None:
 
     configure_logging(log_level)
     _CHILD_DB.append(Database(url))
+    # A parent killed outright (kill -9, OOM) never shuts the pool down: without this the
+    # writer would wait on its queue forever. The parent's rows are in its journal.
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def _child_write(batch: list[UsageRecord]) -> WriteResult | _Failure:

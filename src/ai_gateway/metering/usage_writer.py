@@ -7,6 +7,8 @@ The request path only appends to a list (no I/O). A background task flushes ever
 - past ``max_memory_rows`` waiting rows (a long outage), rows go to a spool file
   (JSON lines) in the data folder, replayed first once the database answers;
 - a graceful shutdown flushes what is left, and spools it if the database is down;
+- a process killed without warning leaves its journal (:mod:`.usage_journal`): every row
+  is appended to it before its answer leaves, and the next process to start replays it;
 - replays cannot double count: inserts are idempotent by row id and only inserted rows
   move a budget (:func:`ai_gateway.storage.usage.write_usage_batch`);
 - no row can hold the others back: a batch the database *refuses* (as opposed to a
@@ -28,6 +30,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from ai_gateway.metering.usage_journal import UsageJournal
 from ai_gateway.metering.usage_sinks import BatchSink, WriteFailed
 from ai_gateway.storage.usage import UsageRecord, WriteResult, decode_record, encode_record
 
@@ -49,8 +52,10 @@ class UsageWriter:
         batch_size: int = 500,
         max_memory_rows: int = 50_000,
         on_flush: FlushListener | None = None,
+        journal: bool = True,
     ) -> None:
         self._sink = sink
+        self._journal = UsageJournal(spool_dir / "journal") if journal else None
         self._spool = spool_dir / "usage-spool.jsonl"
         self._interval = flush_interval
         self._batch_size = batch_size
@@ -73,6 +78,8 @@ class UsageWriter:
     # -- request path ------------------------------------------------------------------
 
     def submit(self, record: UsageRecord) -> None:
+        if self._journal is not None:
+            self._journal.append(encode_record(record))
         self._pending.append(record)
         self._idle.clear()
         if len(self._pending) >= self._batch_size:
@@ -95,7 +102,22 @@ class UsageWriter:
     # -- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> None:
+        if self._journal is not None:
+            self._recover(self._journal.open())
         self._task = asyncio.create_task(self._run(), name="usage-writer")
+
+    def _recover(self, lines: list[bytes]) -> None:
+        """Rows journaled by a dead process: into the spool (fsynced), replayed first."""
+        records = []
+        for line in lines:
+            try:
+                records.append(decode_record(line))
+            except (ValueError, KeyError, TypeError, ArithmeticError):
+                log.error("unreadable usage journal line skipped", extra={"bytes": len(line)})
+        if records:
+            self._spool_out(records)
+        assert self._journal is not None
+        self._journal.forget_orphans()
 
     async def stop(self) -> None:
         """Flush everything (or spool it when the database is down), then stop."""
@@ -106,6 +128,8 @@ class UsageWriter:
         if self._pending:
             self._spool_out(self._pending)
             self._pending = []
+        if self._journal is not None:
+            self._journal.close(everything_written=True)  # written or spooled (fsynced)
         await self._sink.close()
 
     async def drain(self) -> None:
@@ -125,6 +149,8 @@ class UsageWriter:
         await self._flush_once()  # the last word; stop() spools whatever still fails
 
     async def _flush_once(self) -> bool:
+        if self._journal is not None and self._pending:
+            self._journal.seal()
         try:
             if self._spool.exists() or self._spool.with_suffix(".replaying").exists():
                 await self._replay_spool()
@@ -149,6 +175,8 @@ class UsageWriter:
                 del self._pending[: len(overflow)]
             return False
         if not self._pending:
+            if self._journal is not None:
+                self._journal.written()
             self._idle.set()
         return True
 

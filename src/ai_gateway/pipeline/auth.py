@@ -3,8 +3,8 @@
 Keys are looked up by their SHA-256 in a small TTL cache (positive entries for a few
 seconds, unknown keys for one second), so the hot path does no database round trip and a
 flood of wrong keys cannot hammer the database. Revoking a key or changing a client
-through the gateway invalidates the entries at once; changes made elsewhere (the CLI,
-another replica) take effect within the TTL. ``last_used_at`` is collected in memory and
+through any replica or the CLI invalidates the entries of every process within a second
+(:mod:`ai_gateway.changes`); the TTL is the safety net. ``last_used_at`` is collected in memory and
 written in batches.
 """
 
@@ -162,7 +162,8 @@ class Authenticator:
             return
         self._clients.pop(client_id, None)
         for digest, (_, principal) in list(self._entries.items()):
-            if principal is not None and principal.client_id == client_id:
+            # Unknown keys too: the change may be the issue of one of them.
+            if principal is None or principal.client_id == client_id:
                 del self._entries[digest]
 
     def take_last_used(self) -> dict[str, datetime]:

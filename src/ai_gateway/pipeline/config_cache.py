@@ -1,9 +1,9 @@
 """The shared config, its decrypted keys and the model registry, read through a cache.
 
 The request path reads a frozen :class:`ConfigSnapshot` from memory. It is rebuilt when it
-is five minutes old, or at once when its ``version`` moves: an admin change in this process
-invalidates it directly, and a background poll of the one-integer ``version`` column (every
-few seconds, off the request path) catches changes made by the CLI or another replica.
+is five minutes old, or at once when an admin changes the config or a model, in any
+process: :mod:`ai_gateway.changes` calls :meth:`ConfigCache.invalidate` and reloads it off
+the request path.
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ class Dispatcher:
         self._max_retries = max_retries
 
     async def complete(self, request: ChatRequest, chain: Sequence[Attempt]) -> Dispatched[Any]:
-        return await self._walk(chain, lambda p, a: p.complete(request, a.target, a.upstream))
+        return await self._walk(chain, lambda p, a: p.call(request, a.target, a.upstream))
 
     async def open_stream(self, request: ChatRequest, chain: Sequence[Attempt]) -> Dispatched[Any]:
         return await self._walk(chain, lambda p, a: p.stream(request, a.target, a.upstream))

@@ -32,6 +32,11 @@ def _text_length(content: Any) -> int:
 
 
 def estimate_prompt_tokens(request: ChatRequest) -> int:
+    if request.kind == "transcription":
+        return 0  # billed by the minute, measured before the call
+    if request.kind == "embedding":
+        texts = request.params.get("input") or []
+        return sum(len(t) for t in texts) // 3 + len(texts) + 1
     chars = sum(_text_length(m.get("content")) for m in request.messages)
     tools = request.params.get("tools")
     if tools:
@@ -42,6 +47,8 @@ def estimate_prompt_tokens(request: ChatRequest) -> int:
 
 
 def max_output_tokens(request: ChatRequest) -> int:
+    if request.kind != "chat":
+        return 0
     params = request.params
     value = params.get("max_completion_tokens") or params.get("max_tokens")
     n = params.get("n") or 1
@@ -54,6 +61,7 @@ def price_of(model: ModelInfo) -> ModelPrice:
         model.output_price_per_1m,
         model.cached_input_price_per_1m,
         model.cache_write_price_per_1m,
+        model.price_per_minute,
     )
 
 
@@ -62,13 +70,16 @@ def reservation_estimator(
 ) -> Callable[[str], Decimal]:
     prompt = estimate_prompt_tokens(request)
     output = max_output_tokens(request)
+    seconds = request.audio_seconds
 
     def estimate(unit: str) -> Decimal:
         if unit == "tokens":
             return Decimal(prompt + output)
         usd = max(
             (
-                compute_cost(price_of(m), input_tokens=prompt, output_tokens=output).usd
+                compute_cost(
+                    price_of(m), input_tokens=prompt, output_tokens=output, audio_seconds=seconds
+                ).usd
                 for m in chain
             ),
             default=Decimal(0),

@@ -42,6 +42,7 @@ class CallFacts:
     model_requested: str
     route: str
     status: str
+    endpoint: str = "chat.completions"
     is_stream: bool = False
     model: ModelInfo | None = None
     provider: str | None = None
@@ -56,6 +57,8 @@ class CallFacts:
     attempts: list[dict[str, Any]] | None = None
     error_code: str | None = None
     error_message: str | None = None
+    #: Seconds of audio, read from the file by the gateway (transcriptions).
+    audio_seconds: Decimal = Decimal(0)
 
 
 def _prompt_cache_counts(usage: Usage) -> tuple[int, int]:
@@ -107,10 +110,11 @@ class Meter:
                 output_tokens=usage.output_tokens,
                 cached_tokens=cached,
                 cache_write_tokens=written,
+                audio_seconds=facts.audio_seconds,
             )
             cost_usd, priced = cost.usd, cost.priced
             prompt_saved = cost.prompt_cache_saved_usd
-        has_tokens = usage.input_tokens or usage.output_tokens
+        has_tokens = usage.input_tokens or usage.output_tokens or facts.audio_seconds
         unpriced = bool(model is not None and has_tokens and not priced)
         cost_brl = to_brl(cost_usd, rate)
         saved_brl = to_brl(facts.saved_usd, rate)
@@ -178,6 +182,12 @@ class Meter:
             extra["upstream_cost"] = telemetry.upstream_cost
         if facts.attempts:
             extra["attempts"] = facts.attempts
+        if telemetry.usage_estimated:
+            extra["usage_estimated"] = True
+        if facts.audio_seconds:
+            extra["audio_seconds"] = str(facts.audio_seconds)
+            if model is not None and model.price_per_minute is not None:
+                extra["price_per_minute"] = str(model.price_per_minute)
         fallback = facts.fallback
         return fit_usage_row(
             {
@@ -189,6 +199,7 @@ class Meter:
                 "model_used": model.id if model else None,
                 "provider": facts.provider,
                 "route": facts.route,
+                "endpoint": facts.endpoint,
                 "is_stream": facts.is_stream,
                 "input_tokens": usage.input_tokens,
                 "output_tokens": usage.output_tokens,

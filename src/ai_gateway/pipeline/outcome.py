@@ -19,6 +19,8 @@ class CallMeta:
     conversation_id: str | None = None
     cache_control: str | None = None
     cache_ttl: int | None = None
+    #: The wire format the call came in on (the usage row's ``endpoint``).
+    endpoint: str = "chat.completions"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,10 +12,21 @@ from ai_gateway.providers.base import Target, Upstream
 from ai_gateway.storage.clients import ClientInfo
 from ai_gateway.storage.models_registry import ModelInfo
 
-__all__ = ["GATEWAY_PROVIDER", "Attempt", "choose_route", "plan_attempts", "resolve_model"]
+__all__ = [
+    "GATEWAY_KINDS",
+    "GATEWAY_PROVIDER",
+    "Attempt",
+    "choose_route",
+    "plan_attempts",
+    "resolve_model",
+    "served_route",
+]
 
 #: The provider adapter that speaks to the upstream managed gateway.
 GATEWAY_PROVIDER = "gateway"
+#: Model kinds the upstream gateway serves (it has chat and embeddings, no audio); other
+#: kinds go direct to their provider even when the gateway route is on.
+GATEWAY_KINDS = frozenset({"chat", "embedding"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,13 +44,30 @@ def choose_route(*, global_flag: bool, client: ClientInfo) -> str:
     return "gateway" if global_flag and client.use_ai_gateway else "direct"
 
 
-def resolve_model(snapshot: ConfigSnapshot, name: str, *, param: str = "model") -> ModelInfo:
+def served_route(route: str, model: ModelInfo) -> str:
+    """The route a call of ``model`` really takes (see :data:`GATEWAY_KINDS`)."""
+    return route if model.kind in GATEWAY_KINDS else "direct"
+
+
+def resolve_model(
+    snapshot: ConfigSnapshot, name: str, *, param: str = "model", kind: str | None = None
+) -> ModelInfo:
+    """An active registry model by id or alias; with ``kind``, one of that kind (an
+    embedding model sent to a chat endpoint is the caller's mistake: 400, no call)."""
     model = snapshot.resolve_model(name)
     if model is None or not model.is_active:
         available = ", ".join(snapshot.active_model_ids()) or "none"
         state = "is inactive" if model is not None else "does not exist"
         raise ModelNotFound(
             f"the model '{name}' {state}; available models: {available}", param=param
+        )
+    if kind is not None and model.kind != kind:
+        fitting = sorted(m.id for m in snapshot.models.values() if m.is_active and m.kind == kind)
+        raise InvalidRequest(
+            f"the model '{name}' is a {model.kind} model and this endpoint needs a {kind} "
+            f"model; {kind} models: {', '.join(fitting) or 'none'}",
+            param=param,
+            code="model_kind_mismatch",
         )
     return model
 
@@ -53,15 +81,23 @@ def _chain(
     chain = [first]
     if requested_fallbacks is not None:
         # The caller named these: an unknown one is its mistake, said plainly.
-        extra = [resolve_model(snapshot, m, param="fallback_models") for m in requested_fallbacks]
+        extra = [
+            resolve_model(snapshot, m, param="fallback_models", kind=first.kind)
+            for m in requested_fallbacks
+        ]
     else:
         names = (
             client.fallback_chain
             if client.fallback_chain is not None
             else (snapshot.fallback_chain)
         )
-        # Configured chains may name models retired since; those are skipped.
-        extra = [m for m in (snapshot.resolve_model(n) for n in names) if m and m.is_active]
+        # Configured chains may name models retired since; those are skipped, and so are
+        # models of another kind (a chat chain says nothing about embeddings).
+        extra = [
+            m
+            for m in (snapshot.resolve_model(n) for n in names)
+            if m and m.is_active and m.kind == first.kind
+        ]
     for model in extra:
         if all(model.id != seen.id for seen in chain):
             chain.append(model)

@@ -30,7 +30,13 @@ from ai_gateway.pipeline.metering import CallFacts, Meter
 from ai_gateway.pipeline.outcome import CallMeta, CallResult, FallbackInfo, response_headers
 from ai_gateway.pipeline.rate_limit import RateLimitGuard
 from ai_gateway.pipeline.rates import RateHolder
-from ai_gateway.pipeline.routing import Attempt, choose_route, plan_attempts, resolve_model
+from ai_gateway.pipeline.routing import (
+    Attempt,
+    choose_route,
+    plan_attempts,
+    resolve_model,
+    served_route,
+)
 from ai_gateway.pipeline.validation import GatewayOptions
 from ai_gateway.providers.base import ChatRequest, ChunkStream, Completion, ProviderError, Usage
 from ai_gateway.ratelimit.limiter import Ticket
@@ -71,8 +77,10 @@ class _Plan:
             model_requested=self.request.model,
             route=self.route,
             status=status,
+            endpoint=self.meta.endpoint,
             is_stream=self.request.stream,
             cache_lookup=self.decision.key is not None,
+            audio_seconds=self.request.audio_seconds,
             **values,
         )
 
@@ -112,8 +120,11 @@ class ChatPipeline:
         snapshot: ConfigSnapshot = await self._config.get()
         route = choose_route(global_flag=self._gateway_enabled, client=client)
         try:
-            model = resolve_model(snapshot, request.model or snapshot.default_model)
+            model = resolve_model(
+                snapshot, request.model or snapshot.default_model, kind=request.kind
+            )
             request.model = model.id
+            route = served_route(route, model)
             attempts = plan_attempts(
                 snapshot,
                 route=route,
@@ -144,6 +155,7 @@ class ChatPipeline:
                     model_requested=request.model or snapshot.default_model,
                     route=route,
                     status="rejected",
+                    endpoint=meta.endpoint,
                     is_stream=request.stream,
                     latency_ms=_ms(started),
                     error_code=exc.code,

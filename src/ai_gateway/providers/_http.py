@@ -28,6 +28,7 @@ __all__ = [
     "client_timeout",
     "iter_sse",
     "open_stream",
+    "post_form",
     "post_json",
     "redact",
     "retry_after_seconds",
@@ -218,12 +219,46 @@ async def post_json(
     secret: str | None,
 ) -> tuple[JSON, Telemetry]:
     """POST ``body`` and return the decoded JSON answer and its header telemetry."""
+    return await _post(
+        http,
+        url,
+        orjson.dumps(body),
+        headers={"content-type": "application/json", **headers},
+        timeouts=timeouts,
+        provider=provider,
+        secret=secret,
+    )
+
+
+async def post_form(
+    http: aiohttp.ClientSession,
+    url: str,
+    form: aiohttp.FormData,
+    *,
+    headers: Mapping[str, str],
+    timeouts: Timeouts,
+    provider: str,
+    secret: str | None,
+) -> tuple[JSON, Telemetry]:
+    """POST a multipart form (audio uploads) and return the decoded JSON answer."""
+    return await _post(
+        http, url, form, headers=headers, timeouts=timeouts, provider=provider, secret=secret
+    )
+
+
+async def _post(
+    http: aiohttp.ClientSession,
+    url: str,
+    data: Any,
+    *,
+    headers: Mapping[str, str],
+    timeouts: Timeouts,
+    provider: str,
+    secret: str | None,
+) -> tuple[JSON, Telemetry]:
     with translate_errors(provider, secret):
         async with http.post(
-            url,
-            data=orjson.dumps(body),
-            headers={"content-type": "application/json", **headers},
-            timeout=client_timeout(timeouts, stream=False),
+            url, data=data, headers=dict(headers), timeout=client_timeout(timeouts, stream=False)
         ) as response:
             raw = await response.read()
             if response.status >= 400:

@@ -2,8 +2,11 @@
 
 A provider turns one OpenAI-shaped :class:`ChatRequest` into one upstream call for one
 :class:`Target` (a registry model) and returns an OpenAI-shaped answer. The pipeline never
-looks inside a provider: it picks targets, calls :meth:`Provider.complete` or
-:meth:`Provider.stream`, and reads :class:`Usage` and :class:`Telemetry` back.
+looks inside a provider: it picks targets, calls :meth:`Provider.call` (which runs
+:meth:`~Provider.complete`, :meth:`~Provider.embed` or :meth:`~Provider.transcribe` by the
+request's ``kind``) or :meth:`Provider.stream`, and reads :class:`Usage` and
+:class:`Telemetry` back. Every endpoint's codec builds the same :class:`ChatRequest`, so
+one pipeline serves them all.
 
 Failures leave a provider only as :class:`ProviderError`, whose ``retryable`` flag decides
 whether the fallback chain moves on (timeouts, connection errors, 429, 5xx) or stops
@@ -15,11 +18,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import aiohttp
 
 __all__ = [
+    "AudioFile",
     "ChatRequest",
     "ChunkStream",
     "Completion",
@@ -35,17 +40,38 @@ __all__ = [
 JSON = dict[str, Any]
 
 
+@dataclass(slots=True, frozen=True)
+class AudioFile:
+    """An uploaded audio file; ``duration_seconds`` is the gateway's own reading of it
+    (what a transcription is billed by), never the caller's claim."""
+
+    filename: str
+    content_type: str
+    data: bytes = field(repr=False)
+    duration_seconds: Decimal
+    sha256: str
+
+
 @dataclass(slots=True)
 class ChatRequest:
-    """A validated OpenAI chat request. ``params`` holds every optional OpenAI field sent
-    (temperature, top_p, max_tokens / max_completion_tokens, stop, tools, tool_choice,
-    response_format, seed, n, presence_penalty, frequency_penalty, user, ...)."""
+    """A validated request in the pipeline's one internal shape.
+
+    ``kind`` is the registry kind it needs: ``chat`` (``messages`` + OpenAI chat
+    ``params``: temperature, max_tokens, stop, tools, response_format, ...), ``embedding``
+    (``params["input"]``: a list of texts, ``params["dimensions"]``) or ``transcription``
+    (``audio``, ``params``: language, prompt, response_format, temperature)."""
 
     model: str
     messages: list[JSON]
     params: JSON = field(default_factory=dict)
     stream: bool = False
     include_usage: bool = False
+    kind: str = "chat"
+    audio: AudioFile | None = None
+
+    @property
+    def audio_seconds(self) -> Decimal:
+        return self.audio.duration_seconds if self.audio is not None else Decimal(0)
 
 
 @dataclass(slots=True, frozen=True)
@@ -105,11 +131,15 @@ class Telemetry:
     upstream_cost: str | None = None
     routing_attempts: list[JSON] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: The upstream reported no usage and the counts are the gateway's estimate.
+    usage_estimated: bool = False
 
 
 @dataclass(slots=True)
 class Completion:
-    """A non-streamed answer: ``body`` is an OpenAI ``chat.completion`` object."""
+    """A non-streamed answer: ``body`` is an OpenAI ``chat.completion`` object (an OpenAI
+    embeddings ``list`` with float vectors for embeddings; ``{"text", "language",
+    "segments"...}`` for transcriptions)."""
 
     body: JSON
     usage: Usage
@@ -183,3 +213,30 @@ class Provider(ABC):
     async def stream(self, request: ChatRequest, target: Target, upstream: Upstream) -> ChunkStream:
         """Open a streamed call. Returns once the upstream accepted it (status 200 and
         headers read), so errors before the first byte raise here and can fall back."""
+
+    async def embed(self, request: ChatRequest, target: Target, upstream: Upstream) -> Completion:
+        """Embeddings of ``params["input"]``; providers without them keep this refusal."""
+        raise self._unsupported("embeddings")
+
+    async def transcribe(
+        self, request: ChatRequest, target: Target, upstream: Upstream
+    ) -> Completion:
+        """The text of ``request.audio``; providers without it keep this refusal."""
+        raise self._unsupported("audio transcriptions")
+
+    async def call(self, request: ChatRequest, target: Target, upstream: Upstream) -> Completion:
+        """One non-streamed call of the request's kind."""
+        if request.kind == "embedding":
+            return await self.embed(request, target, upstream)
+        if request.kind == "transcription":
+            return await self.transcribe(request, target, upstream)
+        return await self.complete(request, target, upstream)
+
+    def _unsupported(self, what: str) -> ProviderError:
+        # Not retryable: the registry put a model on a provider that cannot serve it.
+        return ProviderError(
+            f"{self.name} does not serve {what}",
+            reason="bad_request",
+            retryable=False,
+            provider=self.name,
+        )

@@ -5,8 +5,9 @@ reset job. Each method runs one write transaction in storage (validated by
 :mod:`ai_gateway.rules.budget_rules` there, against the plan's ceiling under the plan
 row's lock, audited in the same transaction), then drops what this process cached about
 the budgets it changed: the request path's :class:`~ai_gateway.pipeline.budget.BudgetGuard`
-state (and the authenticator's client cache where a client changed). Other processes
-re-read within the guard's state TTL.
+state (and the authenticator's client cache where a client changed), and publishes the
+change on the change bus (:mod:`ai_gateway.changes`: ``budgets``, or ``clients`` for a
+client row), so every other process and replica drops the same within its poll.
 
 It also holds the only period rollover (:meth:`roll_over_due` for the daily job, and the
 guard's ``roll_over`` hook for the first call of a new period): both go through
@@ -20,7 +21,7 @@ already reads the database), so the request path gains no round trip.
             |  set_client_budget, clear_client_budget, set_plan, reset_period, roll_over_due
             v
       BudgetService --- storage.budgets (rules below it) --- database (+ audit rows)
-            |  forget(client) after commit
+            |  forget(client) after commit, then publish("budgets", client) to every replica
             v
       BudgetGuard (request path) --roll_over(client, now)--> BudgetService
 """
@@ -31,6 +32,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from ai_gateway.changes import Publish
 from ai_gateway.metering.current_usage import CurrentUsage, current_usage
 from ai_gateway.pipeline.auth import Authenticator
 from ai_gateway.pipeline.budget import BudgetGuard
@@ -63,9 +65,12 @@ class BudgetService:
         shared: RedisBudgetCounters | None = None,
         auth: Authenticator | None = None,
         clock: Callable[[], datetime] = _utcnow,
+        publish: Publish | None = None,
     ) -> None:
         self._db = db
         self._auth = auth
+        #: the change bus (the gateway's, or the CLI's out-of-process announcer)
+        self._publish = publish
         self._clock = clock
         #: the request path's guard; its rollovers come back here, audited
         self.guard = BudgetGuard(db, shared=shared, roll_over=self._roll_over)
@@ -96,7 +101,7 @@ class BudgetService:
             actor=actor,
             now=self._clock(),
         )
-        self.guard.forget(client_id, restart=True)
+        await self._budget_changed(client_id)
         return budget
 
     async def clear_client_budget(self, client_id: str, *, actor: str) -> EffectiveBudget:
@@ -107,7 +112,7 @@ class BudgetService:
             actor=actor,
             now=self._clock(),
         )
-        self.guard.forget(client_id, restart=True)
+        await self._budget_changed(client_id)
         return budget
 
     async def set_plan(
@@ -128,7 +133,7 @@ class BudgetService:
             now=self._clock(),
             ceiling=ceiling,
         )
-        self.guard.forget(restart=True)
+        await self._budget_changed(None)
         return info
 
     async def reset_period(self, client_id: str, *, actor: str) -> EffectiveBudget:
@@ -140,7 +145,7 @@ class BudgetService:
             now=self._clock(),
         )
         assert budget is not None  # only_if_due is False: always reset
-        self.guard.forget(client_id, restart=True)
+        await self._budget_changed(client_id)
         return budget
 
     async def roll_over_due(self, *, actor: str, now: datetime) -> tuple[int, list[str]]:
@@ -160,6 +165,8 @@ class BudgetService:
             if done:
                 rolled.append(client_id)
                 self.guard.forget(client_id, restart=True)
+        if rolled and self._publish is not None:  # one message for the whole round
+            await self._publish("budgets", client_id=rolled[0] if len(rolled) == 1 else None)
         return len(candidates), rolled
 
     async def client_moved(self, client_id: str, *, actor: str) -> None:
@@ -168,16 +175,26 @@ class BudgetService:
         changed = await self._write(
             store.enforce_plan_ceiling, client_id=client_id, actor=actor, now=self._clock()
         )
-        self.client_changed(client_id)
         if changed:
-            self.guard.forget(client_id, restart=True)
+            await self._budget_changed(client_id)
+        await self.client_changed(client_id)
 
-    def client_changed(self, client_id: str | None = None) -> None:
+    async def client_changed(self, client_id: str | None = None) -> None:
         """A client row changed elsewhere (plan, status, flags; None: many clients): drop
-        what this process cached about it, keys and budget state both."""
+        what this process cached about it, keys and budget state both, and tell every
+        other process (``clients`` on the change bus)."""
         if self._auth is not None:
             self._auth.invalidate(client_id=client_id)
         self.guard.forget(client_id)
+        if self._publish is not None:
+            await self._publish("clients", client_id=client_id)
+
+    async def _budget_changed(self, client_id: str | None) -> None:
+        """After the commit: this process's guard restarts the client's counters (all
+        clients when None), then every other process hears of it."""
+        self.guard.forget(client_id, restart=True)
+        if self._publish is not None:
+            await self._publish("budgets", client_id=client_id)
 
     # -- blocking halves (storage thread) -------------------------------------------------
 

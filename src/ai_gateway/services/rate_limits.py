@@ -6,7 +6,9 @@ Every change goes through :class:`RateLimitService`: the values are validated on
 bound), written with their audit row in one transaction, and the config snapshot that
 the request path reads is reloaded at once in this process. The same write bumps the
 shared config version, so other replicas (and a server running while the CLI changes a
-limit) follow within their version poll, a few seconds.
+limit) follow within their version poll, a few seconds; with a change bus
+(:mod:`ai_gateway.changes`), the ``update_*`` coroutines also publish ``limits``, which
+reaches every replica over Redis at once.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ai_gateway.changes import Publish
 from ai_gateway.errors import InvalidRequest
 from ai_gateway.pipeline.config_cache import ConfigCache
 from ai_gateway.providers.registry import PROVIDERS
@@ -31,6 +34,7 @@ from ai_gateway.storage import rate_limits as store
 from ai_gateway.storage.audit import record_audit
 from ai_gateway.storage.clients import get_client
 from ai_gateway.storage.db import Database
+from ai_gateway.storage.shared_config import read_version
 
 __all__ = ["ClientLimits", "PlanLimits", "ProviderLimits", "RateLimitService"]
 
@@ -92,9 +96,16 @@ class RateLimitService:
     transaction); the ``update_*`` coroutines run them on the database's worker and then
     reload this process's snapshot."""
 
-    def __init__(self, db: Database, *, config: ConfigCache | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        config: ConfigCache | None = None,
+        publish: Publish | None = None,
+    ) -> None:
         self._db = db
         self._config = config
+        self._publish = publish
 
     # -- reads ----------------------------------------------------------------------
 
@@ -200,38 +211,45 @@ class RateLimitService:
         self, provider: str, values: Mapping[str, Any], *, actor: str, clear: bool = False
     ) -> ProviderLimits:
         kwargs = {"provider": provider, "values": values, "actor": actor, "clear": clear}
-        result: ProviderLimits = await self._db.run(self._write, self.set_provider, kwargs)
-        await self._refresh()
+        result: ProviderLimits
+        result, version = await self._db.run(self._write, self.set_provider, kwargs)
+        await self._refresh(None, version)
         return result
 
     async def update_client(
         self, client: str, values: Mapping[str, Any], *, actor: str, clear: bool = False
     ) -> ClientLimits:
         kwargs = {"client": client, "values": values, "actor": actor, "clear": clear}
-        result: ClientLimits = await self._db.run(self._write, self.set_client, kwargs)
-        await self._refresh()
+        result: ClientLimits
+        result, version = await self._db.run(self._write, self.set_client, kwargs)
+        await self._refresh(result.client_id, version)
         return result
 
     async def update_plan(
         self, plan: str, values: Mapping[str, Any], *, actor: str, clear: bool = False
     ) -> PlanLimits:
         kwargs = {"plan": plan, "values": values, "actor": actor, "clear": clear}
-        result: PlanLimits = await self._db.run(self._write, self.set_plan, kwargs)
-        await self._refresh()
+        result: PlanLimits
+        result, version = await self._db.run(self._write, self.set_plan, kwargs)
+        await self._refresh(None, version)
         return result
 
     def _read(self, method: Any, kwargs: dict[str, Any]) -> Any:
         with self._db.session() as session:
             return method(session, **kwargs)
 
-    def _write(self, method: Any, kwargs: dict[str, Any]) -> Any:
+    def _write(self, method: Any, kwargs: dict[str, Any]) -> tuple[Any, int]:
+        """The write and the config version it moved (in the same transaction)."""
         with self._db.write() as session:
-            return method(session, **kwargs)
+            result = method(session, **kwargs)
+            return result, read_version(session)
 
-    async def _refresh(self) -> None:
+    async def _refresh(self, client_id: str | None, version: int) -> None:
         if self._config is not None:
             self._config.invalidate()
             await self._config.reload()
+        if self._publish is not None:  # every other replica, at once over Redis
+            await self._publish("limits", client_id=client_id, version=version)
 
 
 def _known_provider(provider: str) -> None:

@@ -45,6 +45,7 @@ __all__ = [
     "MAX_MODEL_LINES",
     "Window",
     "by_dimension",
+    "by_endpoint",
     "cache_savings",
     "conversation_calls",
     "conversations",
@@ -235,6 +236,19 @@ def by_dimension(
         .where(*_daily_where(window, client_id))
         .group_by(column)
         .order_by(desc("cost_usd"), column)
+    )
+    return [_shape(r) for r in session.execute(query)]
+
+
+def by_endpoint(session: Session, *, window: Window, client_id: str) -> list[dict[str, Any]]:
+    """One client's totals per endpoint (chat.completions, responses, messages,
+    embeddings, audio.transcriptions), largest cost first. From the usage rows (the
+    roll-ups have no endpoint), over ``ix_usage_client_time``: one client's window."""
+    query = (
+        select(UsageLog.endpoint.label("endpoint"), *_raw_sums())
+        .where(*log_where(window, client_id))
+        .group_by(UsageLog.endpoint)
+        .order_by(desc("cost_usd"), UsageLog.endpoint)
     )
     return [_shape(r) for r in session.execute(query)]
 

@@ -14,6 +14,7 @@ from ai_gateway.errors import Conflict, InvalidRequest, NotFound
 from ai_gateway.storage.tables import AiModel, ModelPriceHistory, utcnow
 
 __all__ = [
+    "MODEL_KINDS",
     "ModelInfo",
     "PriceChange",
     "apply_prices",
@@ -23,6 +24,10 @@ __all__ = [
     "price_history",
     "update_model",
 ]
+
+
+#: What a model does; each kind is served by its own endpoints.
+MODEL_KINDS = ("chat", "embedding", "transcription")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +44,9 @@ class ModelInfo:
     aliases: tuple[str, ...]
     is_active: bool
     created_at: datetime
+    #: chat, embedding or transcription (see ``MODEL_KINDS``)
+    kind: str = "chat"
+    price_per_minute: Decimal | None = None
     #: USD per 1M prompt tokens written to the provider's prompt cache (Anthropic: 1.25x
     #: the input price for the 5-minute cache); ``None``: writes cost the input price.
     cache_write_price_per_1m: Decimal | None = None
@@ -58,6 +66,8 @@ class ModelInfo:
             tuple(row.aliases),
             row.is_active,
             row.created_at,
+            row.kind,
+            row.price_per_minute,
             row.cache_write_price_per_1m,
         )
 
@@ -135,6 +145,8 @@ _MODEL_FIELDS = (
     "display_name",
     *_PRICE_FIELDS,
     "context_window",
+    "kind",
+    "price_per_minute",
     "capabilities",
     "aliases",
     "is_active",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ai_gateway.errors import ConfigurationError
 from ai_gateway.storage.tables import SharedGatewayConfig
 
-__all__ = ["get_shared_config", "update_shared_config"]
+__all__ = ["bump_version", "get_shared_config", "read_version", "update_shared_config"]
 
 
 def get_shared_config(session: Session) -> SharedGatewayConfig:
@@ -31,3 +32,24 @@ def update_shared_config(session: Session, *, changes: dict[str, Any]) -> Shared
     row.version += 1
     session.flush()
     return row
+
+
+def bump_version(session: Session) -> int:
+    """Count one admin change of any kind (models, clients, keys, budgets...): every
+    process polls this integer, so a change that bumps it reaches replicas without Redis.
+    One atomic ``UPDATE``, so concurrent bumps never lose a count."""
+    session.execute(
+        update(SharedGatewayConfig)
+        .where(SharedGatewayConfig.id == 1)
+        .values(version=SharedGatewayConfig.version + 1)
+    )
+    return read_version(session)
+
+
+def read_version(session: Session) -> int:
+    version = session.scalar(select(SharedGatewayConfig.version).where(SharedGatewayConfig.id == 1))
+    if version is None:
+        raise ConfigurationError(
+            "the shared gateway config row is missing; run `ai-gateway migrate`"
+        )
+    return int(version)

@@ -48,6 +48,7 @@ __all__ = [
     "PlanRateLimit",
     "Secret",
     "SharedGatewayConfig",
+    "StoredResponse",
     "UsageDaily",
     "UsageDailyClient",
     "UsageDailyTotal",
@@ -138,6 +139,10 @@ class AiModel(Base):
     output_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
     cached_input_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
     cache_write_price_per_1m: Mapped[Decimal | None] = mapped_column(Money(18, 6))
+    #: chat, embedding or transcription: which endpoint may call the model.
+    kind: Mapped[str] = mapped_column(String(16), default="chat", server_default="chat")
+    #: USD per minute of audio (transcription models, which have no tokens).
+    price_per_minute: Mapped[Decimal | None] = mapped_column(Money(18, 6))
     context_window: Mapped[int | None] = mapped_column(Integer)
     capabilities: Mapped[list[Any]] = mapped_column(JSON, default=list)
     aliases: Mapped[list[Any]] = mapped_column(JSON, default=list)
@@ -238,6 +243,9 @@ class UsageLog(Base):
     model_used: Mapped[str | None] = mapped_column(String(128))
     provider: Mapped[str | None] = mapped_column(String(32))
     route: Mapped[str] = mapped_column(String(16))
+    endpoint: Mapped[str] = mapped_column(
+        String(32), default="chat.completions", server_default="chat.completions"
+    )
     is_stream: Mapped[bool] = mapped_column(Boolean, default=False)
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
@@ -614,3 +622,22 @@ class ClientRateLimit(Base):
     tpm: Mapped[int | None] = mapped_column(Integer)
     concurrency: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class StoredResponse(Base):
+    """A stored ``/v1/responses`` answer and the conversation up to it, so a later call's
+    ``previous_response_id`` continues it. Owned by one client; expired rows are never read."""
+
+    __tablename__ = "stored_responses"
+    __table_args__ = (
+        Index("ix_stored_responses_client", "client_id", "created_at"),
+        Index("ix_stored_responses_expiry", "expires_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"))
+    model: Mapped[str] = mapped_column(String(128))
+    conversation: Mapped[list[Any]] = mapped_column(JSON)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

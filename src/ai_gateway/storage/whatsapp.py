@@ -36,11 +36,12 @@ __all__ = [
     "recent_messages",
     "record_outbound",
     "set_message_status",
+    "set_message_text",
     "token_secret_id",
 ]
 
 #: The canned replies a number may override (see :mod:`ai_gateway.whatsapp.replies`).
-REPLY_KINDS = ("budget", "paused", "apology", "text_only")
+REPLY_KINDS = ("budget", "paused", "apology", "text_only", "voice_too_long")
 _PHONE_NUMBER_ID = re.compile(r"^[0-9]{1,50}$")
 
 
@@ -206,6 +207,14 @@ def set_message_status(
     )
 
 
+def set_message_text(session: Session, *, message_id: int, text: str) -> None:
+    """The text of a stored message (a voice note's transcript, an image's stand-in), so
+    the contact's history reads as what was said."""
+    session.execute(
+        update(WhatsAppMessage).where(WhatsAppMessage.id == message_id).values(text=text)
+    )
+
+
 def record_outbound(
     session: Session,
     *,
@@ -238,9 +247,10 @@ def record_outbound(
 def recent_messages(
     session: Session, *, phone_number_id: str, contact_wa_id: str, limit: int
 ) -> list[StoredMessage]:
-    """The last ``limit`` text messages of a conversation (both directions), oldest first.
-    Canned notices (``message_type = 'notice'``) and answers that never reached the contact
-    are left out: the model should only see what the contact saw."""
+    """The last ``limit`` text messages of a conversation (both directions), oldest first,
+    voice notes (their transcript) and images (their caption) included. Canned notices
+    (``message_type = 'notice'``) and answers that never reached the contact are left out:
+    the model should only see what the contact saw."""
     if limit <= 0:
         return []
     rows = session.scalars(
@@ -248,7 +258,7 @@ def recent_messages(
         .where(
             WhatsAppMessage.phone_number_id == phone_number_id,
             WhatsAppMessage.contact_wa_id == contact_wa_id,
-            WhatsAppMessage.message_type == "text",
+            WhatsAppMessage.message_type.in_(("text", "audio", "image")),
             WhatsAppMessage.text.is_not(None),
             or_(WhatsAppMessage.direction == "in", WhatsAppMessage.status == "sent"),
         )

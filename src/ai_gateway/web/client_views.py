@@ -227,6 +227,6 @@ async def toggle_gateway(request: Request, viewer: PageDep) -> Response:
             )
 
     await gateway.db.run(run)
-    gateway.budget_service.client_changed(client.id)
+    await gateway.budget_service.client_changed(client.id)  # and on every replica
     suffix = f"&client_id={client.id}" if viewer.principal.is_admin else ""
     return RedirectResponse(f"/dashboard/settings?saved=gateway{suffix}", status_code=303)

@@ -85,6 +85,11 @@ ERRORS: dict[str, str] = {
     "invalid_filters": N_("These filters cannot be combined."),
     "no_keys_configured": N_("No provider keys configured: add one above first."),
     "no_active_model": N_("No active model for this provider."),
+    # endpoints: embeddings, transcriptions, responses
+    "model_kind_mismatch": N_("This model cannot be used on this endpoint; choose another."),
+    "invalid_form": N_("The form could not be read; send it as multipart/form-data."),
+    "unreadable_audio": N_("The audio file could not be read."),
+    "response_not_found": N_("This stored response does not exist, expired, or is not yours."),
     # upstream
     "upstream_failed": N_("Every provider of the chain failed."),
     "upstream_timeout": N_("The provider took too long to answer."),
@@ -98,6 +103,7 @@ ERRORS: dict[str, str] = {
     "invalid_signature": N_("Invalid signature."),
     "invalid_metrics_token": N_("Wrong or missing metrics token."),
     "whatsapp_send_failed": N_("The WhatsApp message could not be sent."),
+    "whatsapp_media_too_large": N_("The WhatsApp media file is too large."),
 }
 
 #: Codes whose English server message says more than the generic text (a field, a value):

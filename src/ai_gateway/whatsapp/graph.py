@@ -1,14 +1,17 @@
-"""The one Graph API call the bot makes: send a text message.
+"""The Graph API calls the bot makes: send a text message, download a media file.
 
 ``POST {base}/{phone_number_id}/messages`` with the number's bearer access token and
 ``{"messaging_product": "whatsapp", "recipient_type": "individual", "to", "type": "text",
-"text": {"body"}}``; the answer names the new message's ``wamid``. Transport failures
-and non-2xx answers become :class:`GraphSendError` here, once.
+"text": {"body"}}``; the answer names the new message's ``wamid``. A voice note or an
+image arrives as a media id: ``GET {base}/{media_id}`` answers its short-lived ``url``
+(and ``mime_type``, ``file_size``), which is fetched with the same bearer token.
+Transport failures and non-2xx answers become :class:`GraphSendError` here, once.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -16,7 +19,7 @@ import orjson
 
 from ai_gateway.errors import UpstreamError
 
-__all__ = ["MAX_TEXT_CHARS", "GraphClient", "GraphSendError"]
+__all__ = ["MAX_TEXT_CHARS", "GraphClient", "GraphSendError", "Media", "MediaTooLarge"]
 
 #: WhatsApp refuses text bodies longer than this.
 MAX_TEXT_CHARS = 4096
@@ -29,6 +32,19 @@ class GraphSendError(UpstreamError):
     def __init__(self, message: str, *, retryable: bool) -> None:
         super().__init__(message)
         self.retryable = retryable
+
+
+class MediaTooLarge(GraphSendError):
+    default_code = "whatsapp_media_too_large"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    data: bytes = field(repr=False)
+    mime_type: str
 
 
 class GraphClient:
@@ -77,3 +93,40 @@ class GraphClient:
             return None
         wamid = messages[0].get("id") if messages and isinstance(messages[0], dict) else None
         return wamid if isinstance(wamid, str) else None
+
+    async def download_media(self, *, media_id: str, token: str, max_bytes: int) -> Media:
+        """The bytes of a media file; larger than ``max_bytes`` is :class:`MediaTooLarge`
+        (checked on the declared size and again while reading)."""
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            async with self._http.get(f"{self._base}/{media_id}", headers=headers) as resp:
+                raw = await resp.read()
+                if resp.status >= 300:
+                    raise GraphSendError(
+                        f"Graph API answered {resp.status} for media {media_id}",
+                        retryable=resp.status >= 500,
+                    )
+            info = orjson.loads(raw)
+            url, size = info.get("url"), info.get("file_size")
+            if not isinstance(url, str) or not url:
+                raise GraphSendError(f"Graph API gave no URL for media {media_id}", retryable=False)
+            if isinstance(size, int) and size > max_bytes:
+                raise MediaTooLarge(f"media {media_id} is {size} bytes (limit {max_bytes})")
+            async with self._http.get(url, headers=headers) as resp:
+                if resp.status >= 300:
+                    raise GraphSendError(
+                        f"media download answered {resp.status}", retryable=resp.status >= 500
+                    )
+                chunks: list[bytes] = []
+                total = 0
+                async for chunk in resp.content.iter_chunked(1 << 16):
+                    total += len(chunk)
+                    if total > max_bytes:
+                        raise MediaTooLarge(f"media {media_id} is larger than {max_bytes} bytes")
+                    chunks.append(chunk)
+                mime = info.get("mime_type") or resp.headers.get("content-type", "")
+        except (aiohttp.ClientError, TimeoutError, orjson.JSONDecodeError, AttributeError) as exc:
+            raise GraphSendError(
+                f"media {media_id} could not be downloaded: {type(exc).__name__}", retryable=True
+            ) from exc
+        return Media(b"".join(chunks), str(mime))

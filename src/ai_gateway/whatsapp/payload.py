@@ -4,7 +4,9 @@ A notification is ``{"object": "whatsapp_business_account", "entry": [{"id", "ch
 [{"field": "messages", "value": {...}}]}]}`` where ``value`` carries
 ``metadata.phone_number_id`` (the business number that received it), ``contacts``
 (``wa_id`` and profile name) and ``messages`` (each with ``id`` = the ``wamid``,
-``from``, ``timestamp``, ``type`` and, for text, ``text.body``) — or ``statuses``
+``from``, ``timestamp``, ``type`` and, for text, ``text.body``; for a voice note or an
+audio file ``audio.id`` (a Graph API media id) and ``audio.mime_type``; for an image
+``image.id``, ``image.mime_type`` and an optional ``image.caption``) — or ``statuses``
 (delivery receipts for what we sent), which need no answer. Anything malformed is
 skipped, never raised: Meta would only redeliver it.
 """
@@ -25,6 +27,9 @@ class InboundMessage:
     message_type: str
     text: str | None
     contact_name: str | None = None
+    #: The Graph API media id of an audio or image message, and its MIME type.
+    media_id: str | None = None
+    mime_type: str | None = None
 
 
 def _dicts(value: Any) -> list[dict[str, Any]]:
@@ -44,7 +49,26 @@ def _message(
         text = body if isinstance(body, str) and body.strip() else None
         if text is None:
             kind = "empty"
-    return InboundMessage(phone_number_id, wamid, sender, str(kind), text, names.get(sender))
+    media_id = mime_type = None
+    if kind in ("audio", "image"):
+        found = raw.get(kind)
+        media: dict[str, Any] = found if isinstance(found, dict) else {}
+        if isinstance(media.get("id"), str) and media["id"]:
+            media_id = media["id"]
+            mime_type = media.get("mime_type") if isinstance(media.get("mime_type"), str) else None
+        caption = media.get("caption")
+        if kind == "image" and isinstance(caption, str) and caption.strip():
+            text = caption
+    return InboundMessage(
+        phone_number_id,
+        wamid,
+        sender,
+        str(kind),
+        text,
+        names.get(sender),
+        media_id=media_id,
+        mime_type=mime_type,
+    )
 
 
 def parse_notification(payload: Any) -> list[InboundMessage]:

@@ -28,12 +28,19 @@ LANGUAGES: Mapping[str, Mapping[str, str]] = {
             "Por favor, envie sua mensagem novamente em alguns minutos."
         ),
         "text_only": "Por enquanto eu só consigo ler mensagens de texto. Pode escrever, por favor?",
+        "voice_too_long": (
+            "Seu áudio ficou um pouco longo para mim. "
+            "Pode mandar um áudio mais curto ou escrever a mensagem, por favor?"
+        ),
     },
     "en": {
         "budget": "I can't answer right now. Please try again later. Thank you!",
         "paused": "Our automatic assistant is temporarily unavailable. Please try again later.",
         "apology": "Sorry, I had a problem answering just now. Please try again in a few minutes.",
         "text_only": "For now I can only read text messages. Could you type it, please?",
+        "voice_too_long": (
+            "Your voice message is a bit long for me. Could you send a shorter one or type it?"
+        ),
     },
     "es": {
         "budget": "En este momento no puedo responder. Por favor, inténtalo más tarde. ¡Gracias!",
@@ -46,6 +53,9 @@ LANGUAGES: Mapping[str, Mapping[str, str]] = {
             "Por favor, vuelve a escribir en unos minutos."
         ),
         "text_only": "Por ahora solo puedo leer mensajes de texto. ¿Puedes escribirlo?",
+        "voice_too_long": (
+            "Tu audio es un poco largo para mí. ¿Puedes enviar uno más corto o escribirlo?"
+        ),
     },
 }
 

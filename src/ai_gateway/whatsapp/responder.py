@@ -24,10 +24,19 @@ from ai_gateway.errors import (
     UpstreamError,
 )
 from ai_gateway.pipeline.outcome import CallResult
+from ai_gateway.providers.base import AudioFile
 from ai_gateway.storage.whatsapp import NumberInfo, StoredMessage
 from ai_gateway.whatsapp.replies import reply_for
 
-__all__ = ["CallAi", "Reply", "build_messages", "conversation_id", "generate_ai_response"]
+__all__ = [
+    "CallAi",
+    "Reply",
+    "Transcribe",
+    "build_messages",
+    "conversation_id",
+    "generate_ai_response",
+    "refusal",
+]
 
 log = logging.getLogger("ai_gateway.whatsapp")
 
@@ -46,10 +55,25 @@ class CallAi(Protocol):
     ) -> CallResult: ...
 
 
+class Transcribe(Protocol):
+    """What the voice-note step needs from the gateway (``Gateway.transcribe``)."""
+
+    async def __call__(
+        self,
+        client_id: str,
+        audio: AudioFile,
+        *,
+        model: str,
+        conversation_id: str | None = None,
+        request_id: str | None = None,
+        language: str | None = None,
+    ) -> CallResult: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """What to send. ``kind`` is ``text`` for the model's answer and ``notice`` for a canned
-    reply (``reason`` says which: budget, paused, apology, text_only)."""
+    reply (``reason`` says which: budget, paused, apology, text_only, voice_too_long)."""
 
     text: str
     kind: str
@@ -76,40 +100,59 @@ def notice(number: NumberInfo, reason: str, request_id: str | None = None) -> Re
     return Reply(text, "notice", reason, request_id)
 
 
+def refusal(number: NumberInfo, exc: GatewayError, request_id: str) -> Reply:
+    """The canned reply for a call the gateway refused or could not make."""
+    if isinstance(exc, BudgetExceeded):
+        return notice(number, "budget", request_id)
+    if isinstance(exc, ClientPaused):
+        return notice(number, "paused", request_id)
+    if isinstance(exc, UpstreamError | RateLimited):
+        log.warning(
+            "whatsapp answer failed upstream",
+            extra={"client_id": number.client_id, "code": exc.code, "request_id": request_id},
+        )
+        return notice(number, "apology", request_id)
+    # Not the contact's fault and not theirs to read (e.g. a model removed from the
+    # registry): the operator gets the log line, the contact the apology.
+    log.error(
+        "whatsapp answer refused",
+        extra={"client_id": number.client_id, "code": exc.code, "error": exc.message},
+    )
+    return notice(number, "apology", request_id)
+
+
 async def generate_ai_response(
     *,
     call_ai: CallAi,
     number: NumberInfo,
     contact_wa_id: str,
     history: Sequence[StoredMessage],
+    image_url: str | None = None,
+    model: str | None = None,
 ) -> Reply:
+    """The answer to the contact's last message; with ``image_url`` (a data URL) that
+    message is sent as text plus the image, to ``model`` (a vision-capable one)."""
     request_id = uuid.uuid4().hex
+    messages = build_messages(number, history)
+    if image_url is not None and messages and messages[-1]["role"] == "user":
+        caption = messages[-1]["content"] or "Descreva esta imagem."
+        messages[-1] = {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": caption},
+                {"type": "image_url", "image_url": {"url": image_url}},
+            ],
+        }
     try:
         result = await call_ai(
             number.client_id,
-            build_messages(number, history),
-            model=number.model,
+            messages,
+            model=model or number.model,
             conversation_id=conversation_id(contact_wa_id),
             request_id=request_id,
         )
-    except BudgetExceeded:
-        return notice(number, "budget", request_id)
-    except ClientPaused:
-        return notice(number, "paused", request_id)
-    except (UpstreamError, RateLimited) as exc:
-        log.warning(
-            "whatsapp answer failed upstream",
-            extra={"client_id": number.client_id, "code": exc.code, "request_id": request_id},
-        )
-        return notice(number, "apology", request_id)
     except GatewayError as exc:
-        # Not the contact's fault and not theirs to read (e.g. a model removed from the
-        # registry): the operator gets the log line, the contact the apology.
-        log.error(
-            "whatsapp answer refused",
-            extra={"client_id": number.client_id, "code": exc.code, "error": exc.message},
-        )
-        return notice(number, "apology", request_id)
+        return refusal(number, exc, request_id)
     text = (result.content or "").strip()
     if not text:
         return notice(number, "apology", result.request_id)

@@ -4,10 +4,11 @@ started and stopped with it.
 The webhook hands it a verified notification and answers Meta at once; the service
 processes each message in a background task it owns, so shutdown waits for replies in
 flight. Per message: find the number (unknown: logged, ignored) -> claim the wamid (a
-redelivery or a racing delivery stops here) -> generate the answer -> store it -> send it
-through the Graph API with one shared aiohttp session. Messages of one contact are
-processed in arrival order (one lock per contact), so the history each answer sees is
-the one the contact saw.
+redelivery or a racing delivery stops here) -> (a voice note: download and transcribe it;
+an image: download it for a vision model, see :mod:`.media`) -> generate the answer ->
+store it -> send it through the Graph API with one shared aiohttp session. Messages of
+one contact are processed in arrival order (one lock per contact), so the history each
+answer sees is the one the contact saw.
 """
 
 from __future__ import annotations
@@ -28,9 +29,16 @@ from ai_gateway.storage.secrets import get_secret
 from ai_gateway.storage.whatsapp import NumberInfo
 from ai_gateway.vault import MasterKey
 from ai_gateway.whatsapp.graph import GraphClient, GraphSendError
+from ai_gateway.whatsapp.media import image_data_url, transcribe_voice_note
 from ai_gateway.whatsapp.payload import InboundMessage, parse_notification
 from ai_gateway.whatsapp.replies import reply_for
-from ai_gateway.whatsapp.responder import CallAi, Reply, generate_ai_response
+from ai_gateway.whatsapp.responder import (
+    CallAi,
+    Reply,
+    Transcribe,
+    generate_ai_response,
+    notice,
+)
 
 __all__ = [
     "APP_SECRET_ID",
@@ -78,12 +86,19 @@ class _ContactLocks:
 
 class WhatsAppService:
     def __init__(
-        self, *, settings: Settings, db: Database, master: MasterKey | None, call_ai: CallAi
+        self,
+        *,
+        settings: Settings,
+        db: Database,
+        master: MasterKey | None,
+        call_ai: CallAi,
+        transcribe: Transcribe | None = None,
     ) -> None:
         self._settings = settings
         self._db = db
         self._master = master
         self._call_ai = call_ai
+        self._transcribe = transcribe
         self._tasks: set[asyncio.Task[None]] = set()
         self._locks = _ContactLocks()
         self._http: aiohttp.ClientSession | None = None
@@ -176,15 +191,42 @@ class WhatsAppService:
         if claim is None:
             log.info("whatsapp redelivery ignored", extra={"wamid": message.wamid})
             return
-        reply = await self._reply(number, message)
+        reply = await self._reply(number, message, claim)
         if reply is None:
             await self._db.run(self._set_status, claim, "ignored", None)
         else:
             await self._deliver(number, message, claim, reply)
         self.processed += 1
 
-    async def _reply(self, number: NumberInfo, message: InboundMessage) -> Reply | None:
-        if message.message_type != "text":
+    async def _reply(self, number: NumberInfo, message: InboundMessage, claim: int) -> Reply | None:
+        image_url, model = None, None
+        if message.media_id is not None and message.message_type in ("audio", "image"):
+            assert self._graph is not None, "WhatsAppService.start() was not awaited"
+            token = await self._db.run(self._token, number.phone_number_id)
+            if token is None:
+                log.error("whatsapp media without an access token", extra={"wamid": message.wamid})
+                return notice(number, "apology")
+            if message.message_type == "audio" and self._transcribe is not None:
+                heard = await transcribe_voice_note(
+                    graph=self._graph,
+                    token=token,
+                    transcribe=self._transcribe,
+                    number=number,
+                    message=message,
+                    model=self._settings.whatsapp_transcription_model,
+                    max_seconds=self._settings.whatsapp_max_voice_seconds,
+                )
+                if heard.text is None:
+                    return heard.reply
+                await self._db.run(self._set_text, claim, heard.text)
+            elif message.message_type == "image":
+                image_url = await image_data_url(graph=self._graph, token=token, message=message)
+                if image_url is None:
+                    return notice(number, "apology")
+                model = self._settings.whatsapp_vision_model
+                if not message.text:
+                    await self._db.run(self._set_text, claim, "[image]")
+        elif message.message_type != "text":
             text = reply_for("text_only", language=number.language, overrides=number.replies)
             return Reply(text, "notice", "text_only") if text else None
         history = await self._db.run(self._history, number, message.contact_wa_id)
@@ -193,6 +235,8 @@ class WhatsAppService:
             number=number,
             contact_wa_id=message.contact_wa_id,
             history=history,
+            image_url=image_url,
+            model=model,
         )
 
     async def _deliver(
@@ -251,6 +295,10 @@ class WhatsAppService:
             return None
         with self._db.session() as session:
             return store.access_token(session, master=self._master, phone_number_id=phone_number_id)
+
+    def _set_text(self, message_id: int, text: str) -> None:
+        with self._db.write() as session:
+            store.set_message_text(session, message_id=message_id, text=text)
 
     def _set_status(self, message_id: int, status: str, error: str | None) -> None:
         with self._db.write() as session:

@@ -342,9 +342,19 @@ async def test_keys_and_models_are_checked(harness: Harness) -> None:
 
 async def test_models_list(harness: Harness) -> None:
     client = sdk(harness)
-    models = [m.id async for m in client.models.list()]
+    models = {m.id: m async for m in client.models.list()}
     await client.close()
-    assert "openai/gpt-4o" in models and "simulated/demo-chat" in models and len(models) == 7
+    # The seed's six chat models, the simulated trio, embeddings and transcriptions
+    # (simulated/demo-chat is seeded by 0012 and kept by 0011: counted once).
+    assert "openai/gpt-4o" in models and "simulated/demo-chat" in models and len(models) == 16
+    kinds = [m.model_extra["kind"] for m in models.values() if m.model_extra]
+    assert (kinds.count("chat"), kinds.count("embedding"), kinds.count("transcription")) == (
+        7,
+        4,
+        5,
+    )
+    whisper = models["openai/whisper-1"].model_extra
+    assert whisper is not None and whisper["pricing"]["per_minute_usd"] == "0.006000"
 
 
 async def test_budget_exhausted_is_402_and_paused_is_403(harness: Harness) -> None:

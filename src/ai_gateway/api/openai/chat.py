@@ -21,6 +21,7 @@ import orjson
 
 from ai_gateway.errors import GatewayError, InvalidRequest, PayloadTooLarge
 from ai_gateway.gateway import Gateway
+from ai_gateway.logs import bind_request_id
 from ai_gateway.pipeline.auth import bearer_token
 from ai_gateway.pipeline.outcome import CallMeta
 from ai_gateway.pipeline.run import StreamCall
@@ -58,6 +59,7 @@ class ChatCompletionsEndpoint:
         headers = {k.decode("latin-1"): v.decode("utf-8", "replace") for k, v in scope["headers"]}
         given_id = headers.get("x-request-id", "")
         request_id = given_id if _REQUEST_ID.match(given_id) else uuid.uuid4().hex
+        bind_request_id(request_id)
         if scope["method"] != "POST":
             await _send_error(
                 send,

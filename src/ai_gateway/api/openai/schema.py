@@ -12,6 +12,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field
 
+from ai_gateway.api.endpoints.schema import describe_codec_routes
+
 __all__ = ["ChatCompletionRequest", "ChatCompletionResponse", "describe_chat_route"]
 
 
@@ -146,6 +148,7 @@ def describe_chat_route(api: FastAPI) -> None:
                 "security": [{"bearer": []}],
             }
         }
+        describe_codec_routes(schema)
         schema["components"].setdefault("securitySchemes", {})["bearer"] = {
             "type": "http",
             "scheme": "bearer",

@@ -1,4 +1,5 @@
-"""The base of every OpenAI-compatible adapter: POST ``{base}/chat/completions``.
+"""The base of every OpenAI-compatible adapter: POST ``{base}/chat/completions``,
+``{base}/embeddings`` and ``{base}/audio/transcriptions`` (multipart).
 
 A subclass sets ``name`` and ``default_base_url`` and, when it must, overrides a hook:
 ``unsupported_params`` (declarative: dropped from the body), :meth:`model_name`,
@@ -9,7 +10,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ai_gateway.providers._http import post_json
+from ai_gateway.providers._http import post_form, post_json
+from ai_gateway.providers._openai_compat.embeddings import (
+    embeddings_body,
+    parse_embeddings,
+    transcription_form,
+)
 from ai_gateway.providers._openai_compat.wire import (
     OpenAIChunkDecoder,
     build_body,
@@ -25,6 +31,7 @@ from ai_gateway.providers.base import (
     Target,
     Telemetry,
     Upstream,
+    Usage,
 )
 
 __all__ = ["OpenAICompatProvider", "base_url", "require_key"]
@@ -108,3 +115,54 @@ class OpenAICompatProvider(Provider):
             decoder=OpenAIChunkDecoder(provider=self.name, on_body=self.read_body_telemetry),
             provider=self.name,
         )
+
+    async def embed(self, request: ChatRequest, target: Target, upstream: Upstream) -> Completion:
+        key = require_key(self.name, upstream)
+        body = embeddings_body(request, self.model_name(target))
+        body.update(self.extra_body(upstream))
+        answer, telemetry = await post_json(
+            self.http,
+            base_url(upstream, self.default_base_url) + "/embeddings",
+            body,
+            headers={"authorization": f"Bearer {key}"},
+            timeouts=upstream.timeouts,
+            provider=self.name,
+            secret=upstream.api_key,
+        )
+        return parse_embeddings(
+            answer,
+            telemetry,
+            model_id=target.model_id,
+            provider=self.name,
+            expected=len(request.params["input"]),
+        )
+
+    async def transcribe(
+        self, request: ChatRequest, target: Target, upstream: Upstream
+    ) -> Completion:
+        key = require_key(self.name, upstream)
+        answer, telemetry = await post_form(
+            self.http,
+            base_url(upstream, self.default_base_url) + "/audio/transcriptions",
+            transcription_form(request, self.model_name(target)),
+            headers={"authorization": f"Bearer {key}"},
+            timeouts=upstream.timeouts,
+            provider=self.name,
+            secret=upstream.api_key,
+        )
+        if not isinstance(answer.get("text"), str):
+            raise ProviderError(
+                f"{self.name} answered a transcription without text",
+                reason="server_error",
+                retryable=True,
+                status=200,
+                provider=self.name,
+            )
+        usage_data = answer.get("usage")
+        usage = Usage()
+        if isinstance(usage_data, dict) and usage_data.get("type") == "tokens":
+            usage = Usage(
+                input_tokens=int(usage_data.get("input_tokens") or 0),
+                output_tokens=int(usage_data.get("output_tokens") or 0),
+            )
+        return Completion(body=answer, usage=usage, telemetry=telemetry)

@@ -1,6 +1,10 @@
 """Gemini API: POST ``{base}/v1beta/models/{model}:generateContent`` (and
-``:streamGenerateContent?alt=sse``) with the key in ``x-goog-api-key``, never in the URL,
-so it cannot leak into access logs."""
+``:streamGenerateContent?alt=sse``, ``:batchEmbedContents``) with the key in
+``x-goog-api-key``, never in the URL, so it cannot leak into access logs.
+
+``batchEmbedContents`` answers no token count; the input tokens billed are then the
+gateway's estimate from the text (the same ~4 characters per token the streams use when an
+upstream never reports usage), and the usage row says so in its telemetry."""
 
 from __future__ import annotations
 
@@ -9,14 +13,17 @@ from urllib.parse import quote
 
 from ai_gateway.providers._http import post_json
 from ai_gateway.providers._openai_compat import base_url, require_key
-from ai_gateway.providers._stream import open_chunk_stream
+from ai_gateway.providers._openai_compat.embeddings import embeddings_list
+from ai_gateway.providers._stream import estimate_tokens, open_chunk_stream
 from ai_gateway.providers.base import (
     ChatRequest,
     ChunkStream,
     Completion,
     Provider,
+    ProviderError,
     Target,
     Upstream,
+    Usage,
 )
 from ai_gateway.providers.google.convert import build_body
 from ai_gateway.providers.google.response import GeminiChunkDecoder, parse_response
@@ -63,3 +70,37 @@ class GoogleProvider(Provider):
             decoder=GeminiChunkDecoder(provider=self.name),
             provider=self.name,
         )
+
+    async def embed(self, request: ChatRequest, target: Target, upstream: Upstream) -> Completion:
+        texts: list[str] = request.params["input"]
+        name = "models/" + target.upstream_model.removeprefix("models/")
+        item: dict[str, object] = {"model": name}
+        if request.params.get("dimensions") is not None:
+            item["outputDimensionality"] = request.params["dimensions"]
+        answer, telemetry = await post_json(
+            self.http,
+            self._url(upstream, target, "batchEmbedContents"),
+            {"requests": [{**item, "content": {"parts": [{"text": t}]}} for t in texts]},
+            headers={"x-goog-api-key": require_key(self.name, upstream)},
+            timeouts=upstream.timeouts,
+            provider=self.name,
+            secret=upstream.api_key,
+        )
+        embeddings = answer.get("embeddings")
+        if not isinstance(embeddings, list) or len(embeddings) != len(texts):
+            raise ProviderError(
+                f"{self.name} answered {len(embeddings or [])} embeddings for {len(texts)} texts",
+                reason="server_error",
+                retryable=True,
+                status=200,
+                provider=self.name,
+            )
+        vectors = [[float(x) for x in (e.get("values") or [])] for e in embeddings]
+        reported = (answer.get("usageMetadata") or {}).get("promptTokenCount")
+        telemetry.usage_estimated = reported is None
+        tokens = (
+            int(reported) if reported is not None else sum(estimate_tokens(len(t)) for t in texts)
+        )
+        usage = Usage(input_tokens=tokens)
+        body = embeddings_list(vectors, model_id=target.model_id, usage=usage)
+        return Completion(body=body, usage=usage, telemetry=telemetry)

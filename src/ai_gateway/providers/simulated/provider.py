@@ -12,6 +12,10 @@ demo's costs and a benchmark's numbers are reproducible. ``Upstream.options``:
 * ``prompt_cache`` (default true): report prompt-prefix cache reads like OpenAI
   (:mod:`.prefix_cache`): a prompt of 1024 tokens or more that starts with the messages
   of a recent call has that part as ``cached_tokens``.
+
+Embeddings are unit vectors drawn from a generator seeded by the model and the text (256
+dimensions unless ``dimensions`` says otherwise); a transcription is words drawn from the
+file's digest, about two per second of audio, so both are the same on every run too.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 
 import orjson
 
+from ai_gateway.providers._openai_compat.embeddings import embeddings_list
 from ai_gateway.providers._stream import estimate_tokens, make_chunk, prompt_chars, usage_chunk
 from ai_gateway.providers.base import (
     ChatRequest,
@@ -39,7 +44,10 @@ from ai_gateway.providers.base import (
 )
 from ai_gateway.providers.simulated.prefix_cache import PrefixCache
 
-__all__ = ["SimulatedProvider", "simulated_answer"]
+__all__ = ["DEFAULT_DIMENSIONS", "SimulatedProvider", "simulated_answer", "simulated_vector"]
+
+#: The length of a simulated embedding when the caller sets no ``dimensions``.
+DEFAULT_DIMENSIONS = 256
 
 JSON = dict[str, Any]
 
@@ -88,7 +96,10 @@ _WORDS = [
 
 
 def _digest(request: ChatRequest, target: Target) -> bytes:
-    return hashlib.sha256(orjson.dumps([target.model_id, request.messages])).digest()
+    parts: list[Any] = [target.model_id, request.messages]
+    if request.kind != "chat":  # chat digests stay what they always were
+        parts += [request.params.get("input"), request.audio.sha256 if request.audio else None]
+    return hashlib.sha256(orjson.dumps(parts)).digest()
 
 
 def simulated_answer(request: ChatRequest, target: Target) -> tuple[list[str], str]:
@@ -105,6 +116,14 @@ def simulated_answer(request: ChatRequest, target: Target) -> tuple[list[str], s
             words.pop()
         return words, "length"
     return words, "stop"
+
+
+def simulated_vector(model_id: str, text: str, dimensions: int) -> list[float]:
+    """A deterministic unit vector for ``text``."""
+    rng = random.Random(hashlib.sha256(f"{model_id}\0{text}".encode()).digest())
+    vector = [rng.gauss(0.0, 1.0) for _ in range(dimensions)]
+    norm = sum(x * x for x in vector) ** 0.5 or 1.0
+    return [x / norm for x in vector]
 
 
 class SimulatedProvider(Provider):
@@ -175,6 +194,45 @@ class SimulatedProvider(Provider):
             },
         }
         return Completion(body=body, usage=usage, telemetry=telemetry, finish_reason=finish)
+
+    async def embed(self, request: ChatRequest, target: Target, upstream: Upstream) -> Completion:
+        await self._prepare(request, target, upstream)
+        texts: list[str] = request.params["input"]
+        dimensions = int(request.params.get("dimensions") or DEFAULT_DIMENSIONS)
+        usage = Usage(input_tokens=sum(max(1, estimate_tokens(len(t))) for t in texts))
+        body = embeddings_list(
+            [simulated_vector(target.model_id, t, dimensions) for t in texts],
+            model_id=target.model_id,
+            usage=usage,
+        )
+        return Completion(body=body, usage=usage, telemetry=self._telemetry(request, target))
+
+    async def transcribe(
+        self, request: ChatRequest, target: Target, upstream: Upstream
+    ) -> Completion:
+        await self._prepare(request, target, upstream)
+        assert request.audio is not None
+        seconds = float(request.audio.duration_seconds)
+        rng = random.Random(request.audio.sha256)
+        words = [rng.choice(_WORDS) for _ in range(max(1, round(seconds * 2)))]
+        words[0] = words[0].capitalize()
+        text = " ".join(words) + "."
+        language = request.params.get("language") or "pt"
+        body: JSON = {
+            "text": text,
+            "language": language,
+            "duration": seconds,
+            "segments": [{"id": 0, "start": 0.0, "end": seconds, "text": text}],
+        }
+        return Completion(body=body, usage=Usage(), telemetry=self._telemetry(request, target))
+
+    def _telemetry(self, request: ChatRequest, target: Target) -> Telemetry:
+        digest = _digest(request, target).hex()
+        return Telemetry(
+            upstream_request_id=f"sim-req-{digest[:16]}",
+            generation_id=f"sim-{digest[:24]}",
+            upstream_provider=self.name,
+        )
 
     async def stream(self, request: ChatRequest, target: Target, upstream: Upstream) -> ChunkStream:
         words, finish, usage, telemetry = await self._prepare(request, target, upstream)
