@@ -15,6 +15,7 @@ same -- a tenant must not get free calls by making its rows unwritable.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ai_gateway.storage.budgets import increment_budget_usage
-from ai_gateway.storage.rollups import roll_up_usage
+from ai_gateway.storage.rollups import add_upserts, roll_up_usage
 from ai_gateway.storage.tables import CachePerformance, UsageLog, UsageQuarantine
 
 __all__ = [
@@ -112,10 +113,7 @@ def write_usage_batch(session: Session, records: list[UsageRecord]) -> WriteResu
     if not records:
         return result
     insert = _insert(session)
-    statement: Insert = (
-        insert(UsageLog).on_conflict_do_nothing(index_elements=["id"]).returning(UsageLog.id)
-    )
-    inserted_ids = set(session.scalars(statement, [r.row for r in records]).all())
+    inserted_ids = _insert_new_rows(session, insert, [r.row for r in records])
     result.inserted = len(inserted_ids)
     result.duplicates = len(records) - result.inserted
     new_records = [r for r in records if r.id in inserted_ids]
@@ -132,6 +130,29 @@ def write_usage_batch(session: Session, records: list[UsageRecord]) -> WriteResu
     _roll_up_cache(session, insert, new_records)
     roll_up_usage(session, insert, [r.row for r in new_records])
     return result
+
+
+def _insert_new_rows(session: Session, insert: Any, rows: list[dict[str, Any]]) -> set[str]:
+    """The ids of ``rows`` that were not in the log yet, now inserted. Core, not the ORM:
+    one executemany per set of columns (the meter's rows all share one), with the
+    statement built once, instead of the ORM's per-row bookkeeping (measured: ~40 % of the
+    writer's CPU per row)."""
+    groups: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(frozenset(row), []).append(row)
+    inserted: set[str] = set()
+    for group in groups.values():
+        inserted.update(session.scalars(_insert_if_new(insert), group).all())
+    return inserted
+
+
+@functools.cache
+def _insert_if_new(insert: Any) -> Insert:
+    table = UsageLog.__table__
+    statement: Insert = (
+        insert(table).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id)
+    )
+    return statement
 
 
 def _roll_up_cache(session: Session, insert: Any, records: list[UsageRecord]) -> None:
@@ -167,16 +188,9 @@ def _roll_up_cache(session: Session, insert: Any, records: list[UsageRecord]) ->
             acc["saved_brl"] += row.get("saved_brl", Decimal(0))
         else:
             acc["misses"] += 1
-    table = CachePerformance.__table__
-    for (day, client_id, model_id), acc in sorted(totals.items()):
-        statement = insert(CachePerformance).values(
-            day=day, client_id=client_id, model_id=model_id, **acc
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=["day", "client_id", "model_id"],
-            set_={name: table.c[name] + statement.excluded[name] for name in acc},
-        )
-        session.execute(statement)
+    add_upserts(
+        session, insert, CachePerformance, ("day", "client_id", "model_id"), sorted(totals.items())
+    )
 
 
 # -- the record as text (spool file, quarantine) -------------------------------------------
