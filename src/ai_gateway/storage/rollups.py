@@ -27,6 +27,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from ai_gateway.storage.tables import (
@@ -168,15 +169,12 @@ def add_upserts(
     if not entries:
         return
     names = tuple(entries[0][1])
-    statement = _adding_upsert(insert, model, keys, names)
+    statement = _adding_upsert(insert, model.__table__, keys, names)
     session.execute(statement, [dict(zip(keys, key, strict=True)) | sums for key, sums in entries])
 
 
 @functools.cache
-def _adding_upsert(
-    insert: Any, model: type[Any], keys: tuple[str, ...], names: tuple[str, ...]
-) -> Any:
-    table = model.__table__
+def _adding_upsert(insert: Any, table: Table, keys: tuple[str, ...], names: tuple[str, ...]) -> Any:
     statement = insert(table)
     return statement.on_conflict_do_update(
         index_elements=list(keys),
