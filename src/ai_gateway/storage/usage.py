@@ -127,8 +127,8 @@ def write_usage_batch(session: Session, records: list[UsageRecord]) -> WriteResu
         total = increment_budget_usage(session, client_id=client_id, amount=amount)
         result.budgets[client_id] = (amount, total)
 
-    _roll_up_cache(session, insert, new_records)
-    roll_up_usage(session, insert, [r.row for r in new_records])
+    _roll_up_cache(session, new_records)
+    roll_up_usage(session, [r.row for r in new_records])
     return result
 
 
@@ -155,7 +155,7 @@ def _insert_if_new(insert: Any) -> Insert:
     return statement
 
 
-def _roll_up_cache(session: Session, insert: Any, records: list[UsageRecord]) -> None:
+def _roll_up_cache(session: Session, records: list[UsageRecord]) -> None:
     """Add hits, misses and savings to ``gateway_cache_performance`` per day x client x
     model (only for cacheable calls: rows whose ``cache_lookup`` was made)."""
     totals: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -188,9 +188,7 @@ def _roll_up_cache(session: Session, insert: Any, records: list[UsageRecord]) ->
             acc["saved_brl"] += row.get("saved_brl", Decimal(0))
         else:
             acc["misses"] += 1
-    add_upserts(
-        session, insert, CachePerformance, ("day", "client_id", "model_id"), sorted(totals.items())
-    )
+    add_upserts(session, CachePerformance, ("day", "client_id", "model_id"), sorted(totals.items()))
 
 
 # -- the record as text (spool file, quarantine) -------------------------------------------
