@@ -110,10 +110,10 @@ def roll_up_usage(session: Session, rows: list[dict[str, Any]]) -> None:
         acc["latency_ms_sum"] += ms
         bucket = (day, model, latency_bucket(ms))
         latency[bucket] = latency.get(bucket, 0) + 1
-    _upsert(session, UsageDaily, ("day", "client_id", "model_id", "provider"), daily)
-    _upsert(session, UsageDailyTotal, ("day", "model_id", "provider"), _fold(daily, 0, 2, 3))
-    _upsert(session, UsageDailyClient, ("day", "client_id"), _fold(daily, 0, 1))
-    _upsert(
+    add_upserts(session, UsageDaily, ("day", "client_id", "model_id", "provider"), daily)
+    add_upserts(session, UsageDailyTotal, ("day", "model_id", "provider"), _fold(daily, 0, 2, 3))
+    add_upserts(session, UsageDailyClient, ("day", "client_id"), _fold(daily, 0, 1))
+    add_upserts(
         session,
         UsageMonthly,
         ("month", "client_id", "model_id", "provider"),
@@ -142,26 +142,18 @@ def _fold(
     return folded
 
 
-def _upsert(
+def add_upserts(
     session: Session,
     model: type[Any],
     keys: tuple[str, ...],
     totals: dict[Any, dict[str, Any]],
 ) -> None:
-    add_upserts(session, model, keys, sorted(totals.items()))
-
-
-def add_upserts(
-    session: Session,
-    model: type[Any],
-    keys: tuple[str, ...],
-    entries: list[tuple[tuple[Any, ...], dict[str, Any]]],
-) -> None:
-    """Add every ``(key, sums)`` of ``entries`` to ``model``'s rows: ONE executemany of
-    ``INSERT ... ON CONFLICT (keys) DO UPDATE SET x = x + excluded.x``. ``entries`` come
-    sorted: concurrent writers take row locks in one order and cannot deadlock."""
-    if not entries:
+    """Add every ``key -> sums`` of ``totals`` to ``model``'s rows: ONE executemany of
+    ``INSERT ... ON CONFLICT (keys) DO UPDATE SET x = x + excluded.x``, in key order, so
+    concurrent writers take row locks in one order and cannot deadlock."""
+    if not totals:
         return
+    entries = sorted(totals.items())
     statement = _adding_upsert(model.__table__, keys, tuple(entries[0][1]))
     session.execute(statement, [dict(zip(keys, key, strict=True)) | sums for key, sums in entries])
 
@@ -188,7 +180,7 @@ def _upsert_latency(session: Session, counts: dict[tuple[str, str, int], int]) -
         session,
         UsageLatencyDaily,
         ("day", "model_id", "bucket_ms"),
-        [(key, {"calls": calls}) for key, calls in sorted(counts.items())],
+        {key: {"calls": calls} for key, calls in counts.items()},
     )
 
 

@@ -134,9 +134,8 @@ def write_usage_batch(session: Session, records: list[UsageRecord]) -> WriteResu
 
 def _insert_new_rows(session: Session, insert: Any, rows: list[dict[str, Any]]) -> set[str]:
     """The ids of ``rows`` that were not in the log yet, now inserted. Core, not the ORM:
-    one executemany per set of columns (the meter's rows all share one), with the
-    statement built once, instead of the ORM's per-row bookkeeping (measured: ~40 % of the
-    writer's CPU per row)."""
+    one executemany per set of columns (the meter's rows all share one) instead of the
+    ORM's per-row bookkeeping (measured: 201 -> 167 µs of writer CPU per row)."""
     groups: dict[frozenset[str], list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(frozenset(row), []).append(row)
@@ -188,7 +187,7 @@ def _roll_up_cache(session: Session, records: list[UsageRecord]) -> None:
             acc["saved_brl"] += row.get("saved_brl", Decimal(0))
         else:
             acc["misses"] += 1
-    add_upserts(session, CachePerformance, ("day", "client_id", "model_id"), sorted(totals.items()))
+    add_upserts(session, CachePerformance, ("day", "client_id", "model_id"), totals)
 
 
 # -- the record as text (spool file, quarantine) -------------------------------------------
