@@ -10,8 +10,8 @@ from types import SimpleNamespace
 import pytest
 
 from ai_gateway.api.budget import CurrentUsagePublic
+from ai_gateway.i18n import Formatter
 from ai_gateway.web.client_views import _tone
-from ai_gateway.web.i18n import Formatter
 from ai_gateway.web.render import _environment
 
 

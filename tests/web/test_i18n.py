@@ -10,9 +10,10 @@ import pytest
 from babel.messages.pofile import read_po
 from starlette.requests import Request
 
-from ai_gateway.web.i18n import Formatter, pick_locale, translations
+from ai_gateway.i18n import Formatter, pick_locale, translations
 
 WEB = Path(__file__).parents[2] / "src" / "ai_gateway" / "web"
+CATALOG = WEB.parent / "i18n" / "translations/pt_BR/LC_MESSAGES/messages.po"
 
 
 def _request(accept: str = "", cookie: str = "") -> Request:
@@ -52,7 +53,7 @@ def test_money_and_dates_per_locale() -> None:
 
 
 def test_every_message_in_the_templates_is_translated() -> None:
-    with (WEB / "translations/pt_BR/LC_MESSAGES/messages.po").open("rb") as handle:
+    with CATALOG.open("rb") as handle:
         catalog = read_po(handle)
     translated = {m.id for m in catalog if m.id and m.string}
     used: set[str] = set()
@@ -67,13 +68,13 @@ SRC = Path(__file__).parents[2] / "src" / "ai_gateway"
 
 def test_every_marked_message_in_python_is_translated() -> None:
     """Error codes, statuses, fallback reasons and CSV headers: shown on pt-BR pages."""
-    from ai_gateway.web.csv_export import CONVERSATION_HEADERS
+    from ai_gateway.i18n.csv_export import CONVERSATION_HEADERS
 
-    with (WEB / "translations/pt_BR/LC_MESSAGES/messages.po").open("rb") as handle:
+    with CATALOG.open("rb") as handle:
         catalog = read_po(handle)
     translated = {m.id for m in catalog if m.id and m.string}
     used = set(CONVERSATION_HEADERS.values())
-    for module in WEB.glob("*.py"):
+    for module in [*WEB.glob("*.py"), *CATALOG.parents[3].glob("*.py")]:
         used |= set(re.findall(r'N_\(\s*"((?:[^"\\]|\\.)*)"', module.read_text()))
     assert len(used) > 80
     assert used - translated == set()

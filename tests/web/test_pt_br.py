@@ -123,7 +123,7 @@ def _english_ids() -> list[str]:
 
     from ai_gateway.web.messages import REASONS, STATUSES
 
-    path = "src/ai_gateway/web/translations/pt_BR/LC_MESSAGES/messages.po"
+    path = "src/ai_gateway/i18n/translations/pt_BR/LC_MESSAGES/messages.po"
     with open(path, "rb") as handle:
         catalog = read_po(handle)
     ids = [

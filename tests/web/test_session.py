@@ -8,8 +8,8 @@ import re
 
 import httpx
 
+from ai_gateway.api.session import CSRF_COOKIE, SESSION_COOKIE
 from ai_gateway.storage.api_keys import revoke_key
-from ai_gateway.web.session import CSRF_COOKIE, SESSION_COOKIE
 from tests.harness import Harness
 
 

@@ -17,11 +17,11 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 import orjson
 
 from ai_gateway.providers.base import Usage
+from ai_gateway.types import JSON
 
 __all__ = [
     "CacheBackend",
@@ -29,8 +29,6 @@ __all__ = [
     "CachedEntry",
     "EntryInfo",
 ]
-
-JSON = dict[str, Any]
 
 
 class CacheUnavailable(Exception):

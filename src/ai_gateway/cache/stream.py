@@ -28,10 +28,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from ai_gateway.providers._stream import usage_dict
 from ai_gateway.providers.base import Usage
+from ai_gateway.types import JSON
 
 __all__ = [
     "DEFAULT_CHUNK_CHARS",
@@ -43,7 +43,6 @@ __all__ = [
     "with_usage",
 ]
 
-JSON = dict[str, Any]
 #: Content delta lengths per choice index, in the order the upstream sent them.
 Pieces = Mapping[int, Sequence[int]]
 

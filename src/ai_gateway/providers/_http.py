@@ -21,6 +21,7 @@ import aiohttp
 import orjson
 
 from ai_gateway.providers.base import ProviderError, Telemetry, Timeouts
+from ai_gateway.types import JSON
 
 __all__ = [
     "TELEMETRY_HEADERS",
@@ -36,7 +37,6 @@ __all__ = [
     "translate_errors",
 ]
 
-JSON = dict[str, Any]
 
 #: Response headers worth keeping for the usage log, lower-case.
 TELEMETRY_HEADERS = (

@@ -12,7 +12,7 @@ import math
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import aiohttp
 
@@ -31,6 +31,7 @@ from ai_gateway.providers.base import (
     Upstream,
     Usage,
 )
+from ai_gateway.types import JSON
 
 __all__ = [
     "CHARS_PER_TOKEN",
@@ -46,7 +47,6 @@ __all__ = [
     "usage_dict",
 ]
 
-JSON = dict[str, Any]
 
 #: The usual rule of thumb for English and Portuguese text with BPE tokenizers.
 CHARS_PER_TOKEN = 4

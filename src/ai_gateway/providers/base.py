@@ -19,9 +19,11 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import aiohttp
+
+from ai_gateway.types import JSON
 
 __all__ = [
     "AudioFile",
@@ -36,8 +38,6 @@ __all__ = [
     "Upstream",
     "Usage",
 ]
-
-JSON = dict[str, Any]
 
 
 @dataclass(slots=True, frozen=True)

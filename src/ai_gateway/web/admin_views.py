@@ -18,11 +18,11 @@ from ai_gateway.api import metrics as metrics_api
 from ai_gateway.api import models as models_api
 from ai_gateway.api import rollout as rollout_api
 from ai_gateway.api.common import Page, Period, window_for
+from ai_gateway.i18n import translations
 from ai_gateway.ratelimit.rules import FIELDS, MAX_LIMIT, Limits
 from ai_gateway.services.rollout import rollout_health
 from ai_gateway.storage.budgets import list_plans
 from ai_gateway.web.charts import savings_chart
-from ai_gateway.web.i18n import translations
 from ai_gateway.web.render import AdminPageDep, render
 
 __all__ = ["PERIODS", "router"]

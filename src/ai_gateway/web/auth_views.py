@@ -11,20 +11,20 @@ from fastapi import APIRouter, Request
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import RedirectResponse, Response
 
-from ai_gateway.errors import AuthenticationFailed, GatewayError
-from ai_gateway.gateway import Gateway
-from ai_gateway.pipeline.auth import Principal
-from ai_gateway.storage.audit import record_audit
-from ai_gateway.storage.rollout_health import SIGN_IN_ACTION
-from ai_gateway.web.i18n import LOCALE_COOKIE, LOCALES, pick_locale, translations
-from ai_gateway.web.render import PageDep, render
-from ai_gateway.web.session import (
+from ai_gateway.api.session import (
     CSRF_COOKIE,
     check_csrf,
     clear_session,
     read_session,
     start_session,
 )
+from ai_gateway.errors import AuthenticationFailed, GatewayError
+from ai_gateway.gateway import Gateway
+from ai_gateway.i18n import LOCALE_COOKIE, LOCALES, pick_locale, translations
+from ai_gateway.pipeline.auth import Principal
+from ai_gateway.storage.audit import record_audit
+from ai_gateway.storage.rollout_health import SIGN_IN_ACTION
+from ai_gateway.web.render import PageDep, render
 
 __all__ = ["router"]
 

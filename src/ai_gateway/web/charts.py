@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ai_gateway.api.schemas import CostSavings
-from ai_gateway.web.i18n import Formatter
+from ai_gateway.i18n import Formatter
 
 __all__ = ["savings_chart"]
 

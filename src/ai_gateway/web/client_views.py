@@ -14,7 +14,9 @@ from starlette.responses import RedirectResponse, Response
 from ai_gateway.api import analytics as analytics_api
 from ai_gateway.api import budget as budget_api
 from ai_gateway.api.common import Page, Source, actor, read_scoped, scope_client
+from ai_gateway.api.session import check_csrf, read_session
 from ai_gateway.errors import PermissionDenied
+from ai_gateway.i18n import Formatter
 from ai_gateway.rules.budget_rules import LIMIT_MAX
 from ai_gateway.storage.audit import record_audit
 from ai_gateway.storage.budgets import effective_budget
@@ -22,9 +24,7 @@ from ai_gateway.storage.clients import ClientInfo, get_client, update_client
 from ai_gateway.web.admin_views import PERIODS, PeriodQuery
 from ai_gateway.web.auth_views import read_form
 from ai_gateway.web.charts import savings_chart
-from ai_gateway.web.i18n import Formatter
 from ai_gateway.web.render import ForbiddenPage, PageDep, Viewer, render
-from ai_gateway.web.session import check_csrf, read_session
 
 __all__ = ["router"]
 

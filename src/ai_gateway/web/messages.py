@@ -11,7 +11,7 @@ here, or an entry has no pt-BR translation.
 
 from __future__ import annotations
 
-from ai_gateway.web.i18n import translations
+from ai_gateway.i18n import translations
 
 __all__ = [
     "ERRORS",

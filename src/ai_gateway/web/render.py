@@ -15,10 +15,10 @@ from markupsafe import Markup
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ai_gateway import __version__
+from ai_gateway.api.session import clear_session, session_principal
 from ai_gateway.errors import AuthenticationFailed, PermissionDenied
 from ai_gateway.gateway import Gateway
-from ai_gateway.pipeline.auth import Principal
-from ai_gateway.web.i18n import (
+from ai_gateway.i18n import (
     LOCALES,
     Formatter,
     browser_timezone,
@@ -26,6 +26,7 @@ from ai_gateway.web.i18n import (
     pick_locale,
     translations,
 )
+from ai_gateway.pipeline.auth import Principal
 from ai_gateway.web.messages import (
     GENERIC,
     N_,
@@ -34,7 +35,6 @@ from ai_gateway.web.messages import (
     reason_label,
     status_label,
 )
-from ai_gateway.web.session import clear_session, session_principal
 
 __all__ = [
     "AdminPageDep",

@@ -16,10 +16,10 @@ import orjson
 from ai_gateway.errors import InvalidRequest
 from ai_gateway.pipeline.validation import MAX_OUTPUT_TOKENS
 from ai_gateway.providers.base import ChatRequest, Usage
+from ai_gateway.types import JSON
 
 __all__ = ["STOP_REASONS", "anthropic_usage", "parse_messages_request", "render_message"]
 
-JSON = dict[str, Any]
 
 #: OpenAI finish_reason -> Anthropic stop_reason.
 STOP_REASONS = {

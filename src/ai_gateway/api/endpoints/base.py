@@ -22,14 +22,13 @@ from ai_gateway.pipeline.outcome import CallResult
 from ai_gateway.pipeline.validation import GatewayOptions
 from ai_gateway.providers.base import ChatRequest
 from ai_gateway.storage.clients import ClientInfo
+from ai_gateway.types import JSON
 
 if TYPE_CHECKING:
     from ai_gateway.gateway import Gateway
     from ai_gateway.pipeline.run import StreamCall
 
 __all__ = ["CallContext", "Codec", "Parsed", "Rendered", "decode_json"]
-
-JSON = dict[str, Any]
 
 
 @dataclass(slots=True)

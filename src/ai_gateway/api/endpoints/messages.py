@@ -11,7 +11,7 @@ A stream is Anthropic's event sequence: ``message_start``, per block
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import orjson
 
@@ -27,13 +27,13 @@ from ai_gateway.pipeline.auth import bearer_token
 from ai_gateway.pipeline.outcome import CallResult
 from ai_gateway.pipeline.validation import GatewayOptions
 from ai_gateway.providers.base import Usage
+from ai_gateway.types import JSON
 
 if TYPE_CHECKING:
     from ai_gateway.pipeline.run import StreamCall
 
 __all__ = ["MessagesCodec", "anthropic_error_type"]
 
-JSON = dict[str, Any]
 
 # status -> Anthropic's error type (its documented set)
 _ERROR_TYPES = {

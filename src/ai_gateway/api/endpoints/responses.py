@@ -37,6 +37,7 @@ from ai_gateway.pipeline.outcome import CallResult
 from ai_gateway.pipeline.validation import GatewayOptions
 from ai_gateway.providers.base import Usage
 from ai_gateway.storage.stored_responses import get_response, save_response
+from ai_gateway.types import JSON
 
 if TYPE_CHECKING:
     from ai_gateway.pipeline.run import StreamCall
@@ -44,8 +45,6 @@ if TYPE_CHECKING:
 __all__ = ["ResponsesCodec"]
 
 log = logging.getLogger("ai_gateway.api")
-
-JSON = dict[str, Any]
 
 
 class ResponsesCodec(Codec):

@@ -18,6 +18,7 @@ from typing import Any
 from ai_gateway.errors import InvalidRequest
 from ai_gateway.pipeline.validation import MAX_OUTPUT_TOKENS
 from ai_gateway.providers.base import ChatRequest, Usage
+from ai_gateway.types import JSON
 
 __all__ = [
     "ResponsesCall",
@@ -30,7 +31,6 @@ __all__ = [
     "responses_usage",
 ]
 
-JSON = dict[str, Any]
 
 _ROLES = frozenset({"user", "assistant", "system", "developer"})
 # Items an agent replays that carry nothing a converted call can use.

@@ -8,15 +8,12 @@ cache hold one shape.
 
 from __future__ import annotations
 
-from typing import Any
-
 import aiohttp
 
 from ai_gateway.providers.base import ChatRequest, Completion, ProviderError, Telemetry, Usage
+from ai_gateway.types import JSON
 
 __all__ = ["embeddings_body", "embeddings_list", "parse_embeddings", "transcription_form"]
-
-JSON = dict[str, Any]
 
 
 def embeddings_body(request: ChatRequest, model: str) -> JSON:

@@ -8,7 +8,7 @@ A subclass sets ``name`` and ``default_base_url`` and, when it must, overrides a
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from ai_gateway.providers._http import post_form, post_json
 from ai_gateway.providers._openai_compat.embeddings import (
@@ -33,10 +33,9 @@ from ai_gateway.providers.base import (
     Upstream,
     Usage,
 )
+from ai_gateway.types import JSON
 
 __all__ = ["OpenAICompatProvider", "base_url", "require_key"]
-
-JSON = dict[str, Any]
 
 
 def require_key(provider: str, upstream: Upstream) -> str:

@@ -15,10 +15,10 @@ import orjson
 
 from ai_gateway.providers._stream import StreamState
 from ai_gateway.providers.base import ChatRequest, Completion, ProviderError, Telemetry, Usage
+from ai_gateway.types import JSON
 
 __all__ = ["OpenAIChunkDecoder", "build_body", "parse_completion", "parse_usage"]
 
-JSON = dict[str, Any]
 BodyTelemetry = Callable[[JSON, Telemetry], None]
 
 # Fields the adapter owns: never copied from the caller's params.

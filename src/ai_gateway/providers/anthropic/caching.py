@@ -13,15 +13,13 @@ the same prefix on, which is why it is an opt-in (``cache_breakpoints``).
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 
 from ai_gateway.providers._stream import estimate_tokens
+from ai_gateway.types import JSON
 
 __all__ = ["MIN_CACHEABLE_TOKENS", "add_breakpoints", "min_cacheable_tokens"]
 
-JSON = dict[str, Any]
 
 #: Minimum cacheable prefix per model family (Anthropic's prompt-caching docs); the
 #: first matching prefix of the upstream model name wins, else 1024.

@@ -14,10 +14,10 @@ from typing import Any
 import orjson
 
 from ai_gateway.providers.base import ChatRequest
+from ai_gateway.types import JSON
 
 __all__ = ["DEFAULT_MAX_TOKENS", "PARAMS", "build_body", "convert_messages", "image_block"]
 
-JSON = dict[str, Any]
 
 #: Anthropic requires ``max_tokens``; used when the caller sent neither OpenAI field.
 DEFAULT_MAX_TOKENS = 4096

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from ai_gateway.providers._http import post_json
 from ai_gateway.providers._openai_compat import base_url, require_key
@@ -19,10 +18,10 @@ from ai_gateway.providers.base import (
     Target,
     Upstream,
 )
+from ai_gateway.types import JSON
 
 __all__ = ["ANTHROPIC_VERSION", "AnthropicProvider"]
 
-JSON = dict[str, Any]
 
 ANTHROPIC_VERSION = "2023-06-01"
 

@@ -16,10 +16,10 @@ import orjson
 
 from ai_gateway.providers._stream import StreamState, completion_body, make_chunk, usage_chunk
 from ai_gateway.providers.base import ProviderError, Usage
+from ai_gateway.types import JSON
 
 __all__ = ["FINISH_REASONS", "AnthropicEventDecoder", "parse_message", "parse_usage"]
 
-JSON = dict[str, Any]
 
 FINISH_REASONS = {
     "end_turn": "stop",

@@ -16,10 +16,9 @@ from typing import Any
 import orjson
 
 from ai_gateway.providers.base import ChatRequest
+from ai_gateway.types import JSON
 
 __all__ = ["GENERATION_CONFIG", "build_body", "convert_messages"]
-
-JSON = dict[str, Any]
 
 
 def _stop(value: Any) -> list[str]:

@@ -43,13 +43,13 @@ from ai_gateway.providers.base import (
     Usage,
 )
 from ai_gateway.providers.simulated.prefix_cache import PrefixCache
+from ai_gateway.types import JSON
 
 __all__ = ["DEFAULT_DIMENSIONS", "SimulatedProvider", "simulated_answer", "simulated_vector"]
 
 #: The length of a simulated embedding when the caller sets no ``dimensions``.
 DEFAULT_DIMENSIONS = 256
 
-JSON = dict[str, Any]
 
 _WORDS = [
     "the",

@@ -21,10 +21,9 @@ from typing import Any
 
 from ai_gateway.providers._openai_compat import OpenAICompatProvider
 from ai_gateway.providers.base import Target, Telemetry, Upstream
+from ai_gateway.types import JSON
 
 __all__ = ["UpstreamGatewayProvider", "gateway_options"]
-
-JSON = dict[str, Any]
 
 
 def gateway_options(options: JSON) -> JSON:

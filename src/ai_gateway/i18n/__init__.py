@@ -1,4 +1,4 @@
-"""Language, money and dates for the dashboard.
+"""Language, money and dates for the dashboard and the API's exports.
 
 Messages live in Babel catalogs (``translations/<locale>/LC_MESSAGES/messages.po``), the
 English text being the message id. The ``.po`` files are the only committed form: they

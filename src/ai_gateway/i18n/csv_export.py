@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
-from ai_gateway.web.i18n import Formatter, number_symbols, translations
+from ai_gateway.i18n import Formatter, number_symbols, translations
 
 __all__ = ["BOM", "CONVERSATION_HEADERS", "write_csv"]
 
