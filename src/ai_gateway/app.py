@@ -1,8 +1,9 @@
-"""The ASGI application: the hot chat endpoint, the FastAPI routers, the lifespan.
+"""The ASGI application: the hot model routes, the FastAPI routers, the lifespan.
 
-``/v1/chat/completions`` is dispatched before FastAPI sees the request (see
-:mod:`ai_gateway.api.openai.chat`); everything else goes through FastAPI, which also
-serves the OpenAPI document (the chat route is described there too).
+``/v1/chat/completions`` and the other model routes are dispatched before FastAPI sees the
+request (one runner, one codec per route: :mod:`ai_gateway.api.endpoints`); everything
+else goes through FastAPI, which also serves the OpenAPI document (the model routes are
+described there too).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from ai_gateway.api import (
 from ai_gateway.api import models as registry
 from ai_gateway.api.endpoints import codec_endpoints
 from ai_gateway.api.errors import install_error_handlers, without_validation_errors
-from ai_gateway.api.openai import chat, models, responses
+from ai_gateway.api.openai import models, responses
 from ai_gateway.api.openai.schema import describe_chat_route
 from ai_gateway.edge.guard import RequestGuard
 from ai_gateway.gateway import Gateway
@@ -52,25 +53,23 @@ class GatewayApp:
 
     def __init__(self, api: FastAPI, settings: Settings) -> None:
         self.api = api
-        self.chat = chat.ChatCompletionsEndpoint(lambda: api.state.gateway)
-        # The other /v1 routes: one codec each over the same pipeline, also raw ASGI.
+        # The /v1 model routes: one codec each over the same pipeline, raw ASGI.
         self.endpoints = codec_endpoints(lambda: api.state.gateway)
         self.guard = RequestGuard(
             self._route,
             max_body_bytes=settings.max_body_bytes,
             max_concurrent=settings.max_concurrent_requests,
             # These read their own bodies, each with its own cap (25 MB for audio).
-            own_body_paths=frozenset({chat.PATH, *self.endpoints}),
+            own_body_paths=frozenset(self.endpoints),
         )
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         await self.guard(scope, receive, send)
 
     async def _route(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"] == chat.PATH:
-            await self.chat(scope, receive, send)  # binds the id its response carries
-        elif scope["type"] == "http" and scope["path"] in self.endpoints:
-            await self.endpoints[scope["path"]](scope, receive, send)
+        endpoint = self.endpoints.get(scope["path"]) if scope["type"] == "http" else None
+        if endpoint is not None:
+            await endpoint(scope, receive, send)  # binds the id its response carries
         else:
             if scope["type"] == "http":
                 bind_request_id(uuid.uuid4().hex)  # every log line of this request carries it

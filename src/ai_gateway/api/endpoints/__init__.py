@@ -1,11 +1,12 @@
-"""The routes beside chat completions, each a codec over the one pipeline
-(see :mod:`ai_gateway.api.endpoints.base`)."""
+"""The model routes, each a codec over the one pipeline and the one runner
+(see :mod:`ai_gateway.api.endpoints.base` and :mod:`ai_gateway.api.endpoints.runner`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from ai_gateway.api.endpoints.base import Codec
+from ai_gateway.api.endpoints.chat import ChatCodec
 from ai_gateway.api.endpoints.embeddings import EmbeddingsCodec
 from ai_gateway.api.endpoints.messages import MessagesCodec
 from ai_gateway.api.endpoints.responses import ResponsesCodec
@@ -17,6 +18,7 @@ __all__ = ["CODECS", "CodecEndpoint", "codec_endpoints"]
 
 #: One line per route; adding an endpoint is a codec module and a line here.
 CODECS: tuple[type[Codec], ...] = (
+    ChatCodec,
     EmbeddingsCodec,
     MessagesCodec,
     ResponsesCodec,

@@ -1,10 +1,15 @@
-"""One raw ASGI handler for every codec route (``/v1/embeddings``, ``/v1/messages``,
-``/v1/responses``, ``/v1/audio/transcriptions``).
+"""One raw ASGI handler for every model route (``/v1/chat/completions``,
+``/v1/embeddings``, ``/v1/messages``, ``/v1/responses``, ``/v1/audio/transcriptions``): the
+hot path.
 
-The same steps as ``/v1/chat/completions`` and its helpers (body cap, conversation and
-cache headers), outside FastAPI for the same reason: the gateway's overhead is the
-headline number. Only the codec differs per route: how the key is sent, how the body is
-read, how the answer, the stream and the errors look.
+It bypasses FastAPI's routing, dependency injection and validation layers on purpose —
+each costs CPU on every request (STYLE/BENCHMARKS: the gateway's overhead is the headline
+number). The steps are written once here: the request id, the key, the body read under
+its cap, the codec's parse, the conversation and cache headers, the pipeline, the answer
+or its stream, and errors in the route's shape. Only the codec differs per route: how the
+key is sent, how the body is read, how the answer, the stream and the errors look.
+Streams are sent as server-sent events; a watcher on ``receive`` notices a client that
+goes away and stops the stream, which is then metered as abandoned.
 """
 
 from __future__ import annotations
@@ -17,9 +22,9 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from ai_gateway.api.endpoints.base import CallContext, Codec, Rendered
-from ai_gateway.api.openai.chat import _conversation, _encode_headers, _read_body, _ttl
-from ai_gateway.errors import GatewayError, InvalidRequest
+from ai_gateway.errors import GatewayError, InvalidRequest, PayloadTooLarge
 from ai_gateway.gateway import Gateway
+from ai_gateway.logs import bind_request_id
 from ai_gateway.pipeline.outcome import CallMeta
 
 __all__ = ["CodecEndpoint"]
@@ -45,9 +50,12 @@ class CodecEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         codec = self.codec
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        # ASGI names are lower case; values are UTF-8 (the request guard refused any other
+        # bytes with a 400).
+        headers = {k.decode("latin-1"): v.decode("utf-8", "replace") for k, v in scope["headers"]}
         given_id = headers.get("x-request-id", "")
         request_id = given_id if _REQUEST_ID.match(given_id) else uuid.uuid4().hex
+        bind_request_id(request_id)  # every log line of this request carries it
         if scope["method"] != "POST":
             error = InvalidRequest(f"use POST for {codec.path}", code="method_not_allowed")
             await self._send_error(send, request_id, error, status=405)
@@ -118,6 +126,49 @@ class CodecEndpoint:
             }
         )
         await send({"type": "http.response.body", "body": data})
+
+
+def _encode_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(k.encode(), v.encode("latin-1", "replace")) for k, v in headers.items()]
+
+
+def _conversation(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if not value or len(value) > 200:
+        raise InvalidRequest(
+            "X-Conversation-Id must be 1 to 200 characters", param="X-Conversation-Id"
+        )
+    return value
+
+
+def _ttl(value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise InvalidRequest("x-ai-gateway-cache-ttl must be a whole number of seconds")
+    return int(value)
+
+
+async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
+    declared = headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body is larger than the limit of {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise InvalidRequest("the client went away before sending the whole body")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body is larger than the limit of {limit} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 async def _send_stream(
