@@ -1,9 +1,21 @@
-"""The error tree. Every error the gateway shows a caller is one of these.
+"""The error tree: every exception the gateway raises on purpose is an ``AIGatewayError``.
 
-Each class knows its HTTP status and its OpenAI error ``type``/``code``, so every boundary
-(HTTP, CLI, ``call_ai``) renders them the same way::
+Two branches. ``GatewayError`` is what a caller is shown: each class knows its HTTP status
+and its OpenAI error ``type``/``code``, so every boundary (HTTP, CLI, ``call_ai``) renders
+them the same way (one writer per wire format: ``Codec.error_body`` on the model routes,
+``api/errors.py`` for FastAPI). ``InternalError`` never reaches a caller as such: it is
+raised and caught inside the gateway, and translated once, where it is caught::
 
-    GatewayError                      500 api_error (never raised for bad input)
+    AIGatewayError
+    ├── InternalError                 caught inside; translated where it is caught
+    │   ├── ProviderError             providers/base.py  -> a fallback, else ChainFailed
+    │   ├── ChainFailed               pipeline/dispatch.py -> its UpstreamError, metered
+    │   ├── CacheUnavailable          cache/base.py      -> logged, served as a miss
+    │   ├── WriteFailed               metering/usage_sinks.py -> retried, then the spool
+    │   ├── AlertDeliveryError        metering/alerts/base.py -> recorded on the alert
+    │   ├── SignInRequired            web/render.py      -> a redirect to /signin
+    │   └── ForbiddenPage             web/render.py      -> the HTML 403 page
+    └── GatewayError                  500 api_error (never raised for bad input)
     ├── InvalidRequest                400 invalid_request_error
     │   └── PayloadTooLarge           413 invalid_request_error
     ├── AuthenticationFailed          401 authentication_error
@@ -26,12 +38,14 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 __all__ = [
+    "AIGatewayError",
     "AuthenticationFailed",
     "BudgetExceeded",
     "ClientPaused",
     "ConfigurationError",
     "Conflict",
     "GatewayError",
+    "InternalError",
     "InvalidRequest",
     "ModelNotFound",
     "NotFound",
@@ -45,7 +59,18 @@ __all__ = [
 ]
 
 
-class GatewayError(Exception):
+class AIGatewayError(Exception):
+    """The root: ``except AIGatewayError`` catches what the gateway raises on purpose and
+    nothing foreign (a foreign error is translated into one of these at its boundary)."""
+
+
+class InternalError(AIGatewayError):
+    """A failure the gateway handles itself; its message may name internals (a provider's
+    reply, a database error), so it is logged or recorded, never written as such into an
+    API response."""
+
+
+class GatewayError(AIGatewayError):
     """Base of every error the gateway reports; ``message`` is safe to show a caller.
 
     ``code`` is stable (never None): the dashboard translates an error by its code, since

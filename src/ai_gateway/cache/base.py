@@ -20,6 +20,7 @@ from decimal import Decimal
 
 import orjson
 
+from ai_gateway.errors import InternalError
 from ai_gateway.providers.base import Usage
 from ai_gateway.types import JSON
 
@@ -31,7 +32,7 @@ __all__ = [
 ]
 
 
-class CacheUnavailable(Exception):
+class CacheUnavailable(InternalError):
     """The backend could not be reached or answered garbage. Never shown to a caller:
     the service logs it and treats the request as a miss, since a cache outage must not
     turn into a gateway outage."""

@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from ai_gateway.errors import InternalError
 from ai_gateway.storage.db import Database
 from ai_gateway.storage.usage import (
     UsageRecord,
@@ -80,7 +81,7 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first}"[:_ERROR_CHARS]
 
 
-class WriteFailed(Exception):
+class WriteFailed(InternalError):
     """The batch was not written (nothing of it committed); ``refused`` tells whether the
     database refused its data or was unavailable."""
 

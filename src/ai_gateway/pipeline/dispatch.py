@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from ai_gateway.errors import (
     GatewayError,
+    InternalError,
     InvalidRequest,
     RateLimited,
     UpstreamError,
@@ -39,7 +40,7 @@ class Dispatched(Generic[T]):
     attempts: list[dict[str, Any]] = field(default_factory=list)
 
 
-class ChainFailed(Exception):
+class ChainFailed(InternalError):
     """Every attempt failed; ``error`` is what the caller sees, ``attempts`` what was tried."""
 
     def __init__(self, error: GatewayError, attempts: list[dict[str, Any]]) -> None:

@@ -23,6 +23,7 @@ from typing import ClassVar
 
 import aiohttp
 
+from ai_gateway.errors import InternalError
 from ai_gateway.types import JSON
 
 __all__ = [
@@ -147,7 +148,7 @@ class Completion:
     finish_reason: str | None = None
 
 
-class ProviderError(Exception):
+class ProviderError(InternalError):
     """An upstream failure, already classified.
 
     ``reason`` is one of ``timeout``, ``connection_error``, ``rate_limited``,

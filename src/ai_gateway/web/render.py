@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ai_gateway import __version__
 from ai_gateway.api.session import clear_session, session_principal
-from ai_gateway.errors import AuthenticationFailed, PermissionDenied
+from ai_gateway.errors import AuthenticationFailed, InternalError, PermissionDenied
 from ai_gateway.gateway import Gateway
 from ai_gateway.i18n import (
     LOCALES,
@@ -50,11 +50,11 @@ __all__ = [
 _TEMPLATES = Path(__file__).parent / "templates"
 
 
-class SignInRequired(Exception):
+class SignInRequired(InternalError):
     """No valid session: the page answers with a redirect to ``/signin``."""
 
 
-class ForbiddenPage(Exception):
+class ForbiddenPage(InternalError):
     """The session is valid but this page is not for its role."""
 
 

@@ -15,6 +15,8 @@ from typing import Any, ClassVar
 
 import orjson
 
+from ai_gateway.errors import InternalError
+
 __all__ = ["AlertChannel", "AlertDeliveryError", "AlertMessage", "encode_json"]
 
 
@@ -27,7 +29,7 @@ class AlertMessage:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-class AlertDeliveryError(Exception):
+class AlertDeliveryError(InternalError):
     """A channel could not deliver; ``message`` is safe to store and show (no secrets)."""
 
     def __init__(self, message: str, *, channel: str) -> None:
