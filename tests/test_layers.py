@@ -15,7 +15,7 @@ rank (so no two packages can form a loop)::
     pipeline                  one request's steps
     metering  changes  bootstrap  demo
     storage  audio  cache
-    rules  ratelimit  providers
+    rules  ratelimit  providers  tracing
     settings  logs  metrics  metrics_multiprocess  vault  i18n
     errors
     __init__  types                                       (core)
@@ -35,7 +35,7 @@ RANKS: list[set[str]] = [
     {"__init__", "types"},
     {"errors"},
     {"settings", "logs", "metrics", "metrics_multiprocess", "vault", "i18n"},
-    {"rules", "ratelimit", "providers"},
+    {"rules", "ratelimit", "providers", "tracing"},
     {"storage", "audio", "cache"},
     {"metering", "changes", "bootstrap", "demo"},
     {"pipeline"},

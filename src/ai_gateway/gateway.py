@@ -54,6 +54,7 @@ from ai_gateway.settings import Settings
 from ai_gateway.storage.api_keys import mark_used
 from ai_gateway.storage.db import Database
 from ai_gateway.storage.usage import WriteResult
+from ai_gateway.tracing import configure_tracing, shutdown_tracing, span
 from ai_gateway.vault import MasterKey
 from ai_gateway.whatsapp.service import WhatsAppService
 
@@ -146,6 +147,7 @@ class Gateway:
             await gateway.stop()
 
     async def start(self) -> None:
+        configure_tracing(self.settings.otlp_endpoint, service_name=self.settings.otel_service_name)
         # One pooled keep-alive session for every provider, made once: no per-request set-up.
         connector = aiohttp.TCPConnector(
             limit=0,
@@ -220,6 +222,8 @@ class Gateway:
         if self._http is not None:
             await self._http.close()
         self.db.dispose()
+        if self.settings.otlp_endpoint:
+            await asyncio.to_thread(shutdown_tracing)  # flushes the last spans
         log.info("gateway stopped", extra={"usage_rows_written": self.usage.written})
 
     async def publish_change(
@@ -301,7 +305,8 @@ class Gateway:
             conversation_id=conversation_id,
             cache_control=cache_control,
         )
-        return await self.pipeline.complete(client, request, options, meta)
+        with span("call_ai"):
+            return await self.pipeline.complete(client, request, options, meta)
 
     async def transcribe(
         self,

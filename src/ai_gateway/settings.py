@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     #: client reads); for clients that animate text at the pace of a live model.
     cache_replay_delay_ms: float = Field(default=0.0, ge=0, le=1000)
     log_level: str = "INFO"
+    #: OTLP/HTTP traces endpoint (``http://collector:4318/v1/traces``); None: no traces
+    otlp_endpoint: str | None = None
+    otel_service_name: str = "ai-gateway"
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_from: str = "ai-gateway@localhost"

@@ -26,6 +26,7 @@ from ai_gateway.pipeline.breaker import BreakerBoard
 from ai_gateway.pipeline.outcome import FallbackInfo
 from ai_gateway.pipeline.routing import Attempt
 from ai_gateway.providers.base import ChatRequest, Provider, ProviderError
+from ai_gateway.tracing import record_error, span
 
 __all__ = ["ChainFailed", "Dispatched", "Dispatcher"]
 
@@ -104,7 +105,15 @@ class Dispatcher:
                     )
                     break
                 try:
-                    value = await call(provider, attempt)
+                    with span("gateway.upstream") as current:
+                        if current is not None:
+                            current.set_attribute("ai_gateway.provider", attempt.provider)
+                            current.set_attribute("ai_gateway.model", attempt.model.id)
+                        try:
+                            value = await call(provider, attempt)
+                        except ProviderError as exc:
+                            record_error(current, exc, **{"ai_gateway.reason": exc.reason})
+                            raise
                 except ProviderError as exc:
                     tried.append(
                         {

@@ -25,6 +25,7 @@ from ai_gateway.providers.base import Telemetry, Usage
 from ai_gateway.storage.models_registry import ModelInfo
 from ai_gateway.storage.tables import new_id
 from ai_gateway.storage.usage import UsageRecord, fit_usage_row
+from ai_gateway.tracing import span
 
 __all__ = ["CallFacts", "Meter", "Metered"]
 
@@ -95,6 +96,14 @@ class Meter:
         self.unpriced_listeners: list[UnpricedListener] = []
 
     def record(self, facts: CallFacts, reservation: Reservation | None) -> Metered:
+        with span("gateway.meter") as current:
+            metered = self._record(facts, reservation)
+            if current is not None:
+                current.set_attribute("ai_gateway.status", facts.status)
+                current.set_attribute("ai_gateway.cost_usd", str(metered.cost_usd))
+            return metered
+
+    def _record(self, facts: CallFacts, reservation: Reservation | None) -> Metered:
         rate = self._rate()
         usage = facts.usage or Usage()
         model = facts.model

@@ -41,6 +41,7 @@ from ai_gateway.pipeline.validation import GatewayOptions
 from ai_gateway.providers.base import ChatRequest, ChunkStream, Completion, ProviderError, Usage
 from ai_gateway.ratelimit.limiter import Ticket
 from ai_gateway.storage.clients import ClientInfo
+from ai_gateway.tracing import span
 
 __all__ = ["ChatPipeline", "StreamCall"]
 
@@ -117,6 +118,23 @@ class ChatPipeline:
         meta: CallMeta,
         started: float,
     ) -> _Plan:
+        with span("gateway.plan") as current:
+            plan = await self._plan_call(client, request, options, meta, started)
+            if current is not None:
+                current.set_attribute("ai_gateway.model", plan.request.model or "")
+                current.set_attribute("ai_gateway.route", plan.route)
+                current.set_attribute("ai_gateway.attempts", len(plan.attempts))
+            return plan
+
+    async def _plan_call(
+        self,
+        client: ClientInfo,
+        request: ChatRequest,
+        options: GatewayOptions,
+        meta: CallMeta,
+        started: float,
+    ) -> _Plan:
+        """Flags, model, rate limits, budget reservation and the cache key, in that order."""
         snapshot: ConfigSnapshot = await self._config.get()
         route = choose_route(global_flag=self._gateway_enabled, client=client)
         try:
@@ -249,7 +267,8 @@ class ChatPipeline:
                 return await self._upstream(plan)
             async with self._cache.coalesce(plan.decision) as slot:
                 if slot.entry is not None:
-                    return self._hit_result(plan, slot.entry)
+                    with span("gateway.cache_hit"):
+                        return self._hit_result(plan, slot.entry)
                 result = await self._upstream(plan)
                 await slot.fill(
                     self._cache.build_entry(

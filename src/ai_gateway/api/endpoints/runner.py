@@ -19,13 +19,17 @@ import logging
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ai_gateway.api.endpoints.base import CallContext, Codec, Rendered
 from ai_gateway.errors import GatewayError, InvalidRequest, PayloadTooLarge
 from ai_gateway.gateway import Gateway
 from ai_gateway.logs import bind_request_id
 from ai_gateway.pipeline.outcome import CallMeta
+from ai_gateway.tracing import record_error, span
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
 
 __all__ = ["CodecEndpoint"]
 
@@ -47,6 +51,7 @@ class CodecEndpoint:
     def __init__(self, gateway: Callable[[], Gateway], codec: Codec) -> None:
         self._gateway = gateway
         self.codec = codec
+        self._span_name = f"POST {codec.path}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         codec = self.codec
@@ -60,10 +65,27 @@ class CodecEndpoint:
             error = InvalidRequest(f"use POST for {codec.path}", code="method_not_allowed")
             await self._send_error(send, request_id, error, status=405)
             return
+        with span(self._span_name) as root:
+            if root is not None:
+                root.set_attribute("http.route", codec.path)
+                root.set_attribute("ai_gateway.endpoint", codec.endpoint)
+            await self._serve(headers, request_id, receive, send, root)
+
+    async def _serve(
+        self,
+        headers: dict[str, str],
+        request_id: str,
+        receive: Receive,
+        send: Send,
+        root: Span | None,
+    ) -> None:
+        codec = self.codec
         gateway = self._gateway()
         try:
             principal = await gateway.auth.authenticate(codec.credentials(headers))
             client = principal.require_client()
+            if root is not None:
+                root.set_attribute("ai_gateway.client_id", str(client.id))
             limit = codec.body_limit(gateway.settings.max_body_bytes)
             body = await _read_body(receive, headers, limit)
             ctx = CallContext(gateway, client, headers, request_id)
@@ -83,10 +105,12 @@ class CodecEndpoint:
             result = await gateway.pipeline.complete(client, parsed.request, parsed.options, meta)
             rendered: Rendered = await codec.render(ctx, parsed, result)
         except GatewayError as exc:
+            record_error(root, exc, **{"http.status_code": exc.status})
             await self._send_error(send, request_id, exc)
             return
-        except Exception:
+        except Exception as exc:
             log.exception("call failed", extra={"request_id": request_id, "path": codec.path})
+            record_error(root, exc, **{"http.status_code": 500})
             await self._send_error(
                 send,
                 request_id,
