@@ -4,6 +4,8 @@
   replicas (admission is one Lua script on the shared Redis);
 - Redis stopped under load: calls keep being answered, each replica limits on its own
   (the configured limit per replica: the documented degradation), nothing is lost;
+- ``kill -9`` of a replica with calls in flight leaks no budget reservation past its
+  expiry;
 - PostgreSQL cut under load (through a TCP proxy the test controls): calls keep being
   answered from the caches, every answered call's usage row arrives once the database
   is back, none twice.
@@ -19,13 +21,18 @@ import math
 import os
 import time
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 
 import aiohttp
 import pytest
 import pytest_asyncio
+import redis.asyncio as aioredis
 from sqlalchemy import func, select
 
+from ai_gateway.pipeline.shared_budget import RESERVATION_TTL_SECONDS
+from ai_gateway.storage.api_keys import issue_key
+from ai_gateway.storage.clients import create_client
 from ai_gateway.storage.db import Database
 from ai_gateway.storage.tables import UsageLog
 from tests.cluster.cluster import Cluster, PrivateRedis
@@ -33,7 +40,7 @@ from tests.cluster.test_cluster import _load, _wait_rows, cluster, redis
 from tests.fakes.fake_providers import FakeProviders
 from tests.fakes.tcp_proxy import TcpProxy
 from tests.harness import harness_settings, seed
-from tests.pipeline.test_budget_concurrency import _call
+from tests.pipeline.test_budget_concurrency import _call, set_budget_row
 from tests.pipeline.test_rate_limit_multiprocess import _limited_clients
 
 __all__ = ["cluster", "redis"]
@@ -87,7 +94,8 @@ async def test_redis_outage_calls_answered_limits_per_replica_nothing_lost(
     allowed = statuses.count(200)
     refill = math.ceil(elapsed * rpm / 60)
     print(
-        f"\nredis down {outage:.1f} s: {len(results)} calls, {codes.count(200)} answered, "
+        f"\nredis down {outage:.1f} s: {len(results)} calls, {codes.count(200)} answered "
+        f"{ {c: codes.count(c) for c in set(codes)} }, "
         f"{len(answered - found)} rows missing; rpm={rpm} client: {allowed} of 150 admitted "
         f"(limit per replica, 3 replicas)"
     )
@@ -145,3 +153,55 @@ async def test_postgres_cut_under_load_nothing_lost_nothing_duplicated(
     assert len(answered) > 50
     assert found == answered  # nothing lost
     assert rows == len(answered)  # nothing duplicated
+
+
+async def test_kill_9_leaks_no_reservation_past_its_expiry(
+    cluster: tuple[Cluster, Database, str], redis: PrivateRedis, fake_providers: FakeProviders
+) -> None:
+    """Calls in flight on a killed replica leave their budget reservations in Redis; each
+    carries its expiry, and once past it the next admission drops it (the clock cannot be
+    moved forward here, so the test moves the expiries back)."""
+    node, db, _ = cluster
+    with db.write() as s:
+        leaky = create_client(s, name="leaky", plan="pro")
+        leaky_key = issue_key(s, role="client", client_id=leaky.id).plain
+    set_budget_row(db, leaky.id, Decimal("1000"))
+    base = f"aigw:budget:{leaky.id}"
+    store = aioredis.Redis.from_url(redis.url)
+    in_flight = 8
+    for _ in range(in_flight):
+        fake_providers.enqueue("openai", delay=30.0)
+    try:
+        async with aiohttp.ClientSession() as http:
+            calls = [
+                asyncio.create_task(_call(http, node.replica_urls[0], leaky_key))
+                for _ in range(in_flight)
+            ]
+            deadline = time.monotonic() + 20
+            while await store.hlen(base + ":amt") < in_flight:
+                assert time.monotonic() < deadline, "the calls did not reserve"
+                await asyncio.sleep(0.05)
+            node.kill9(0)
+            await asyncio.gather(*calls, return_exceptions=True)
+        fake_providers.reset()
+        leaked = await store.zrange(base + ":res", 0, -1, withscores=True)
+        now = time.time()
+        assert len(leaked) == in_flight
+        assert all(now < expiry <= now + RESERVATION_TTL_SECONDS + 1 for _, expiry in leaked)
+        await store.zadd(base + ":res", {rid: now - 1 for rid, _ in leaked})
+        async with aiohttp.ClientSession() as http:
+            assert await _call(http, node.replica_urls[1], leaky_key) == 200
+        for _ in range(100):  # the call's own reservation settles in the background
+            if await store.hlen(base + ":amt") == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert await store.hlen(base + ":amt") == 0
+        assert await store.zcard(base + ":res") == 0
+        print(
+            f"\nkill -9 with {in_flight} calls in flight: {len(leaked)} reservations left, "
+            f"each expiring within {RESERVATION_TTL_SECONDS} s, dropped once expired"
+        )
+    finally:
+        fake_providers.reset()
+        await store.aclose()
+        await node.restart(0)
