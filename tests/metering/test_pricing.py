@@ -1,6 +1,8 @@
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from ai_gateway.metering.pricing import (
@@ -8,6 +10,7 @@ from ai_gateway.metering.pricing import (
     Cost,
     ModelPrice,
     compute_cost,
+    dearest_cost_usd,
     quantize_money,
     to_brl,
 )
@@ -127,3 +130,36 @@ def test_more_cache_tokens_than_prompt_tokens_are_refused(cached: int, written: 
             cached_tokens=cached,
             cache_write_tokens=written,
         )
+
+
+_PRICE = st.one_of(
+    st.none(),
+    st.decimals(min_value=0, max_value=100, places=4, allow_nan=False, allow_infinity=False),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    prices=st.lists(st.tuples(_PRICE, _PRICE, _PRICE), min_size=0, max_size=5),
+    input_tokens=st.integers(0, 2_000_000),
+    output_tokens=st.integers(0, 200_000),
+    audio=st.decimals(min_value=0, max_value=3600, places=2),
+)
+def test_the_reservations_dearest_cost_is_the_highest_bill(
+    prices: list[tuple[Decimal | None, Decimal | None, Decimal | None]],
+    input_tokens: int,
+    output_tokens: int,
+    audio: Decimal,
+) -> None:
+    """The budget's worst case (computed on every call, lighter) equals the highest
+    :func:`compute_cost` over the chain to the last digit."""
+    models = [ModelPrice(i, o, per_minute=m) for i, o, m in prices]
+    bills = [
+        compute_cost(p, input_tokens=input_tokens, output_tokens=output_tokens, audio_seconds=audio)
+        for p in models
+    ]
+    expected = max((b.usd for b in bills if b.priced), default=quantize_money(Decimal(0)))
+    got = dearest_cost_usd(
+        models, input_tokens=input_tokens, output_tokens=output_tokens, audio_seconds=audio
+    )
+    assert got == expected and got.as_tuple().exponent == expected.as_tuple().exponent

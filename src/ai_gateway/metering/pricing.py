@@ -30,12 +30,21 @@ and the caller flags the usage row (``unpriced``) so an operator can fix the reg
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 
 from ai_gateway.storage.types import MONEY_SCALE
 
-__all__ = ["MONEY_QUANTUM", "Cost", "ModelPrice", "compute_cost", "quantize_money", "to_brl"]
+__all__ = [
+    "MONEY_QUANTUM",
+    "Cost",
+    "ModelPrice",
+    "compute_cost",
+    "dearest_cost_usd",
+    "quantize_money",
+    "to_brl",
+]
 
 #: The smallest amount stored (1e-10); every computed amount is a multiple of it.
 MONEY_QUANTUM = Decimal(1).scaleb(-MONEY_SCALE)
@@ -133,6 +142,37 @@ def compute_cost(
         full_usd = quantize_money(full)
     # Both sides are on the money quantum, so the difference is exact.
     return Cost(usd=usd, priced=True, prompt_cache_saved_usd=full_usd - usd)
+
+
+def dearest_cost_usd(
+    prices: Iterable[ModelPrice],
+    *,
+    input_tokens: int,
+    output_tokens: int,
+    audio_seconds: Decimal = Decimal(0),
+) -> Decimal:
+    """The highest :func:`compute_cost` of one call over several models, with no prompt
+    caching (a budget reservation's worst case); an unpriced model counts as 0. The same
+    arithmetic, rounded once at the end (rounding keeps the order, so the maximum of the
+    rounded costs is the rounded maximum), without the per-model checks and results the
+    bill needs: it runs on every call."""
+    dearest = Decimal(0)
+    with localcontext(_EXACT):
+        for price in prices:
+            has_tokens = price.input_per_1m is not None and price.output_per_1m is not None
+            if not has_tokens and price.per_minute is None:
+                continue
+            if audio_seconds and price.per_minute is None:
+                continue
+            total = Decimal(0)
+            if price.input_per_1m is not None and price.output_per_1m is not None:
+                total = (
+                    input_tokens * price.input_per_1m + output_tokens * price.output_per_1m
+                ).scaleb(-_TOKENS_PER_PRICE_UNIT)
+            if price.per_minute is not None:
+                total += audio_seconds * price.per_minute / 60
+            dearest = max(dearest, total)
+        return quantize_money(dearest)
 
 
 def to_brl(usd: Decimal, rate: Decimal) -> Decimal:

@@ -61,6 +61,10 @@ class ConfigSnapshot:
     admin_alert_webhook: str | None
     max_retries: int = 0
     rate_limits: RateLimitTable = field(default_factory=RateLimitTable)
+    #: Attempt plans built from this snapshot (``routing.plan_attempts``), shared by calls.
+    attempt_plans: dict[tuple[Any, ...], tuple[Any, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def resolve_model(self, name: str) -> ModelInfo | None:
         """A registry model by id or alias, active or not."""

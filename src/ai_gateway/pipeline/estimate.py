@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from ai_gateway.metering.pricing import ModelPrice, compute_cost, to_brl
+from ai_gateway.metering.pricing import ModelPrice, dearest_cost_usd, to_brl
 from ai_gateway.providers.base import ChatRequest
 from ai_gateway.storage.models_registry import ModelInfo
 
@@ -75,14 +75,11 @@ def reservation_estimator(
     def estimate(unit: str) -> Decimal:
         if unit == "tokens":
             return Decimal(prompt + output)
-        usd = max(
-            (
-                compute_cost(
-                    price_of(m), input_tokens=prompt, output_tokens=output, audio_seconds=seconds
-                ).usd
-                for m in chain
-            ),
-            default=Decimal(0),
+        usd = dearest_cost_usd(
+            (price_of(m) for m in chain),
+            input_tokens=prompt,
+            output_tokens=output,
+            audio_seconds=seconds,
         )
         return usd if unit == "usd" else to_brl(usd, rate)
 

@@ -104,6 +104,10 @@ def _chain(
     return chain
 
 
+#: Attempt plans one config snapshot keeps (models x clients with a chain of their own).
+_PLANS_PER_SNAPSHOT = 4096
+
+
 def plan_attempts(
     snapshot: ConfigSnapshot,
     *,
@@ -111,9 +115,39 @@ def plan_attempts(
     model: ModelInfo,
     requested_fallbacks: Sequence[str] | None,
     client: ClientInfo,
-) -> list[Attempt]:
-    """Every attempt the call may make, in order."""
-    chain = _chain(snapshot, model, requested_fallbacks, client)
+) -> tuple[Attempt, ...]:
+    """Every attempt the call may make, in order.
+
+    A plan depends only on the snapshot, the route, the model and the client's own chain,
+    so one built from the configured chains is kept on the snapshot and shared by every
+    call that needs it (attempts are never changed once built); a chain the request names
+    itself is built for that call alone.
+    """
+    if requested_fallbacks is not None:
+        return _build_attempts(
+            snapshot, route, _chain(snapshot, model, requested_fallbacks, client), client
+        )
+    chain = client.fallback_chain
+    key = (
+        route,
+        model.id,
+        None if chain is None else tuple(chain),
+        client.prompt_cache_breakpoints,
+    )
+    plans = snapshot.attempt_plans
+    plan = plans.get(key)
+    if plan is None:
+        if len(plans) >= _PLANS_PER_SNAPSHOT:
+            plans.clear()
+        plan = plans[key] = _build_attempts(
+            snapshot, route, _chain(snapshot, model, None, client), client
+        )
+    return plan
+
+
+def _build_attempts(
+    snapshot: ConfigSnapshot, route: str, chain: list[ModelInfo], client: ClientInfo
+) -> tuple[Attempt, ...]:
     if len(chain) > 10:
         raise InvalidRequest("a fallback chain may hold at most 10 models", param="fallback_models")
     timeouts = snapshot.timeouts
@@ -137,4 +171,4 @@ def plan_attempts(
         )
         target = Target(model_id=step.id, provider=step.provider, upstream_model=step.model_name)
         attempts.append(Attempt(step, provider, target, upstream))
-    return attempts
+    return tuple(attempts)

@@ -60,7 +60,7 @@ class _Plan:
     request: ChatRequest
     meta: CallMeta
     route: str
-    attempts: list[Attempt]
+    attempts: tuple[Attempt, ...]
     reservation: Reservation
     decision: CacheDecision
     started: float
