@@ -33,11 +33,10 @@ from ai_gateway.metering.currency import ExchangeRateService
 from ai_gateway.metering.usage_sinks import BatchSink, ProcessSink, ThreadSink
 from ai_gateway.metering.usage_writer import UsageWriter
 from ai_gateway.metrics import GatewayMetrics
-from ai_gateway.pipeline.auth import Authenticator, Principal
 from ai_gateway.pipeline.breaker import BreakerBoard
 from ai_gateway.pipeline.config_cache import ConfigCache, ConfigSnapshot
 from ai_gateway.pipeline.dispatch import Dispatcher
-from ai_gateway.pipeline.metering import Meter
+from ai_gateway.pipeline.meter import Meter
 from ai_gateway.pipeline.outcome import CallMeta, CallResult
 from ai_gateway.pipeline.rate_limit import RateLimitGuard
 from ai_gateway.pipeline.rates import RateHolder
@@ -48,6 +47,7 @@ from ai_gateway.providers import Provider, create_providers
 from ai_gateway.providers.base import AudioFile, ChatRequest
 from ai_gateway.providers.registry import PROVIDERS
 from ai_gateway.ratelimit.shared import RedisLimiter
+from ai_gateway.services.auth import Authenticator, Principal
 from ai_gateway.services.budgets import BudgetService
 from ai_gateway.services.rate_limits import RateLimitService
 from ai_gateway.settings import Settings

@@ -72,7 +72,7 @@ async def test_call_ai_reads_clients_from_the_cache_and_invalidation_works(
 ) -> None:
     from sqlalchemy import event
 
-    from ai_gateway.pipeline.auth import Authenticator
+    from ai_gateway.services.auth import Authenticator
     from ai_gateway.storage.clients import create_client, update_client
 
     with db.write() as s:

@@ -33,7 +33,7 @@ from ai_gateway.api.schemas import CallPublic, CallsPublic, CostSavings, Latency
 from ai_gateway.errors import NotFound
 from ai_gateway.gateway import Gateway
 from ai_gateway.i18n.csv_export import CONVERSATION_HEADERS, write_csv
-from ai_gateway.pipeline.auth import Principal
+from ai_gateway.services.auth import Principal
 from ai_gateway.storage import analytics
 from ai_gateway.storage.clients import get_client
 from ai_gateway.storage.savings import cost_savings

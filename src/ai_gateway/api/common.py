@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from ai_gateway.api.openai.schema import ErrorBody
 from ai_gateway.errors import InvalidRequest, PermissionDenied
 from ai_gateway.gateway import Gateway
-from ai_gateway.pipeline.auth import Principal
+from ai_gateway.services.auth import Principal
 from ai_gateway.storage.analytics import Window
 
 __all__ = [

@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from ai_gateway.api.session import has_session, session_principal
 from ai_gateway.errors import PermissionDenied
 from ai_gateway.gateway import Gateway
-from ai_gateway.pipeline.auth import Principal, bearer_token
+from ai_gateway.services.auth import Principal, bearer_token
 
 __all__ = ["AdminDep", "GatewayDep", "PrincipalDep", "get_gateway", "get_principal"]
 

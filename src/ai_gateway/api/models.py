@@ -16,8 +16,8 @@ from ai_gateway.api.common import ERRORS, Money, actor
 from ai_gateway.api.deps import AdminDep, GatewayDep, PrincipalDep
 from ai_gateway.errors import InvalidRequest
 from ai_gateway.gateway import Gateway
-from ai_gateway.pipeline.auth import Principal
 from ai_gateway.providers import PROVIDERS
+from ai_gateway.services.auth import Principal
 from ai_gateway.storage.audit import record_audit
 from ai_gateway.storage.models_registry import (
     ModelInfo,

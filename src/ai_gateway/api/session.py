@@ -29,7 +29,7 @@ from starlette.responses import Response
 
 from ai_gateway.errors import AuthenticationFailed, PermissionDenied
 from ai_gateway.gateway import Gateway
-from ai_gateway.pipeline.auth import Principal
+from ai_gateway.services.auth import Principal
 from ai_gateway.storage.api_keys import hash_key
 
 __all__ = [

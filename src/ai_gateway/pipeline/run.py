@@ -26,7 +26,7 @@ from ai_gateway.pipeline.budget import BudgetGuard, Reservation
 from ai_gateway.pipeline.config_cache import ConfigCache, ConfigSnapshot
 from ai_gateway.pipeline.dispatch import ChainFailed, Dispatcher
 from ai_gateway.pipeline.estimate import reservation_estimator
-from ai_gateway.pipeline.metering import CallFacts, Meter
+from ai_gateway.pipeline.meter import CallFacts, Meter
 from ai_gateway.pipeline.outcome import CallMeta, CallResult, FallbackInfo, response_headers
 from ai_gateway.pipeline.rate_limit import RateLimitGuard
 from ai_gateway.pipeline.rates import RateHolder

@@ -34,10 +34,10 @@ from typing import Any, TypeVar
 
 from ai_gateway.changes import Publish
 from ai_gateway.metering.current_usage import CurrentUsage, current_usage
-from ai_gateway.pipeline.auth import Authenticator
 from ai_gateway.pipeline.budget import BudgetGuard
 from ai_gateway.pipeline.shared_budget import RedisBudgetCounters
 from ai_gateway.rules.budget_state import EffectiveBudget
+from ai_gateway.services.auth import Authenticator
 from ai_gateway.storage import budgets as store
 from ai_gateway.storage.budgets import BudgetSettings, PlanCeiling, PlanInfo
 from ai_gateway.storage.db import Database

@@ -21,7 +21,7 @@ from ai_gateway.api.session import (
 from ai_gateway.errors import AuthenticationFailed, GatewayError
 from ai_gateway.gateway import Gateway
 from ai_gateway.i18n import LOCALE_COOKIE, LOCALES, pick_locale, translations
-from ai_gateway.pipeline.auth import Principal
+from ai_gateway.services.auth import Principal
 from ai_gateway.storage.audit import record_audit
 from ai_gateway.storage.rollout_health import SIGN_IN_ACTION
 from ai_gateway.web.render import PageDep, render

@@ -26,7 +26,7 @@ from ai_gateway.i18n import (
     pick_locale,
     translations,
 )
-from ai_gateway.pipeline.auth import Principal
+from ai_gateway.services.auth import Principal
 from ai_gateway.web.messages import (
     GENERIC,
     N_,

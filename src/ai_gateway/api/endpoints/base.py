@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import orjson
 
 from ai_gateway.errors import GatewayError, InvalidRequest
-from ai_gateway.pipeline.auth import bearer_token
 from ai_gateway.pipeline.outcome import CallResult
 from ai_gateway.pipeline.validation import GatewayOptions
 from ai_gateway.providers.base import ChatRequest
+from ai_gateway.services.auth import bearer_token
 from ai_gateway.storage.clients import ClientInfo
 from ai_gateway.types import JSON
 

@@ -23,10 +23,10 @@ from ai_gateway.api.endpoints.anthropic_wire import (
 )
 from ai_gateway.api.endpoints.base import CallContext, Codec, Parsed, Rendered, decode_json
 from ai_gateway.errors import AuthenticationFailed, GatewayError
-from ai_gateway.pipeline.auth import bearer_token
 from ai_gateway.pipeline.outcome import CallResult
 from ai_gateway.pipeline.validation import GatewayOptions
 from ai_gateway.providers.base import Usage
+from ai_gateway.services.auth import bearer_token
 from ai_gateway.types import JSON
 
 if TYPE_CHECKING:
