@@ -3,6 +3,11 @@
 Hand-written rather than a pydantic model: it runs on every request, it must produce the
 OpenAI-style message that names the bad field, and it copies nothing it does not need to.
 Every rejection is an :class:`InvalidRequest` (400) — never a 500, never an upstream call.
+
+The rules are tables (types, ranges, roles, part types, bounds), and the request's JSON
+Schema for the OpenAPI document is written from the same tables
+(:func:`chat_request_schema`): the chat request is defined once, and the document cannot
+drift from what the gateway accepts.
 """
 
 from __future__ import annotations
@@ -13,7 +18,13 @@ from ai_gateway.errors import InvalidRequest
 from ai_gateway.pipeline.shapes import check_depth, check_message_fields, check_param_shape
 from ai_gateway.providers.base import ChatRequest
 
-__all__ = ["MAX_MODEL_CHARS", "MAX_OUTPUT_TOKENS", "GatewayOptions", "parse_chat_request"]
+__all__ = [
+    "MAX_MODEL_CHARS",
+    "MAX_OUTPUT_TOKENS",
+    "GatewayOptions",
+    "chat_request_schema",
+    "parse_chat_request",
+]
 
 #: Above any model's real output limit; larger values are a client bug, not a request.
 MAX_OUTPUT_TOKENS = 1_000_000
@@ -225,3 +236,99 @@ def parse_chat_request(body: Any) -> tuple[ChatRequest, GatewayOptions]:
         include_usage=bool(stream_options and stream_options.get("include_usage")),
     )
     return request, GatewayOptions(fallback)
+
+
+_JSON_TYPES: dict[type, str] = {
+    int: "integer",
+    float: "number",
+    str: "string",
+    list: "array",
+    dict: "object",
+    bool: "boolean",
+}
+
+
+def _param_schema(name: str) -> dict[str, Any]:
+    types, described = _PARAM_TYPES[name]
+    names = ["number"] if types == _NUMBERS else [_JSON_TYPES[t] for t in types]
+    schema: dict[str, Any] = {"type": names[0] if len(names) == 1 else names}
+    schema["description"] = f"{described[0].upper()}{described[1:]}"
+    if name in _RANGES:
+        schema["minimum"], schema["maximum"] = _RANGES[name]
+    if name == "stop":
+        schema = {"anyOf": [{"type": "string"}, _STOP_LIST], "description": schema["description"]}
+    if name == "tools":
+        schema["items"] = _TOOL
+    return schema
+
+
+_STOP_LIST = {"type": "array", "items": {"type": "string"}, "maxItems": 4}
+_TOOL = {
+    "type": "object",
+    "required": ["type", "function"],
+    "properties": {
+        "type": {"const": "function"},
+        "function": {
+            "type": "object",
+            "required": ["name"],
+            "properties": {"name": {"type": "string"}},
+        },
+    },
+}
+_MODEL_NAME = {"type": "string", "minLength": 1, "maxLength": MAX_MODEL_CHARS}
+
+
+def chat_request_schema() -> dict[str, Any]:
+    """The JSON Schema of the body :func:`parse_chat_request` accepts, from its tables.
+
+    It states the shape; a few checks stay in code only (a ``tool`` message needs a
+    ``tool_call_id``, names are printable, nesting depth and sizes in ``shapes.py``).
+    """
+    part = {
+        "type": "object",
+        "required": ["type"],
+        "properties": {"type": {"enum": sorted(_PART_TYPES)}},
+    }
+    message = {
+        "type": "object",
+        "required": ["role"],
+        "properties": {
+            "role": {"enum": sorted(_ROLES)},
+            "content": {
+                "anyOf": [
+                    {"type": "string"},
+                    {"type": "array", "items": part, "minItems": 1},
+                    {"type": "null"},
+                ]
+            },
+            "name": {"type": "string"},
+            "tool_calls": {"type": "array"},
+            "tool_call_id": {"type": "string"},
+        },
+    }
+    properties: dict[str, Any] = {
+        "model": {**_MODEL_NAME, "description": "Registry id or alias; default: the config's"},
+        "messages": {"type": "array", "items": message, "minItems": 1, "maxItems": _MAX_MESSAGES},
+        "stream": {"type": "boolean", "default": False},
+        "stream_options": {
+            "type": "object",
+            "properties": {"include_usage": {"type": "boolean"}},
+        },
+        "fallback_models": {
+            "type": "array",
+            "items": _MODEL_NAME,
+            "description": "The gateway's own: models to try, in order, when the first fails "
+            "(retryable errors)",
+        },
+    }
+    for name in _PARAM_TYPES:
+        properties[name] = {"anyOf": [_param_schema(name), {"type": "null"}]}
+    return {
+        "title": "ChatCompletionRequest",
+        "description": "OpenAI's chat request, plus the gateway's fallback_models; other "
+        "fields are passed to the provider untouched.",
+        "type": "object",
+        "required": ["messages"],
+        "properties": properties,
+        "additionalProperties": True,
+    }

@@ -1,7 +1,9 @@
 """The OpenAPI description of ``POST /v1/chat/completions``.
 
-The route itself is a raw ASGI handler outside FastAPI (for speed), so its request and
-response schemas are declared here as pydantic models and merged into the document.
+The route itself is a raw ASGI handler outside FastAPI (for speed), so its schemas are
+merged into the document here: the request's from the validation rules
+(``pipeline/validation.py``, the one definition of the chat request), the answer's and the
+error's from the pydantic models below.
 """
 
 from __future__ import annotations
@@ -10,42 +12,12 @@ from typing import Any, Literal
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from ai_gateway.api.endpoints.schema import describe_codec_routes
+from ai_gateway.pipeline.validation import chat_request_schema
 
-__all__ = ["ChatCompletionRequest", "ChatCompletionResponse", "describe_chat_route"]
-
-
-class ChatMessage(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
-    content: str | list[dict[str, Any]] | None = None
-    name: str | None = None
-    tool_calls: list[dict[str, Any]] | None = None
-    tool_call_id: str | None = None
-
-
-class ChatCompletionRequest(BaseModel):
-    """OpenAI's chat request, plus the gateway's ``fallback_models``."""
-
-    model_config = ConfigDict(extra="allow")
-    model: str | None = Field(None, description="Registry id or alias; default: the config's")
-    messages: list[ChatMessage] = Field(..., min_length=1)
-    stream: bool = False
-    stream_options: dict[str, Any] | None = None
-    temperature: float | None = Field(None, ge=0, le=2)
-    top_p: float | None = Field(None, ge=0, le=1)
-    max_tokens: int | None = Field(None, ge=1)
-    max_completion_tokens: int | None = Field(None, ge=1)
-    stop: str | list[str] | None = None
-    tools: list[dict[str, Any]] | None = None
-    tool_choice: str | dict[str, Any] | None = None
-    response_format: dict[str, Any] | None = None
-    seed: int | None = None
-    fallback_models: list[str] | None = Field(
-        None, description="Models to try, in order, when the first fails (retryable errors)"
-    )
+__all__ = ["ChatCompletionResponse", "describe_chat_route"]
 
 
 class Usage(BaseModel):
@@ -99,7 +71,9 @@ def describe_chat_route(api: FastAPI) -> None:
             return api.openapi_schema
         schema = get_openapi(title=api.title, version=api.version, routes=api.routes)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        for model in (ChatCompletionRequest, ChatCompletionResponse, ErrorBody):
+        # The request's schema comes from the validation rules themselves.
+        components["ChatCompletionRequest"] = chat_request_schema()
+        for model in (ChatCompletionResponse, ErrorBody):
             definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(definition.pop("$defs", {}))
             components[model.__name__] = definition
