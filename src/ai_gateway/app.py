@@ -34,9 +34,9 @@ from ai_gateway.api import (
 )
 from ai_gateway.api import models as registry
 from ai_gateway.api.endpoints import codec_endpoints
-from ai_gateway.api.errors import install_error_handlers, without_validation_errors
+from ai_gateway.api.errors import install_error_handlers
 from ai_gateway.api.openai import models, responses
-from ai_gateway.api.openai.schema import describe_chat_route
+from ai_gateway.api.openapi import install_openapi
 from ai_gateway.edge.guard import RequestGuard
 from ai_gateway.gateway import Gateway
 from ai_gateway.logs import bind_request_id, configure_logging
@@ -117,8 +117,7 @@ def create_app(settings: Settings) -> GatewayApp:
         api.include_router(router)
     # The dashboard (/signin, /dashboard/..., /static/...): pages over the same routers.
     install_web(api)
-    describe_chat_route(api)
-    without_validation_errors(api)
+    install_openapi(api)
     return GatewayApp(api, settings)
 
 

@@ -18,12 +18,12 @@ from starlette.responses import Response
 from ai_gateway.errors import GatewayError
 
 __all__ = [
+    "drop_validation_errors",
     "error_response",
     "gateway_error_response",
     "install_error_handlers",
     "on_gateway_error",
     "on_http_error",
-    "without_validation_errors",
 ]
 
 log = logging.getLogger("ai_gateway.api")
@@ -116,28 +116,19 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _on_unexpected)
 
 
-def without_validation_errors(app: FastAPI) -> None:
+def drop_validation_errors(schema: dict[str, Any]) -> None:
     """Make the OpenAPI document say what the handlers do: invalid input is a 400 in the
     error shape, never FastAPI's default 422 ``HTTPValidationError``."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        schema = build()
-        for operations in schema.get("paths", {}).values():
-            for operation in operations.values():
-                responses = operation.get("responses", {})
-                if responses.pop("422", None) is not None and "400" not in responses:
-                    responses["400"] = {
-                        "description": "Malformed or invalid request",
-                        "content": {
-                            "application/json": {
-                                "schema": {"$ref": "#/components/schemas/ErrorBody"}
-                            }
-                        },
-                    }
-        components = schema.get("components", {}).get("schemas", {})
-        for name in ("HTTPValidationError", "ValidationError"):
-            components.pop(name, None)
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            if responses.pop("422", None) is not None and "400" not in responses:
+                responses["400"] = {
+                    "description": "Malformed or invalid request",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
+                    },
+                }
+    components = schema.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)

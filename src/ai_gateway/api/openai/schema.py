@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 from ai_gateway.api.endpoints.schema import describe_codec_routes
@@ -65,69 +63,62 @@ _ERRORS = {
 }
 
 
-def describe_chat_route(api: FastAPI) -> None:
-    def openapi() -> dict[str, Any]:
-        if api.openapi_schema:
-            return api.openapi_schema
-        schema = get_openapi(title=api.title, version=api.version, routes=api.routes)
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        # The request's schema comes from the validation rules themselves.
-        components["ChatCompletionRequest"] = chat_request_schema()
-        for model in (ChatCompletionResponse, ErrorBody):
-            definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
-            components.update(definition.pop("$defs", {}))
-            components[model.__name__] = definition
+def describe_chat_route(schema: dict[str, Any]) -> None:
+    """Add ``POST /v1/chat/completions`` and its schemas to the OpenAPI ``schema``."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    # The request's schema comes from the validation rules themselves.
+    components["ChatCompletionRequest"] = chat_request_schema()
+    for model in (ChatCompletionResponse, ErrorBody):
+        definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(definition.pop("$defs", {}))
+        components[model.__name__] = definition
 
-        def ref(name: str) -> dict[str, Any]:
-            return {"$ref": f"#/components/schemas/{name}"}
+    def ref(name: str) -> dict[str, Any]:
+        return {"$ref": f"#/components/schemas/{name}"}
 
-        responses: dict[str, Any] = {
-            "200": {
-                "description": "A chat completion, or a text/event-stream of chunks",
-                "content": {
-                    "application/json": {"schema": ref("ChatCompletionResponse")},
-                    "text/event-stream": {"schema": {"type": "string"}},
-                },
+    responses: dict[str, Any] = {
+        "200": {
+            "description": "A chat completion, or a text/event-stream of chunks",
+            "content": {
+                "application/json": {"schema": ref("ChatCompletionResponse")},
+                "text/event-stream": {"schema": {"type": "string"}},
             },
+        },
+    }
+    for status, text in _ERRORS.items():
+        responses[status] = {
+            "description": text,
+            "content": {"application/json": {"schema": ref("ErrorBody")}},
         }
-        for status, text in _ERRORS.items():
-            responses[status] = {
-                "description": text,
-                "content": {"application/json": {"schema": ref("ErrorBody")}},
-            }
-        schema["paths"]["/v1/chat/completions"] = {
-            "post": {
-                "tags": ["openai"],
-                "summary": "Chat completion (OpenAI wire format)",
-                "operationId": "chat_completions",
-                "parameters": [
-                    {
-                        "name": "X-Conversation-Id",
-                        "in": "header",
-                        "required": False,
-                        "schema": {"type": "string"},
-                    },
-                    {
-                        "name": "Cache-Control",
-                        "in": "header",
-                        "required": False,
-                        "schema": {"type": "string"},
-                    },
-                ],
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": ref("ChatCompletionRequest")}},
+    schema["paths"]["/v1/chat/completions"] = {
+        "post": {
+            "tags": ["openai"],
+            "summary": "Chat completion (OpenAI wire format)",
+            "operationId": "chat_completions",
+            "parameters": [
+                {
+                    "name": "X-Conversation-Id",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string"},
                 },
-                "responses": responses,
-                "security": [{"bearer": []}],
-            }
+                {
+                    "name": "Cache-Control",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string"},
+                },
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": ref("ChatCompletionRequest")}},
+            },
+            "responses": responses,
+            "security": [{"bearer": []}],
         }
-        describe_codec_routes(schema)
-        schema["components"].setdefault("securitySchemes", {})["bearer"] = {
-            "type": "http",
-            "scheme": "bearer",
-        }
-        api.openapi_schema = schema
-        return schema
-
-    api.openapi = openapi  # type: ignore[method-assign]
+    }
+    describe_codec_routes(schema)
+    schema["components"].setdefault("securitySchemes", {})["bearer"] = {
+        "type": "http",
+        "scheme": "bearer",
+    }
