@@ -53,6 +53,7 @@ ERRORS: dict[str, str] = {
     "storage_unavailable": N_("The database is unavailable; try again in a moment."),
     "configuration_error": N_("The gateway is misconfigured; the operator must act."),
     "vault_error": N_("The stored keys cannot be read: check the master key."),
+    "otel_missing": N_("Tracing is configured but OpenTelemetry is not installed."),
     "shutting_down": N_("The gateway is restarting; try again in a moment."),
     # budgets
     "limit_not_positive": N_("The limit must be greater than 0."),
