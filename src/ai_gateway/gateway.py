@@ -75,7 +75,8 @@ def _cache_settings(snapshot: ConfigSnapshot) -> CacheSettings:
 
 
 class Gateway:
-    """Build with :meth:`running` (an async context manager)."""
+    """Build with :meth:`running` (an async context manager): the constructor makes every
+    part, wired to the parts it needs; :meth:`start` only starts the background work."""
 
     def __init__(self, settings: Settings, db: Database, master: MasterKey | None) -> None:
         self.settings = settings
@@ -128,12 +129,60 @@ class Gateway:
             transcribe=self.transcribe,
         )
         self._tasks: list[asyncio.Task[None]] = []
-        self._http: aiohttp.ClientSession | None = None
-        self.rates: RateHolder
-        self.pipeline: ChatPipeline
-        self.alerter: Alerter
-        self.jobs: JobContext
-        self.providers: dict[str, Provider] = {}
+        # One pooled keep-alive session for every provider, made once: no per-request
+        # set-up. (A session belongs to a running loop: build the gateway with `running`.)
+        self._http = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(
+                limit=0,
+                limit_per_host=0,
+                ttl_dns_cache=300,
+                keepalive_timeout=60,
+                enable_cleanup_closed=True,
+            ),
+            json_serialize=_dumps,
+            auto_decompress=True,
+        )
+        self.rates = RateHolder(
+            ExchangeRateService.from_settings(settings, http=self._http, db=db), db
+        )
+        self.meter = Meter(
+            writer=self.usage,
+            budgets=self.budgets,
+            rate=lambda: self.rates.rate,
+            count_cached_tokens=lambda: self.config.current.cache_count_tokens,
+            metrics=self.metrics,
+        )
+        # Kept on the gateway too: the admin API's provider test calls them directly.
+        self.providers: dict[str, Provider] = create_providers(self._http)
+        self.alerter = Alerter(
+            db=db, settings=settings, master=master, http=self._http, budgets=self.budgets
+        )
+        self.meter.usage_listeners.append(self.alerter.on_usage)
+        self.meter.unpriced_listeners.append(self.alerter.on_unpriced)
+        self.jobs = JobContext(
+            db=db,
+            settings=settings,
+            master=master,
+            http=self._http,
+            alerter=self.alerter,
+            budgets=self.budget_service,
+            on_config_change=self.config.invalidate,
+        )
+        self.pipeline = ChatPipeline(
+            config=self.config,
+            budgets=self.budgets,
+            cache=self.cache,
+            dispatcher=Dispatcher(
+                self.providers,
+                self.breakers,
+                self.metrics,
+                max_retries=lambda: self.config.current.max_retries,
+            ),
+            meter=self.meter,
+            rates=self.rates,
+            gateway_enabled=settings.enable_ai_gateway,
+            limits=self.rate_limiter,
+        )
 
     @classmethod
     @asynccontextmanager
@@ -147,52 +196,15 @@ class Gateway:
             await gateway.stop()
 
     async def start(self) -> None:
+        """Start what runs in the background; every part already exists."""
         configure_tracing(self.settings.otlp_endpoint, service_name=self.settings.otel_service_name)
-        # One pooled keep-alive session for every provider, made once: no per-request set-up.
-        connector = aiohttp.TCPConnector(
-            limit=0,
-            limit_per_host=0,
-            ttl_dns_cache=300,
-            keepalive_timeout=60,
-            enable_cleanup_closed=True,
-        )
-        self._http = aiohttp.ClientSession(
-            connector=connector, json_serialize=_dumps, auto_decompress=True
-        )
         snapshot = await self.config.reload()
         self.cache.settings = _cache_settings(snapshot)
         self.config.on_reload(lambda snap: setattr(self.cache, "settings", _cache_settings(snap)))
-        self.rates = RateHolder(
-            ExchangeRateService.from_settings(self.settings, http=self._http, db=self.db), self.db
-        )
         await self.rates.start()
-        meter = Meter(
-            writer=self.usage,
-            budgets=self.budgets,
-            rate=lambda: self.rates.rate,
-            count_cached_tokens=lambda: self.config.current.cache_count_tokens,
-            metrics=self.metrics,
-        )
-        self.meter = meter
-        # Kept on the gateway too: the admin API's provider test calls them directly.
-        self.providers = create_providers(self._http)
-        self._start_alerts_and_jobs(meter)
-        dispatcher = Dispatcher(
-            self.providers,
-            self.breakers,
-            self.metrics,
-            max_retries=lambda: self.config.current.max_retries,
-        )
-        self.pipeline = ChatPipeline(
-            config=self.config,
-            budgets=self.budgets,
-            cache=self.cache,
-            dispatcher=dispatcher,
-            meter=meter,
-            rates=self.rates,
-            gateway_enabled=self.settings.enable_ai_gateway,
-            limits=self.rate_limiter,
-        )
+        if self.settings.scheduler_enabled:
+            scheduler = Scheduler(self.jobs)
+            self._tasks.append(asyncio.create_task(scheduler.run_forever(), name="scheduler"))
         self.usage.start()
         await self.whatsapp.start()
         self._subscribe_caches()
@@ -219,8 +231,7 @@ class Gateway:
         if self.shared_budget is not None:
             await self.shared_budget.close()
         await self.rate_limiter.close()
-        if self._http is not None:
-            await self._http.close()
+        await self._http.close()
         self.db.dispose()
         if self.settings.otlp_endpoint:
             await asyncio.to_thread(shutdown_tracing)  # flushes the last spans
@@ -249,30 +260,6 @@ class Gateway:
         self.changes.subscribe("budgets", self.budgets.forget)
         # Rate limits live in the config snapshot (their service bumps the version itself).
         self.changes.subscribe("limits", reload_config)
-
-    def _start_alerts_and_jobs(self, meter: Meter) -> None:
-        assert self._http is not None
-        self.alerter = Alerter(
-            db=self.db,
-            settings=self.settings,
-            master=self.master,
-            http=self._http,
-            budgets=self.budgets,
-        )
-        meter.usage_listeners.append(self.alerter.on_usage)
-        meter.unpriced_listeners.append(self.alerter.on_unpriced)
-        self.jobs = JobContext(
-            db=self.db,
-            settings=self.settings,
-            master=self.master,
-            http=self._http,
-            alerter=self.alerter,
-            budgets=self.budget_service,
-            on_config_change=self.config.invalidate,
-        )
-        if self.settings.scheduler_enabled:
-            scheduler = Scheduler(self.jobs)
-            self._tasks.append(asyncio.create_task(scheduler.run_forever(), name="scheduler"))
 
     async def run_job(self, name: str) -> JobOutcome:
         """Run a scheduled job now (``POST /api/cron/JOB``), under its lock."""
