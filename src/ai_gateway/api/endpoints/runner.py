@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -44,6 +45,7 @@ class CodecEndpoint:
         self.codec = codec
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        received = time.perf_counter()
         codec = self.codec
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         given_id = headers.get("x-request-id", "")
@@ -66,6 +68,7 @@ class CodecEndpoint:
                 cache_control=headers.get("cache-control"),
                 cache_ttl=_ttl(headers.get("x-ai-gateway-cache-ttl")),
                 endpoint=codec.endpoint,
+                received=received,
             )
             if parsed.request.stream:
                 call = await gateway.pipeline.stream(client, parsed.request, parsed.options, meta)

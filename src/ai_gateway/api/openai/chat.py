@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -55,6 +56,7 @@ class ChatCompletionsEndpoint:
         self._gateway = gateway
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        received = time.perf_counter()
         # Values are UTF-8 (the request guard refused any other bytes with a 400).
         headers = {k.decode("latin-1"): v.decode("utf-8", "replace") for k, v in scope["headers"]}
         given_id = headers.get("x-request-id", "")
@@ -85,6 +87,7 @@ class ChatCompletionsEndpoint:
                 conversation_id=_conversation(headers.get("x-conversation-id")),
                 cache_control=headers.get("cache-control"),
                 cache_ttl=_ttl(headers.get("x-ai-gateway-cache-ttl")),
+                received=received,
             )
             if request.stream:
                 call = await gateway.pipeline.stream(client, request, options, meta)
