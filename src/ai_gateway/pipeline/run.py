@@ -64,8 +64,9 @@ class _Plan:
     decision: CacheDecision
     started: float
     ticket: Ticket | None = None
-    #: Seconds spent awaiting the provider (the dispatcher's calls, each streamed chunk)
-    #: or pacing a cached stream's replay on purpose: what the overhead leaves out.
+    #: Seconds spent awaiting the provider (the dispatcher's calls, each streamed chunk,
+    #: an identical in-flight call this one coalesced on) or pacing a cached stream's
+    #: replay on purpose: what the overhead leaves out.
     upstream: float = 0.0
 
     @property
@@ -254,6 +255,7 @@ class ChatPipeline:
             if plan.decision.key is None:
                 return await self._upstream(plan)
             async with self._cache.coalesce(plan.decision) as slot:
+                plan.upstream += slot.waited  # a follower waited for its leader's call
                 if slot.entry is not None:
                     return self._hit_result(plan, slot.entry)
                 result = await self._upstream(plan)
@@ -325,6 +327,7 @@ class ChatPipeline:
             slot: CoalesceSlot | None = None
             if plan.decision.key is not None:
                 slot = await stack.enter_async_context(self._cache.coalesce(plan.decision))
+                plan.upstream += slot.waited
                 if slot.entry is not None:
                     return StreamCall(self, plan, stack, slot=slot, hit=slot.entry)
             waited = time.perf_counter()
