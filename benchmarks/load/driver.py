@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-from benchmarks.load.traffic import LoadTraffic
+from benchmarks.load.traffic import MODEL, LoadTraffic
 
-__all__ = ["Outcome", "Results", "drive", "percentile"]
+__all__ = ["Outcome", "Results", "drive", "percentile", "warm_up"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +95,25 @@ async def _one(
     except (aiohttp.ClientError, TimeoutError) as exc:
         hit, error = False, type(exc).__name__
     return Outcome((time.perf_counter() - started) * 1000, call.stream, hit, error)
+
+
+async def warm_up(urls: Sequence[str], keys: Sequence[str]) -> None:
+    """One call per key on every replica, before the clock starts: the first call of a
+    tenant on a replica reads its key, client and budget from the database (and runs
+    code paths for the first time), which is start-up, not the steady state measured.
+    Each asks a question of its own, so no load question is in the cache before."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
+        for replica, url in enumerate(urls):
+            for tenant, key in enumerate(keys):
+                body = {
+                    "model": MODEL,
+                    "messages": [{"role": "user", "content": f"aquecimento {replica} {tenant}"}],
+                }
+                headers = {"Authorization": f"Bearer {key}"}
+                async with http.post(url + "/v1/chat/completions", json=body, headers=headers) as r:
+                    await r.read()
+                    if r.status != 200:
+                        raise RuntimeError(f"warm-up call failed on {url}: HTTP {r.status}")
 
 
 async def drive(
