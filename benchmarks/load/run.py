@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import text
 
 from ai_gateway.storage.db import Database
+from benchmarks.load.cpu import tree_cpu_seconds
 from benchmarks.load.driver import drive, warm_up
 from benchmarks.load.gateway_metrics import Scrape, scrape
 from benchmarks.load.setup import load_cluster
@@ -119,16 +120,26 @@ def _usage_rows(database_url: str) -> dict[str, int]:
 
 
 async def _measure(
-    url: str, metrics_urls: Sequence[str], keys: Sequence[str], args: argparse.Namespace
+    url: str,
+    metrics_urls: Sequence[str],
+    keys: Sequence[str],
+    args: argparse.Namespace,
+    pids: Sequence[int] = (),
 ) -> dict[str, Any]:
     await warm_up(metrics_urls, keys)
     before = await scrape(metrics_urls, token=args.metrics_token)
+    cpu_before = tree_cpu_seconds(pids) if pids else None
     with tempfile.TemporaryDirectory(prefix="load-") as tmp:
         if args.driver == "locust":
             client = await asyncio.to_thread(_locust, url, keys, args, Path(tmp))
         else:
             client = await _asyncio_driver(url, keys, args)
     after: Scrape = (await scrape(metrics_urls, token=args.metrics_token)).minus(before)
+    cpu_after = tree_cpu_seconds(pids) if pids else None
+    answered = sum(after.requests.values())
+    cpu_ms = None
+    if cpu_before is not None and cpu_after is not None and answered:
+        cpu_ms = (cpu_after - cpu_before) * 1000 / answered
     client["error_rate"] = client["failures"] / client["requests"] if client["requests"] else 0.0
     return {
         "client": client,
@@ -141,6 +152,7 @@ async def _measure(
             "overhead_p95_miss_ms": after.overhead_ms(0.95, "miss"),
             "overhead_p95_hit_ms": after.overhead_ms(0.95, "hit"),
             "replicas_scraped": len(metrics_urls),
+            "replica_cpu_ms_per_call": cpu_ms,
         },
     }
 
@@ -160,7 +172,9 @@ async def run_load(args: argparse.Namespace) -> dict[str, Any]:
             async with load_cluster(
                 Path(tmp), postgres_admin_url=args.postgres, tenants=args.tenants
             ) as cluster:
-                report = await _measure(cluster.url, cluster.replica_urls, cluster.keys, args)
+                report = await _measure(
+                    cluster.url, cluster.replica_urls, cluster.keys, args, cluster.pids
+                )
                 await asyncio.sleep(2)  # the usage writers' last flush (0.5 s interval)
                 report["gateway"]["usage_rows"] = _usage_rows(cluster.database_url)
     machine["load_after"] = os.getloadavg()
@@ -197,6 +211,11 @@ def _print(report: dict[str, Any]) -> None:
     )
     if c.get("errors"):
         print(f"errors by kind: {c['errors']}")
+    if g.get("replica_cpu_ms_per_call") is not None:
+        print(
+            f"replicas' CPU time per answered call: {g['replica_cpu_ms_per_call']:.2f} ms "
+            "(all three replicas and their usage writers)"
+        )
     if "usage_rows" in g:
         print(f"usage rows (warm-up calls included): {g['usage_rows']}")
 

@@ -45,6 +45,8 @@ class LoadCluster:
     replica_urls: list[str]
     keys: list[str]
     database_url: str
+    #: The replicas' process ids (their usage-writer children are found from them).
+    pids: list[int]
 
 
 def seed_tenants(db: Database, tenants: int, latency: dict[str, Any]) -> list[str]:
@@ -105,7 +107,8 @@ async def load_cluster(
             env_extra={"AI_GATEWAY_USAGE_FLUSH_INTERVAL": "0.5"},
         )
         await cluster.start()
-        yield LoadCluster(cluster.url, cluster.replica_urls, keys, database_url)
+        pids = [proc.pid for proc in cluster.procs]
+        yield LoadCluster(cluster.url, cluster.replica_urls, keys, database_url, pids)
     finally:
         if cluster is not None:
             await cluster.stop()
