@@ -18,6 +18,7 @@ is reported, not asserted) for the reader to compare with the 2000 ms target.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,8 @@ async def test_fifty_users_for_thirty_seconds(tmp_path: Path) -> None:
         f"\nload 30 s, 50 users: {results.count} calls, errors {results.error_rate:.2%}, "
         f"P50 {results.ms(0.5):.0f} ms, P95 {p95:.0f} ms (target {P95_TARGET_MS}), "
         f"P99 {results.ms(0.99):.0f} ms; hit rate {gateway.hit_rate:.1%} (client "
-        f"{results.hit_rate:.1%}); gateway overhead P95 {gateway.overhead_ms(0.95):.2f} ms"
+        f"{results.hit_rate:.1%}); gateway overhead P95 {gateway.overhead_ms(0.95):.2f} ms; "
+        f"errors by kind {dict(Counter(errors))}"
     )
     assert results.count > 300  # 50 users for 30 s at ~1 s a call and ~1.25 s thinking
     assert results.error_rate < 0.005, errors[:10]
