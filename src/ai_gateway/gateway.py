@@ -226,6 +226,7 @@ class Gateway:
         await self.usage.stop()
         await self.alerter.close()
         await self._write_last_used()
+        await self.auth.close()
         await self.rates.stop()
         await self.cache.close()
         if self.shared_budget is not None:

@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -132,6 +133,8 @@ class CoalesceSlot:
     key: str
     entry: CachedEntry | None = None
     leader: bool = False
+    #: Seconds spent waiting for an identical in-flight request (its upstream call).
+    waited: float = 0.0
     _cache: ResponseCache | None = field(default=None, repr=False)
     _ttl: int = 0
     _store: bool = False
@@ -262,7 +265,9 @@ class ResponseCache:
         if future is not None:
             # A hit from the leader, or (entry None) the leader failed and this request
             # goes upstream on its own, uncoalesced.
+            waiting = time.perf_counter()
             slot.entry = await self._await_leader(key, future)
+            slot.waited = time.perf_counter() - waiting
             yield slot
             return
         future = asyncio.get_running_loop().create_future()

@@ -60,6 +60,8 @@ class CallFacts:
     error_message: str | None = None
     #: Seconds of audio, read from the file by the gateway (transcriptions).
     audio_seconds: Decimal = Decimal(0)
+    #: Seconds of a successful call spent in the gateway, outside the provider's call.
+    overhead_seconds: float | None = None
 
 
 def _prompt_cache_counts(usage: Usage) -> tuple[int, int]:
@@ -149,6 +151,8 @@ class Meter:
                 cache_hit=facts.cache_hit,
                 seconds=facts.latency_ms / 1000,
             )
+            if facts.overhead_seconds is not None:
+                self._metrics.record_overhead(facts.overhead_seconds, cache_hit=facts.cache_hit)
         self._writer.submit(
             UsageRecord(
                 row=self._row(facts, usage, cost_usd, cost_brl, rate, saved_brl, unpriced)

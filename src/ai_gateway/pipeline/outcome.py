@@ -21,6 +21,9 @@ class CallMeta:
     cache_ttl: int | None = None
     #: The wire format the call came in on (the usage row's ``endpoint``).
     endpoint: str = "chat.completions"
+    #: ``time.perf_counter()`` when the HTTP layer got the request, so the overhead
+    #: histogram counts auth and body parsing too (None: from the pipeline's start).
+    received: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,12 +65,19 @@ class _Plan:
     decision: CacheDecision
     started: float
     ticket: Ticket | None = None
+    #: Seconds spent awaiting the provider (the dispatcher's calls, each streamed chunk,
+    #: an identical in-flight call this one coalesced on) or pacing a cached stream's
+    #: replay on purpose: what the overhead leaves out.
+    upstream: float = 0.0
 
     @property
     def rate_limit_headers(self) -> dict[str, str]:
         return self.ticket.headers() if self.ticket is not None else {}
 
     def facts(self, status: str, **values: Any) -> CallFacts:
+        if status == "success":
+            since = self.meta.received if self.meta.received is not None else self.started
+            values["overhead_seconds"] = time.perf_counter() - since - self.upstream
         return CallFacts(
             client_id=self.client.id,
             request_id=self.meta.request_id,
@@ -266,6 +273,7 @@ class ChatPipeline:
             if plan.decision.key is None:
                 return await self._upstream(plan)
             async with self._cache.coalesce(plan.decision) as slot:
+                plan.upstream += slot.waited  # a follower waited for its leader's call
                 if slot.entry is not None:
                     with span("gateway.cache_hit"):
                         return self._hit_result(plan, slot.entry)
@@ -284,10 +292,13 @@ class ChatPipeline:
             self._budgets.release(plan.reservation)
 
     async def _upstream(self, plan: _Plan) -> CallResult:
+        waited = time.perf_counter()
         try:
             done = await self._dispatcher.complete(plan.request, plan.attempts)
         except ChainFailed as failed:
             raise self._fail(plan, failed) from None
+        finally:
+            plan.upstream += time.perf_counter() - waited
         completion: Completion = done.value
         attempt = done.attempt
         latency = _ms(plan.started)
@@ -335,12 +346,16 @@ class ChatPipeline:
             slot: CoalesceSlot | None = None
             if plan.decision.key is not None:
                 slot = await stack.enter_async_context(self._cache.coalesce(plan.decision))
+                plan.upstream += slot.waited
                 if slot.entry is not None:
                     return StreamCall(self, plan, stack, slot=slot, hit=slot.entry)
+            waited = time.perf_counter()
             try:
                 done = await self._dispatcher.open_stream(plan.request, plan.attempts)
             except ChainFailed as failed:
                 raise self._fail(plan, failed) from None
+            finally:
+                plan.upstream += time.perf_counter() - waited
             return StreamCall(
                 self,
                 plan,
@@ -356,6 +371,20 @@ class ChatPipeline:
             self._finish(plan)
             await stack.aclose()
             raise
+
+
+async def _timed(stream: ChunkStream, plan: _Plan) -> AsyncGenerator[dict[str, Any], None]:
+    """``stream``'s chunks, adding the time spent waiting for each to ``plan.upstream``."""
+    chunks = stream.__aiter__()
+    while True:
+        waited = time.perf_counter()
+        try:
+            chunk = await chunks.__anext__()
+        except StopAsyncIteration:
+            return
+        finally:
+            plan.upstream += time.perf_counter() - waited
+        yield chunk
 
 
 class StreamCall:
@@ -431,6 +460,7 @@ class StreamCall:
             for chunk in chunks:
                 if delay and chunk["choices"]:
                     await asyncio.sleep(delay)
+                    plan.upstream += delay
                 yield chunk
         finally:
             pipeline._hit_result(plan, entry)
@@ -444,9 +474,10 @@ class StreamCall:
         assert stream is not None and attempt is not None
         accumulator = StreamAccumulator() if self._slot is not None else None
         status, ttft, error = "abandoned", None, None
+        chunks = _timed(stream, plan)
         try:
             try:
-                async for chunk in stream:
+                async for chunk in chunks:
                     if ttft is None:
                         ttft = _ms(plan.started)
                     if accumulator is not None:
@@ -463,6 +494,7 @@ class StreamCall:
                     }
                 }
         finally:
+            await chunks.aclose()
             await stream.aclose()
             metered = pipeline._meter.record(
                 plan.facts(

@@ -99,7 +99,7 @@ class Upstream:
     """Where and how to reach a provider for one call: resolved per call from the shared
     config (cached) and the vault. ``options`` carries provider-specific settings: for the
     upstream gateway ``byok`` (provider -> key) and ``fallback_models``; for ``simulated``
-    ``latency_ms`` and ``failure_rate``."""
+    ``latency_ms``, ``word_ms``, ``jitter``, ``models`` and ``failure_rate``."""
 
     base_url: str
     api_key: str | None

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
@@ -54,6 +55,7 @@ class CodecEndpoint:
         self._span_name = f"POST {codec.path}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        received = time.perf_counter()
         codec = self.codec
         # ASGI names are lower case; values are UTF-8 (the request guard refused any other
         # bytes with a 400).
@@ -69,12 +71,13 @@ class CodecEndpoint:
             if root is not None:
                 root.set_attribute("http.route", codec.path)
                 root.set_attribute("ai_gateway.endpoint", codec.endpoint)
-            await self._serve(headers, request_id, receive, send, root)
+            await self._serve(headers, request_id, received, receive, send, root)
 
     async def _serve(
         self,
         headers: dict[str, str],
         request_id: str,
+        received: float,
         receive: Receive,
         send: Send,
         root: Span | None,
@@ -96,6 +99,7 @@ class CodecEndpoint:
                 cache_control=headers.get("cache-control"),
                 cache_ttl=_ttl(headers.get("x-ai-gateway-cache-ttl")),
                 endpoint=codec.endpoint,
+                received=received,
             )
             if parsed.request.stream:
                 call = await gateway.pipeline.stream(client, parsed.request, parsed.options, meta)

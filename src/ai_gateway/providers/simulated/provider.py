@@ -4,8 +4,9 @@ The answer is a function of the messages and the model: the same request always 
 the same text, and token counts come from text length (~4 characters per token), so a
 demo's costs and a benchmark's numbers are reproducible. ``Upstream.options``:
 
-* ``latency_ms`` (default 0): wait before answering, to look like a real upstream;
-* ``chunk_delay_ms`` (default 0): wait between streamed words;
+* ``latency_ms``, ``word_ms``, ``jitter``, ``models`` (all optional): how long an answer
+  takes, time to first token plus a time per word, per model if wished
+  (:mod:`.latency`); none set, the answer is immediate;
 * ``failure_rate`` (0..1, default 0): share of calls that fail with a retryable
   ``server_error``, drawn from a generator seeded by the request and a per-instance call
   counter, so a fresh instance fails the same calls every run;
@@ -42,6 +43,7 @@ from ai_gateway.providers.base import (
     Upstream,
     Usage,
 )
+from ai_gateway.providers.simulated.latency import Timing, timing_for
 from ai_gateway.providers.simulated.prefix_cache import PrefixCache
 from ai_gateway.types import JSON
 
@@ -137,14 +139,14 @@ class SimulatedProvider(Provider):
         self.prefix_cache = PrefixCache()
 
     async def _prepare(
-        self, request: ChatRequest, target: Target, upstream: Upstream
-    ) -> tuple[list[str], str, Usage, Telemetry]:
+        self, request: ChatRequest, target: Target, upstream: Upstream, *, stream: bool = False
+    ) -> tuple[list[str], str, Usage, Telemetry, Timing]:
         self._calls += 1
         digest = _digest(request, target)
         rate = float(upstream.options.get("failure_rate") or 0.0)
-        latency = float(upstream.options.get("latency_ms") or 0.0)
-        if latency > 0:
-            await asyncio.sleep(latency / 1000)
+        timing = timing_for(upstream.options, target.model_id, digest, stream=stream)
+        if timing.first_token > 0:
+            await asyncio.sleep(timing.first_token)
         if rate > 0 and random.Random(digest + self._calls.to_bytes(8, "big")).random() < rate:
             raise ProviderError(
                 "simulated upstream failure",
@@ -168,12 +170,14 @@ class SimulatedProvider(Provider):
             generation_id=f"sim-{digest.hex()[:24]}",
             upstream_provider=self.name,
         )
-        return words, finish, usage, telemetry
+        return words, finish, usage, telemetry, timing
 
     async def complete(
         self, request: ChatRequest, target: Target, upstream: Upstream
     ) -> Completion:
-        words, finish, usage, telemetry = await self._prepare(request, target, upstream)
+        words, finish, usage, telemetry, timing = await self._prepare(request, target, upstream)
+        if timing.per_word > 0:  # the whole answer is generated before it is sent
+            await asyncio.sleep(timing.total(len(words)) - timing.first_token)
         body = {
             "id": telemetry.generation_id,
             "object": "chat.completion",
@@ -235,8 +239,9 @@ class SimulatedProvider(Provider):
         )
 
     async def stream(self, request: ChatRequest, target: Target, upstream: Upstream) -> ChunkStream:
-        words, finish, usage, telemetry = await self._prepare(request, target, upstream)
-        delay = float(upstream.options.get("chunk_delay_ms") or 0.0) / 1000
+        words, finish, usage, telemetry, timing = await self._prepare(
+            request, target, upstream, stream=True
+        )
         return _SimulatedStream(
             words,
             finish,
@@ -244,12 +249,13 @@ class SimulatedProvider(Provider):
             telemetry,
             model=target.model_id,
             include_usage=request.include_usage,
-            delay=delay,
+            delay=timing.per_word,
         )
 
 
 class _SimulatedStream(ChunkStream):
-    """Word by word; usage is final from the start since it is known up front."""
+    """Word by word, one every ``delay`` seconds; usage is final from the start since it is
+    known up front."""
 
     def __init__(
         self,
@@ -281,7 +287,7 @@ class _SimulatedStream(ChunkStream):
         for i, word in enumerate(self._words):
             if self._closed:
                 return
-            if self._delay:
+            if self._delay and i:  # the first word comes with the first token
                 await asyncio.sleep(self._delay)
             text = word if i == 0 else " " + word
             yield make_chunk(chunk_id, self._model, created, {"content": text})

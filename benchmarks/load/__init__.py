@@ -1,0 +1,1 @@
+"""The seed's load test: many users on the 3-replica cluster (see README.md)."""
