@@ -59,6 +59,9 @@ class CallFacts:
     error_message: str | None = None
     #: Seconds of audio, read from the file by the gateway (transcriptions).
     audio_seconds: Decimal = Decimal(0)
+    #: The prompt and answer, only for a client that opted in to keeping them (LGPD),
+    #: with how many days to keep them; None for everyone else.
+    bodies: dict[str, Any] | None = None
 
 
 def _prompt_cache_counts(usage: Usage) -> tuple[int, int]:
@@ -149,6 +152,7 @@ class Meter:
                 },
                 budget_amount=budget_amount,
                 cache_lookup=facts.cache_lookup,
+                body=facts.bodies,
             )
         )
         return Metered(cost_usd, cost_brl, rate)

@@ -49,6 +49,11 @@ def _ms(since: float) -> int:
     return int((time.perf_counter() - since) * 1000)
 
 
+def _answer(accumulator: StreamAccumulator | None) -> Any:
+    """What a stream said so far, as one completion body (kept only on opt-in)."""
+    return accumulator.body() if accumulator is not None else None
+
+
 def _tokens(usage: Usage | None) -> int:
     return usage.input_tokens + usage.output_tokens if usage is not None else 0
 
@@ -69,7 +74,17 @@ class _Plan:
     def rate_limit_headers(self) -> dict[str, str]:
         return self.ticket.headers() if self.ticket is not None else {}
 
-    def facts(self, status: str, **values: Any) -> CallFacts:
+    def facts(self, status: str, *, answer: Any = None, **values: Any) -> CallFacts:
+        if self.client.store_bodies:  # the LGPD opt-in; everyone else: nothing kept
+            values["bodies"] = {
+                "request": {
+                    "model": self.request.model,
+                    "messages": self.request.messages,
+                    "params": self.request.params,
+                },
+                "response": answer,
+                "retention_days": self.client.body_retention_days,
+            }
         return CallFacts(
             client_id=self.client.id,
             request_id=self.meta.request_id,
@@ -206,6 +221,7 @@ class ChatPipeline:
                 ttft_ms=_ms(plan.started),
                 cache_hit=True,
                 saved_usd=entry.cost_usd,
+                answer=entry.body,
             ),
             plan.reservation,
         )
@@ -283,6 +299,7 @@ class ChatPipeline:
                 ttft_ms=latency,
                 fallback=done.fallback,
                 attempts=done.attempts or None,
+                answer=completion.body,
             ),
             plan.reservation,
         )
@@ -423,7 +440,8 @@ class StreamCall:
         pipeline, plan = self._pipeline, self._plan
         stream, attempt = self._opened, self._attempt
         assert stream is not None and attempt is not None
-        accumulator = StreamAccumulator() if self._slot is not None else None
+        keep = self._slot is not None or plan.client.store_bodies
+        accumulator = StreamAccumulator() if keep else None
         status, ttft, error = "abandoned", None, None
         try:
             try:
@@ -458,6 +476,7 @@ class StreamCall:
                     attempts=self._attempts or None,
                     error_code="stream_cut" if error else None,
                     error_message=error.message if error else None,
+                    answer=_answer(accumulator) if plan.client.store_bodies else None,
                 ),
                 plan.reservation,
             )
