@@ -27,6 +27,7 @@ from ai_gateway.api import (
     keys,
     limits,
     metrics,
+    requests,
     rollout,
     usage_quarantine,
     whatsapp,
@@ -114,6 +115,7 @@ def create_app(settings: Settings) -> GatewayApp:
         budget.router,
         rollout.router,
         limits.router,
+        requests.router,
     ):
         api.include_router(router)
     # The dashboard (/signin, /dashboard/..., /static/...): pages over the same routers.

@@ -76,7 +76,9 @@ def save_bodies(session: Session, items: list[tuple[dict[str, Any], dict[str, An
     if not items:
         return
     ids = [row["id"] for row, _body in items]
-    existing = set(session.scalars(select(RequestBody.usage_id).where(RequestBody.usage_id.in_(ids))))
+    existing = set(
+        session.scalars(select(RequestBody.usage_id).where(RequestBody.usage_id.in_(ids)))
+    )
     for row, body in items:
         if row["id"] in existing:
             continue
@@ -103,9 +105,7 @@ def purge_expired_bodies(session: Session, *, now: datetime | None = None) -> in
     return int(getattr(deleted, "rowcount", 0) or 0)
 
 
-def purge_bodies(
-    session: Session, *, client_id: str, older_than_days: int | None = None
-) -> int:
+def purge_bodies(session: Session, *, client_id: str, older_than_days: int | None = None) -> int:
     """Delete one client's bodies: all of them, or those older than N days (a data
     subject's request, or an operator's clean-up)."""
     query = delete(RequestBody).where(RequestBody.client_id == client_id)

@@ -174,7 +174,9 @@ class RequestFilters:
     def where(self) -> list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = []
         if self.model:
-            where.append(or_(UsageLog.model_used == self.model, UsageLog.model_requested == self.model))
+            where.append(
+                or_(UsageLog.model_used == self.model, UsageLog.model_requested == self.model)
+            )
         if self.endpoint:
             where.append(UsageLog.endpoint == self.endpoint)
         if self.status:
@@ -267,7 +269,9 @@ def list_requests(
     return RequestPage(rows, next_cursor)
 
 
-def get_request(session: Session, *, client_id: str | None, request_id: str) -> dict[str, Any] | None:
+def get_request(
+    session: Session, *, client_id: str | None, request_id: str
+) -> dict[str, Any] | None:
     """Every column of one call (and its stored bodies, if its client opted in), or None
     when there is no such row for ``client_id``."""
     if not _ID.match(request_id):

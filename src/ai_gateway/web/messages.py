@@ -90,6 +90,12 @@ ERRORS: dict[str, str] = {
     "invalid_form": N_("The form could not be read; send it as multipart/form-data."),
     "unreadable_audio": N_("The audio file could not be read."),
     "response_not_found": N_("This stored response does not exist, expired, or is not yours."),
+    # request explorer
+    "invalid_cursor": N_("This page link is no longer valid; start from the first page."),
+    "invalid_filter": N_("One of the filters has a value that does not exist."),
+    "invalid_date_range": N_("Check the dates: the end must not be before the start."),
+    "request_not_found": N_("This request does not exist or is not yours."),
+    "retention_out_of_range": N_("Keep bodies for 1 to 365 days."),
     # upstream
     "upstream_failed": N_("Every provider of the chain failed."),
     "upstream_timeout": N_("The provider took too long to answer."),
