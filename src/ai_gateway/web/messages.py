@@ -18,10 +18,12 @@ __all__ = [
     "GENERIC",
     "N_",
     "REASONS",
+    "ROUTES",
     "STATUSES",
     "error_catalog",
     "reason_catalog",
     "reason_label",
+    "route_label",
     "status_label",
 ]
 
@@ -125,6 +127,13 @@ STATUSES: dict[str, str] = {
     "cut": N_("cut off"),
 }
 
+#: ``gateway_usage_logs.route`` -> label.
+ROUTES: dict[str, str] = {
+    "gateway": N_("via the AI Gateway"),
+    "direct": N_("direct to the provider"),
+    "legacy": N_("legacy (imported)"),
+}
+
 #: ``ProviderError.reason`` (and the dispatcher's own) -> label.
 REASONS: dict[str, str] = {
     "timeout": N_("timeout"),
@@ -169,3 +178,10 @@ def reason_label(locale: str, reason: str | None) -> str:
     kind = reason.split(":", 1)[0].strip()
     message = REASONS.get(kind)
     return translations(locale).gettext(message) if message else kind
+
+
+def route_label(locale: str, route: str | None) -> str:
+    if not route:
+        return "—"
+    message = ROUTES.get(route)
+    return translations(locale).gettext(message) if message else route
