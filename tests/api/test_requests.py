@@ -191,7 +191,7 @@ async def test_bad_input_is_a_400_in_the_error_shape(
 
 async def test_an_unknown_or_absurd_id_is_a_404(harness: Harness) -> None:
     for request_id in ("0" * 32, "nope", "%27%20OR%201=1"):
-        status, body = await call(harness, "GET", f"{BASE}/{request_id}")
+        status, _body = await call(harness, "GET", f"{BASE}/{request_id}")
         assert status == 404, request_id
     status, _ = await call(harness, "GET", f"{BASE}/{'a' * 65}")
     assert status == 400

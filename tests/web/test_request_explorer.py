@@ -91,7 +91,7 @@ async def test_the_operator_explores_every_client(
 async def test_a_client_sees_only_its_own_calls(
     harness: Harness, new_page: NewPage, viewport: dict[str, int], language: str
 ) -> None:
-    other, other_key = harness.new_client("globex")
+    other, _key = harness.new_client("globex")
     own = [usage_row(harness.client.id, conversation_id="acme-1") for _ in range(3)]
     foreign = usage_row(other.id, conversation_id="globex-secret")
     write_rows(harness.db, [*own, foreign])
