@@ -150,3 +150,43 @@ async def test_the_opt_in_shows_prompts_and_answers(
     await page.wait_for_selector("#detail-body pre")
     assert "segredo guardado" in await page.inner_text("#detail-body")
     assert await overflow(page) <= 0
+
+
+_POST = """async ([clientId, days]) => {
+    const csrf = document.querySelector("meta[name=csrf-token]").content;
+    const body = new URLSearchParams({csrf_token: csrf, store_bodies: "on",
+        body_retention_days: days});
+    if (clientId) body.set("client_id", clientId);
+    const response = await fetch("/dashboard/settings/bodies", {method: "POST", body,
+        redirect: "manual"});
+    return response.status;
+}"""
+
+
+async def test_the_opt_in_form_has_the_tenant_wall(harness: Harness, new_page: NewPage) -> None:
+    from ai_gateway.storage.clients import get_client
+
+    other, _key = harness.new_client("globex")
+    page = await new_page("en-US", PHONE)
+    await sign_in(page, harness.url, harness.key)
+    await open_page(page, harness.url + "/dashboard/settings")
+    # Naming another client is refused; an absurd retention is refused; nothing changes.
+    assert await page.evaluate(_POST, [other.id, "7"]) == 403
+    assert await page.evaluate(_POST, [None, "0"]) == 400
+    assert await page.evaluate(_POST, [None, "99999999999999999999"]) == 400
+    assert await page.evaluate(_POST, [None, "ten"]) == 400
+    with harness.db.session() as s:
+        assert not get_client(s, other.id).store_bodies
+        assert not get_client(s, harness.client.id).store_bodies
+    # The operator may turn it on for a client, from that client's settings page.
+    admin = await new_page("pt-BR", DESKTOP)
+    await sign_in(admin, harness.url, harness.admin_key)
+    await open_page(admin, harness.url + f"/dashboard/settings?client_id={other.id}")
+    await admin.check("#store_bodies")
+    await admin.fill("#body_retention_days", "3")
+    await admin.click("#save-body-storage")
+    await admin.wait_for_url("**saved=bodies**")
+    with harness.db.session() as s:
+        found = get_client(s, other.id)
+        assert found.store_bodies and found.body_retention_days == 3
+        assert not get_client(s, harness.client.id).store_bodies

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 from sqlalchemy import ColumnElement, and_, or_, select
@@ -58,6 +59,7 @@ FALLBACK_STATES = ("yes", "no")
 #: The widest date range one query may cover (a year and a day).
 MAX_RANGE_DAYS = 366
 _ID = re.compile(r"^[0-9a-f]{32}$")
+_UTC_ZONE = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +136,8 @@ class RequestFilters:
     conversation_id: str | None = None
     date_from: date | None = None
     date_to: date | None = None
+    #: The calendar the dates are days of (the dashboard: the viewer's; the API: UTC).
+    zone: ZoneInfo = _UTC_ZONE
 
     @classmethod
     def of(
@@ -148,6 +152,7 @@ class RequestFilters:
         conversation_id: str | None = None,
         date_from: date | None = None,
         date_to: date | None = None,
+        zone: ZoneInfo = _UTC_ZONE,
     ) -> RequestFilters:
         if date_from and date_to and date_to < date_from:
             raise InvalidRequest(
@@ -169,6 +174,7 @@ class RequestFilters:
             conversation_id=conversation_id or None,
             date_from=date_from,
             date_to=date_to,
+            zone=zone,
         )
 
     def where(self) -> list[ColumnElement[bool]]:
@@ -192,14 +198,16 @@ class RequestFilters:
         if self.conversation_id:
             where.append(UsageLog.conversation_id == self.conversation_id)
         if self.date_from:
-            where.append(UsageLog.created_at >= _midnight(self.date_from))
+            where.append(UsageLog.created_at >= _midnight(self.date_from, self.zone))
         if self.date_to:
-            where.append(UsageLog.created_at < _midnight(self.date_to + timedelta(days=1)))
+            following = self.date_to + timedelta(days=1)
+            where.append(UsageLog.created_at < _midnight(following, self.zone))
         return where
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time(), UTC)
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The first instant of ``day`` in ``zone``, in UTC (the column's time)."""
+    return datetime.combine(day, datetime.min.time(), zone).astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)

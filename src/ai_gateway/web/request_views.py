@@ -10,7 +10,7 @@ bare error page.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -82,8 +82,8 @@ async def _client_names(viewer: Viewer) -> dict[str, str]:
     return await gateway.db.run(run)
 
 
-def _quick(days: int) -> dict[str, str]:
-    today = datetime.now(UTC).date()
+def _quick(days: int, viewer: Viewer) -> dict[str, str]:
+    today = datetime.now(viewer.fmt.zone).date()
     return {
         "date_from": (today - timedelta(days=days - 1)).isoformat(),
         "date_to": today.isoformat(),
@@ -135,6 +135,7 @@ async def requests_page(
             conversation_id=conversation_id,
             date_from=_day(date_from, "date_from"),
             date_to=_day(date_to, "date_to"),
+            zone=viewer.fmt.zone,  # the days of the calendar the page shows times in
         )
         page = await requests_api.explore(
             viewer.gateway,
@@ -158,7 +159,7 @@ async def requests_page(
         "endpoints": ENDPOINTS,
         "routes": ROUTES,
         "cache_states": CACHE_STATES,
-        "quick_ranges": [(d, urlencode(kept | _quick(d))) for d in QUICK_RANGES],
+        "quick_ranges": [(d, urlencode(kept | _quick(d, viewer))) for d in QUICK_RANGES],
         "next_query": urlencode(kept | {"cursor": page.next_cursor})
         if page and page.next_cursor
         else None,
