@@ -178,6 +178,12 @@ def _b64(raw: bytes) -> str:
         ({"cache": "maybe"}, "cache"),
         ({"fallback": "1"}, "fallback"),
         ({"model": "m" * 500}, "model"),
+        ({"model": "gpt\x00"}, "model"),
+        ({"conversation_id": "\x00"}, "conversation_id"),
+        (
+            {"cursor": _b64(b'["9999-12-31T23:00:00-05:00", "0123456789abcdef0123456789abcdef"]')},
+            "cursor",
+        ),
     ],
 )
 async def test_bad_input_is_a_400_in_the_error_shape(
@@ -254,3 +260,8 @@ async def test_retention_out_of_range_is_refused(harness: Harness) -> None:
     with harness.db.write() as s, pytest.raises(InvalidRequest) as refused:
         set_body_settings(s, client_id=harness.client.id, store_bodies=True, retention_days=0)
     assert refused.value.code == "retention_out_of_range"
+
+
+async def test_an_admin_naming_a_nul_client_is_a_400(harness: Harness) -> None:
+    status, body = await call(harness, "GET", BASE, admin=True, params={"client_id": "a\x00"})
+    assert status == 400 and body["error"]["param"] == "client_id"

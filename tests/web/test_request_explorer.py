@@ -6,6 +6,8 @@ page making prompts and answers appear in the detail."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.async_api import Page
 
@@ -14,7 +16,7 @@ from ai_gateway.storage.tables import new_id
 from tests.api.usage_rows import usage_row, write_rows
 from tests.harness import Harness
 from tests.web.conftest import DESKTOP, PHONE, NewPage
-from tests.web.pages import open_page, sign_in
+from tests.web.pages import open_page, screenshot, sign_in
 from tests.web.test_layout import on_screen, overflow
 
 VIEWPORTS = pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1440x900", "390x844"])
@@ -31,7 +33,7 @@ async def _row_ids(page: Page) -> list[str]:
 @VIEWPORTS
 @LANGUAGES
 async def test_the_operator_explores_every_client(
-    harness: Harness, new_page: NewPage, viewport: dict[str, int], language: str
+    harness: Harness, new_page: NewPage, viewport: dict[str, int], language: str, shots: Path
 ) -> None:
     keys = seed_demo(harness.db, scale=0.1)
     assert keys is not None
@@ -42,6 +44,8 @@ async def test_the_operator_explores_every_client(
     assert await overflow(page) <= 0
     first = await _row_ids(page)
     assert len(first) == 50
+    size = f"{viewport['width']}x{viewport['height']}"
+    await screenshot(page, shots, f"requests-{size}-{language}")
     heading = await page.inner_text("h1")
     assert ("Requisições" if pt else "Requests") in heading
     # Cells stay on screen: on a phone the table is a list of cards.
@@ -84,6 +88,7 @@ async def test_the_operator_explores_every_client(
     assert ("," in rate) if pt else ("." in rate)
     assert await page.locator("#detail-fallback").count() == 1
     assert await overflow(page) <= 0
+    await screenshot(page, shots, f"request-detail-{size}-{language}")
 
 
 @VIEWPORTS

@@ -22,6 +22,7 @@ from ai_gateway.gateway import Gateway
 from ai_gateway.pipeline.auth import Principal
 from ai_gateway.storage.request_log import (
     RequestFilters,
+    clean_text,
     decode_cursor,
     get_request,
     list_requests,
@@ -152,7 +153,7 @@ async def explore(
     cursor: str | None,
 ) -> RequestsPage:
     """One page for ``principal`` (the dashboard reads through this too)."""
-    tenant = scope_client(principal, client_id)
+    tenant = scope_client(principal, clean_text(client_id, "client_id"))
     after = decode_cursor(cursor) if cursor else None
     page = await read_scoped(
         gateway,

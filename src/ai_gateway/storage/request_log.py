@@ -39,6 +39,7 @@ __all__ = [
     "Cursor",
     "RequestFilters",
     "RequestPage",
+    "clean_text",
     "decode_cursor",
     "encode_cursor",
     "get_request",
@@ -103,11 +104,11 @@ def decode_cursor(text: str) -> Cursor:
         raise _bad_cursor()
     try:
         created = datetime.fromisoformat(when)
-    except ValueError as exc:
+        if created.tzinfo is None:
+            raise _bad_cursor()
+        return Cursor(created.astimezone(UTC), row_id)
+    except (ValueError, OverflowError) as exc:
         raise _bad_cursor() from exc
-    if created.tzinfo is None:
-        raise _bad_cursor()
-    return Cursor(created.astimezone(UTC), row_id)
 
 
 def _choice(value: str | None, allowed: tuple[str, ...], param: str) -> str | None:
@@ -118,6 +119,18 @@ def _choice(value: str | None, allowed: tuple[str, ...], param: str) -> str | No
             f"unknown {param} '{value[:40]}'; use one of: {', '.join(allowed)}",
             param=param,
             code="invalid_filter",
+        )
+    return value
+
+
+def clean_text(value: str | None, param: str) -> str | None:
+    """A free-text filter, or None when empty. A NUL byte is refused: PostgreSQL text
+    cannot hold one, and the query would fail with a 500 instead of a 400."""
+    if not value:
+        return None
+    if "\x00" in value:
+        raise InvalidRequest(
+            f"{param} cannot contain a NUL byte", param=param, code="invalid_filter"
         )
     return value
 
@@ -165,13 +178,13 @@ class RequestFilters:
                 code="invalid_date_range",
             )
         return cls(
-            model=model or None,
+            model=clean_text(model, "model"),
             endpoint=_choice(endpoint, ENDPOINTS, "endpoint"),
             status=_choice(status, STATUSES, "status"),
             route=_choice(route, ROUTES, "route"),
             cache=_choice(cache, CACHE_STATES, "cache"),
             fallback=_choice(fallback, FALLBACK_STATES, "fallback"),
-            conversation_id=conversation_id or None,
+            conversation_id=clean_text(conversation_id, "conversation_id"),
             date_from=date_from,
             date_to=date_to,
             zone=zone,

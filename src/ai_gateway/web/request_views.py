@@ -104,7 +104,8 @@ async def requests_page(
     conversation_id: _Text = None,
     date_from: _Text = None,
     date_to: _Text = None,
-    cursor: _Text = None,
+    # Longer than any cursor made here: a mangled one gets the form's message, not JSON.
+    cursor: Annotated[str | None, Query(max_length=4000)] = None,
 ) -> Response:
     values = {
         "client_id": client_id if viewer.principal.is_admin else None,
