@@ -90,6 +90,38 @@ def _quick(days: int, viewer: Viewer) -> dict[str, str]:
     }
 
 
+async def _read_page(
+    viewer: Viewer, values: dict[str, str | None], cursor: str | None
+) -> tuple[requests_api.RequestsPage | None, str | None]:
+    """The page the form asks for, or the reason it cannot be read (in words)."""
+    try:
+        filters = RequestFilters.of(
+            model=values["model"],
+            endpoint=values["endpoint"],
+            status=values["status"],
+            route=values["route"],
+            cache=values["cache"],
+            fallback=values["fallback"],
+            conversation_id=values["conversation_id"],
+            date_from=_day(values["date_from"], "date_from"),
+            date_to=_day(values["date_to"], "date_to"),
+            zone=viewer.fmt.zone,  # the days of the calendar the page shows times in
+        )
+        page = await requests_api.explore(
+            viewer.gateway,
+            viewer.principal,
+            values["client_id"],
+            filters,
+            limit=_PAGE_SIZE,
+            cursor=cursor,
+        )
+    except InvalidRequest as exc:
+        return None, error_catalog(viewer.locale).get(exc.code or "", exc.message)
+    except PermissionDenied as exc:
+        raise ForbiddenPage from exc
+    return page, None
+
+
 @router.get("/requests")
 async def requests_page(
     request: Request,
@@ -123,33 +155,7 @@ async def requests_page(
     if not viewer.principal.is_admin and client_id and client_id != viewer.principal.client_id:
         raise ForbiddenPage
     names = await _client_names(viewer)
-    page: requests_api.RequestsPage | None = None
-    error: str | None = None
-    try:
-        filters = RequestFilters.of(
-            model=model,
-            endpoint=endpoint,
-            status=status,
-            route=route,
-            cache=cache,
-            fallback=fallback,
-            conversation_id=conversation_id,
-            date_from=_day(date_from, "date_from"),
-            date_to=_day(date_to, "date_to"),
-            zone=viewer.fmt.zone,  # the days of the calendar the page shows times in
-        )
-        page = await requests_api.explore(
-            viewer.gateway,
-            viewer.principal,
-            values["client_id"],
-            filters,
-            limit=_PAGE_SIZE,
-            cursor=cursor,
-        )
-    except InvalidRequest as exc:
-        error = error_catalog(viewer.locale).get(exc.code or "", exc.message)
-    except PermissionDenied as exc:
-        raise ForbiddenPage from exc
+    page, error = await _read_page(viewer, values, cursor)
     kept = {k: v for k, v in values.items() if v}
     context: dict[str, Any] = {
         "page": page,
