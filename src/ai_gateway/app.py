@@ -28,6 +28,7 @@ from ai_gateway.api import (
     keys,
     limits,
     metrics,
+    requests,
     rollout,
     usage_quarantine,
     whatsapp,
@@ -113,6 +114,7 @@ def create_app(settings: Settings) -> GatewayApp:
         budget.router,
         rollout.router,
         limits.router,
+        requests.router,
     ):
         api.include_router(router)
     # The dashboard (/signin, /dashboard/..., /static/...): pages over the same routers.

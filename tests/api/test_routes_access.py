@@ -126,6 +126,11 @@ ROUTES: dict[tuple[str, str], Case] = {
         query={"client_id": "{client}"},
     ),
     ("GET", "/api/billing/summary"): tenant(),
+    ("GET", "/api/requests"): tenant(),
+    # Another client's call reads as "not found", never "forbidden": ids cannot be probed.
+    ("GET", "/api/requests/{request_id}"): Case(
+        admin=200, own=200, other=404, path="/api/requests/{usage}"
+    ),
     ("GET", "/api/clients"): admin_only(),
     ("POST", "/api/clients"): admin_only(201, body={"name": "walker-{who}", "plan": "pro"}),
     ("POST", "/api/clients/rollout"): admin_only(body={"percent": 0}),
@@ -200,10 +205,11 @@ async def test_every_route_has_a_wall(harness: Harness) -> None:
             model_id="openai/gpt-walked",
             values={"provider": "openai", "model_name": "gpt-walked", "display_name": "W"},
         )
+    first_call = usage_row(h.client.id, conversation_id="acme-secret-conversation")
     write_rows(
         h.db,
         [
-            usage_row(h.client.id, conversation_id="acme-secret-conversation"),
+            first_call,
             usage_row(h.client.id, conversation_id="acme-secret-conversation", latency_ms=300),
             usage_row(other.id, conversation_id="globex-conversation"),
         ],
@@ -227,6 +233,7 @@ async def test_every_route_has_a_wall(harness: Harness) -> None:
         "key": spare_key,
         "model": "openai/gpt-walked",
         "conversation": "acme-secret-conversation",
+        "usage": first_call["id"],
     }
     foreign = (h.client.id, "acme-secret-conversation", '"acme"')
     keys = {ADMIN: h.admin_key, OWN: h.key, OTHER: other_key, ANON: None}

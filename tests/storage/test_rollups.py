@@ -78,7 +78,7 @@ _ADDED_AFTER_0003 = {
         "prompt_cache_saved_usd",
         "prompt_cache_saved_brl",
     },
-    "clients": {"prompt_cache_breakpoints"},
+    "clients": {"prompt_cache_breakpoints", "store_bodies", "body_retention_days"},
 }
 
 

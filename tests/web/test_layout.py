@@ -23,8 +23,15 @@ ADMIN_PAGES = (
     "/dashboard/ai-gateway/rollout",
     "/dashboard/analytics?client_id={client}",
     "/dashboard/settings?client_id={client}",
+    "/dashboard/requests",
+    "/dashboard/requests?client_id={client}&fallback=yes",
 )
-CLIENT_PAGES = ("/dashboard/analytics", "/dashboard/settings", "/dashboard/ai-gateway/setup")
+CLIENT_PAGES = (
+    "/dashboard/analytics",
+    "/dashboard/settings",
+    "/dashboard/ai-gateway/setup",
+    "/dashboard/requests",
+)
 #: The phone views kept as README screenshots (pt-BR, 390x844).
 PHONE_SHOTS = {"/dashboard/ai-gateway/analytics": "phone-admin-analytics-pt-BR"}
 CLIENT_PHONE_SHOTS = {"/dashboard/analytics": "phone-client-analytics-pt-BR"}
@@ -106,7 +113,7 @@ async def test_phone_menu_language_and_sign_out(harness: Harness, new_page: NewP
     assert await nav.is_visible()
     assert await page.get_attribute("[data-nav-toggle]", "aria-expanded") == "true"
     links = nav.locator("a")
-    assert await links.count() == 6  # analytics, setup, clients, models, cache, rollout
+    assert await links.count() == 7  # analytics, setup, clients, models, cache, rollout, requests
     for i in range(await links.count()):
         box = await links.nth(i).bounding_box()
         assert box is not None and box["x"] + box["width"] <= PHONE["width"]

@@ -167,6 +167,8 @@ async def test_no_english_on_any_page_in_portuguese(harness: Harness, new_page: 
         "/dashboard/ai-gateway/rollout",
         f"/dashboard/analytics?client_id={client_id}",
         f"/dashboard/settings?client_id={client_id}",
+        "/dashboard/requests",
+        "/dashboard/requests?fallback=yes",
     ):
         await open_page(admin, harness.url + path)
         if path.endswith("/setup"):
@@ -178,6 +180,10 @@ async def test_no_english_on_any_page_in_portuguese(harness: Harness, new_page: 
             await admin.locator("tr.conversation-row").first.click()
             await admin.wait_for_selector("[data-drill] tbody tr")
         found[path] = await english_on(admin)
+        if path.endswith("fallback=yes"):  # the detail of a call with a fallback path
+            await admin.locator("a.request-link").first.click()
+            await admin.wait_for_selector("#detail-fallback")
+            found[path + " (detail)"] = await english_on(admin)
     # The operator's times are the browser's time zone, and statuses are words.
     await open_page(admin, harness.url + "/dashboard/ai-gateway/analytics")
     assert "America/Sao_Paulo" in await admin.inner_text("#recent-requests thead")
@@ -198,7 +204,12 @@ async def test_no_english_on_any_page_in_portuguese(harness: Harness, new_page: 
     await open_page(client, harness.url + "/signin")
     found["/signin"] = await english_on(client)
     await sign_in(client, harness.url, keys.client_key)
-    for path in ("/dashboard/analytics", "/dashboard/settings", "/dashboard/ai-gateway/setup"):
+    for path in (
+        "/dashboard/analytics",
+        "/dashboard/settings",
+        "/dashboard/ai-gateway/setup",
+        "/dashboard/requests",
+    ):
         await open_page(client, harness.url + path)
         found[path + " (client)"] = await english_on(client)
     assert {p: w for p, w in found.items() if w} == {}

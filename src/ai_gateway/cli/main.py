@@ -34,6 +34,7 @@ MODULES = (
     "whatsapp",
     "legacy",
     "usage",
+    "requests",
 )
 
 #: command -> (module, short help shown by ``--help``), in the order ``--help`` lists them.
@@ -62,6 +63,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "gateway_usage_logs with route 'legacy'.",
     ),
     "usage": ("usage", "The usage log."),
+    "requests": (
+        "requests",
+        "The request explorer: list calls; store or purge prompts and answers (LGPD).",
+    ),
 }
 
 

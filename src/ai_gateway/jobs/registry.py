@@ -10,6 +10,7 @@ from ai_gateway.jobs import (
     check_budget_alerts,
     check_gateway_alerts,
     prune_usage_logs,
+    purge_request_bodies,
     purge_stored_responses,
     reset_budget_periods,
     sync_model_pricing,
@@ -28,6 +29,7 @@ JOBS: Mapping[str, Job] = MappingProxyType(
             reset_budget_periods.JOB,
             purge_stored_responses.JOB,
             prune_usage_logs.JOB,
+            purge_request_bodies.JOB,
         )
     }
 )

@@ -62,6 +62,9 @@ class CallFacts:
     audio_seconds: Decimal = Decimal(0)
     #: Seconds of a successful call spent in the gateway, outside the provider's call.
     overhead_seconds: float | None = None
+    #: The prompt and answer, only for a client that opted in to keeping them (LGPD),
+    #: with how many days to keep them; None for everyone else.
+    bodies: dict[str, Any] | None = None
 
 
 def _prompt_cache_counts(usage: Usage) -> tuple[int, int]:
@@ -162,6 +165,7 @@ class Meter:
                 },
                 budget_amount=budget_amount,
                 cache_lookup=facts.cache_lookup,
+                body=facts.bodies,
             )
         )
         return Metered(cost_usd, cost_brl, rate)

@@ -50,6 +50,11 @@ def _ms(since: float) -> int:
     return int((time.perf_counter() - since) * 1000)
 
 
+def _answer(accumulator: StreamAccumulator | None) -> Any:
+    """What a stream said so far, as one completion body (kept only on opt-in)."""
+    return accumulator.body() if accumulator is not None else None
+
+
 def _tokens(usage: Usage | None) -> int:
     return usage.input_tokens + usage.output_tokens if usage is not None else 0
 
@@ -74,7 +79,17 @@ class _Plan:
     def rate_limit_headers(self) -> dict[str, str]:
         return self.ticket.headers() if self.ticket is not None else {}
 
-    def facts(self, status: str, **values: Any) -> CallFacts:
+    def facts(self, status: str, *, answer: Any = None, **values: Any) -> CallFacts:
+        if self.client.store_bodies:  # the LGPD opt-in; everyone else: nothing kept
+            values["bodies"] = {
+                "request": {
+                    "model": self.request.model,
+                    "messages": self.request.messages,
+                    "params": self.request.params,
+                },
+                "response": answer,
+                "retention_days": self.client.body_retention_days,
+            }
         if status == "success":
             since = self.meta.received if self.meta.received is not None else self.started
             values["overhead_seconds"] = time.perf_counter() - since - self.upstream
@@ -231,6 +246,7 @@ class ChatPipeline:
                 ttft_ms=_ms(plan.started),
                 cache_hit=True,
                 saved_usd=entry.cost_usd,
+                answer=entry.body,
             ),
             plan.reservation,
         )
@@ -313,6 +329,7 @@ class ChatPipeline:
                 ttft_ms=latency,
                 fallback=done.fallback,
                 attempts=done.attempts or None,
+                answer=completion.body,
             ),
             plan.reservation,
         )
@@ -472,7 +489,8 @@ class StreamCall:
         pipeline, plan = self._pipeline, self._plan
         stream, attempt = self._opened, self._attempt
         assert stream is not None and attempt is not None
-        accumulator = StreamAccumulator() if self._slot is not None else None
+        keep = self._slot is not None or plan.client.store_bodies
+        accumulator = StreamAccumulator() if keep else None
         status, ttft, error = "abandoned", None, None
         chunks = _timed(stream, plan)
         try:
@@ -509,6 +527,7 @@ class StreamCall:
                     attempts=self._attempts or None,
                     error_code="stream_cut" if error else None,
                     error_message=error.message if error else None,
+                    answer=_answer(accumulator) if plan.client.store_bodies else None,
                 ),
                 plan.reservation,
             )

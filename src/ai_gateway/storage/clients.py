@@ -42,6 +42,9 @@ class ClientInfo:
     fallback_chain: list[str] | None
     created_at: datetime
     prompt_cache_breakpoints: bool | None = None
+    #: LGPD opt-in: keep this client's prompts and answers, for ``body_retention_days``.
+    store_bodies: bool = False
+    body_retention_days: int = 30
 
     @classmethod
     def of(cls, row: Client) -> ClientInfo:
@@ -57,6 +60,8 @@ class ClientInfo:
             row.fallback_chain,
             row.created_at,
             row.prompt_cache_breakpoints,
+            bool(row.store_bodies),
+            row.body_retention_days,
         )
 
 

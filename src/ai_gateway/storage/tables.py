@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -46,6 +47,7 @@ __all__ = [
     "ModelPriceHistory",
     "PlanBudget",
     "PlanRateLimit",
+    "RequestBody",
     "Secret",
     "SharedGatewayConfig",
     "StoredResponse",
@@ -184,6 +186,9 @@ class Client(Base):
     #: Mark long stable prompt prefixes for Anthropic's prompt cache (``None``: follow
     #: ``provider_options.anthropic.cache_breakpoints`` of the shared config).
     prompt_cache_breakpoints: Mapped[bool | None] = mapped_column(Boolean)
+    # LGPD: prompts and answers are kept only when the client (or the operator) opts in.
+    store_bodies: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    body_retention_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -639,5 +644,24 @@ class StoredResponse(Base):
     model: Mapped[str] = mapped_column(String(128))
     conversation: Mapped[list[Any]] = mapped_column(JSON)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RequestBody(Base):
+    """A call's prompt and answer, kept only for a client that opted in
+    (``clients.store_bodies``), until ``expires_at`` (its retention). Written by the usage
+    writer in the same batch as the call's usage row; deleted by the daily purge."""
+
+    __tablename__ = "request_bodies"
+    __table_args__ = (
+        Index("ix_request_bodies_client", "client_id", "created_at"),
+        Index("ix_request_bodies_expiry", "expires_at"),
+    )
+
+    usage_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"))
+    request: Mapped[Any] = mapped_column(JSON, nullable=True)
+    response: Mapped[Any] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ai_gateway.storage.budgets import increment_budget_usage
+from ai_gateway.storage.request_bodies import save_bodies
 from ai_gateway.storage.rollups import add_upserts, roll_up_usage
 from ai_gateway.storage.tables import CachePerformance, UsageLog, UsageQuarantine
 
@@ -62,6 +63,9 @@ class UsageRecord:
     row: dict[str, Any]
     budget_amount: Decimal = Decimal(0)
     cache_lookup: bool = False
+    #: ``{"request", "response", "retention_days"}`` for a client that opted in to
+    #: keeping its prompts and answers (written with the row), else None.
+    body: dict[str, Any] | None = None
 
     @property
     def id(self) -> str:
@@ -129,6 +133,7 @@ def write_usage_batch(session: Session, records: list[UsageRecord]) -> WriteResu
 
     _roll_up_cache(session, new_records)
     roll_up_usage(session, [r.row for r in new_records])
+    save_bodies(session, [(r.row, r.body) for r in new_records if r.body is not None])
     return result
 
 
@@ -209,11 +214,13 @@ _DECIMAL_FIELDS = (
 
 def encode_record(record: UsageRecord) -> bytes:
     """One JSON line: what the spool file and the quarantine keep of a record."""
-    payload = {
+    payload: dict[str, Any] = {
         "row": record.row,
         "budget_amount": record.budget_amount,
         "cache_lookup": record.cache_lookup,
     }
+    if record.body is not None:
+        payload["body"] = record.body
     return orjson.dumps(payload, default=_default)
 
 
@@ -233,6 +240,7 @@ def decode_record(line: bytes | str) -> UsageRecord:
         row=row,
         budget_amount=Decimal(payload["budget_amount"]),
         cache_lookup=bool(payload["cache_lookup"]),
+        body=payload.get("body"),
     )
 
 

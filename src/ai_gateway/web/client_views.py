@@ -24,6 +24,7 @@ from ai_gateway.storage.clients import ClientInfo, get_client, update_client
 from ai_gateway.web.admin_views import PERIODS, PeriodQuery
 from ai_gateway.web.auth_views import read_form
 from ai_gateway.web.charts import savings_chart
+from ai_gateway.web.paging import MAX_OFFSET, offset_pager
 from ai_gateway.web.render import ForbiddenPage, PageDep, Viewer, render
 
 __all__ = ["router"]
@@ -33,6 +34,10 @@ router = APIRouter(prefix="/dashboard", include_in_schema=False)
 ClientQuery = Annotated[str | None, Query(max_length=64)]
 #: The migration's legacy/gateway toggle (see ``storage.analytics.SOURCES``).
 SourceQuery = Annotated[Source, Query()]
+#: Where a truncated list's page starts (its pager's links).
+OffsetQuery = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+_CONVERSATIONS_PAGE = 25
+_FALLBACKS_PAGE = 10
 
 
 async def _client(viewer: Viewer, client_id: str | None) -> ClientInfo | None:
@@ -92,19 +97,22 @@ async def analytics(
     period: PeriodQuery = "30d",
     client_id: ClientQuery = None,
     source: SourceQuery = "all",
+    conversations_offset: OffsetQuery = 0,
+    fallbacks_offset: OffsetQuery = 0,
 ) -> Response:
     client = await _client(viewer, client_id)
     if client is None:
         return RedirectResponse("/dashboard/ai-gateway/clients", status_code=303)
     gateway, principal, days = viewer.gateway, viewer.principal, PERIODS[period]
-    page = Page(limit=25, offset=0)
+    page = Page(limit=_CONVERSATIONS_PAGE, offset=conversations_offset)
     bar = await _budget_bar(viewer, client)
     found = await analytics_api.read_analytics(gateway, principal, days, client.id, source)
     conversations = await analytics_api.read_conversations(
         gateway, principal, days, page, client.id, source
     )
+    fallback_page = Page(limit=_FALLBACKS_PAGE, offset=fallbacks_offset)
     fallbacks = await analytics_api.read_fallbacks(
-        gateway, principal, days, Page(limit=10, offset=0), client.id, source
+        gateway, principal, days, fallback_page, client.id, source
     )
     admin_query = f"&client_id={client.id}" if principal.is_admin else ""
     context: dict[str, Any] = {
@@ -113,6 +121,24 @@ async def analytics(
         "a": found,
         "conversations": conversations,
         "fallbacks": fallbacks,
+        "conversations_pager": offset_pager(
+            request,
+            param="conversations_offset",
+            offset=page.offset,
+            limit=page.limit,
+            shown=len(conversations.data),
+            count=conversations.count,
+            anchor="conversations",
+        ),
+        "fallbacks_pager": offset_pager(
+            request,
+            param="fallbacks_offset",
+            offset=fallback_page.offset,
+            limit=fallback_page.limit,
+            shown=len(fallbacks.data),
+            count=fallbacks.count,
+            anchor="fallback-events",
+        ),
         "period": period,
         "periods": PERIODS,
         "active": "client_analytics",

@@ -18,10 +18,12 @@ __all__ = [
     "GENERIC",
     "N_",
     "REASONS",
+    "ROUTES",
     "STATUSES",
     "error_catalog",
     "reason_catalog",
     "reason_label",
+    "route_label",
     "status_label",
 ]
 
@@ -91,6 +93,12 @@ ERRORS: dict[str, str] = {
     "invalid_form": N_("The form could not be read; send it as multipart/form-data."),
     "unreadable_audio": N_("The audio file could not be read."),
     "response_not_found": N_("This stored response does not exist, expired, or is not yours."),
+    # request explorer
+    "invalid_cursor": N_("This page link is no longer valid; start from the first page."),
+    "invalid_filter": N_("One of the filters has a value that does not exist."),
+    "invalid_date_range": N_("Check the dates: the end must not be before the start."),
+    "request_not_found": N_("This request does not exist or is not yours."),
+    "retention_out_of_range": N_("Keep bodies for 1 to 365 days."),
     # upstream
     "upstream_failed": N_("Every provider of the chain failed."),
     "upstream_timeout": N_("The provider took too long to answer."),
@@ -118,6 +126,13 @@ STATUSES: dict[str, str] = {
     "rejected": N_("rejected"),
     "abandoned": N_("abandoned"),
     "cut": N_("cut off"),
+}
+
+#: ``gateway_usage_logs.route`` -> label.
+ROUTES: dict[str, str] = {
+    "gateway": N_("via the AI Gateway"),
+    "direct": N_("direct to the provider"),
+    "legacy": N_("legacy (imported)"),
 }
 
 #: ``ProviderError.reason`` (and the dispatcher's own) -> label.
@@ -164,3 +179,10 @@ def reason_label(locale: str, reason: str | None) -> str:
     kind = reason.split(":", 1)[0].strip()
     message = REASONS.get(kind)
     return translations(locale).gettext(message) if message else kind
+
+
+def route_label(locale: str, route: str | None) -> str:
+    if not route:
+        return "—"
+    message = ROUTES.get(route)
+    return translations(locale).gettext(message) if message else route

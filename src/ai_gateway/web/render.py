@@ -33,6 +33,7 @@ from ai_gateway.web.messages import (
     error_catalog,
     reason_catalog,
     reason_label,
+    route_label,
     status_label,
 )
 
@@ -98,6 +99,7 @@ def _environment(locale: str) -> Environment:
     env.globals["version"] = __version__
     env.globals["status_label"] = partial(status_label, locale)
     env.globals["reason_label"] = partial(reason_label, locale)
+    env.globals["route_label"] = partial(route_label, locale)
     # What app.js needs to speak the page's language: error texts by code, number symbols.
     env.globals["client_i18n"] = {
         "errors": error_catalog(locale),
