@@ -19,6 +19,7 @@ from typing import Any
 
 from ai_gateway.cache import ResponseCache
 from ai_gateway.cache.base import CachedEntry
+from ai_gateway.cache.semantic import SemanticCache, SemanticProbe
 from ai_gateway.cache.service import CacheDecision, CoalesceSlot
 from ai_gateway.cache.stream import StreamAccumulator, completion_to_chunks, with_usage
 from ai_gateway.errors import GatewayError
@@ -64,6 +65,8 @@ class _Plan:
     decision: CacheDecision
     started: float
     ticket: Ticket | None = None
+    #: The semantic cache's state for this call (``None``: not opted in / not eligible).
+    semantic: SemanticProbe | None = None
 
     @property
     def rate_limit_headers(self) -> dict[str, str]:
@@ -97,6 +100,7 @@ class ChatPipeline:
         rates: RateHolder,
         gateway_enabled: bool,
         limits: RateLimitGuard | None = None,
+        semantic: SemanticCache | None = None,
     ) -> None:
         self._config = config
         self._budgets = budgets
@@ -106,6 +110,7 @@ class ChatPipeline:
         self._rates = rates
         self._gateway_enabled = gateway_enabled
         self._limits = limits or RateLimitGuard()
+        self._semantic = semantic
 
     # -- shared first half -------------------------------------------------------------
 
@@ -167,7 +172,10 @@ class ChatPipeline:
         decision = self._cache.key_for(
             request, client.id, cache_control=meta.cache_control, ttl_seconds=meta.cache_ttl
         )
-        return _Plan(client, request, meta, route, attempts, reservation, decision, started, ticket)
+        plan = _Plan(client, request, meta, route, attempts, reservation, decision, started, ticket)
+        if self._semantic is not None:
+            plan.semantic = self._semantic.probe(request, client, decision)
+        return plan
 
     def _finish(self, plan: _Plan, tokens: int = 0, served_by: str | None = None) -> None:
         self._limits.finish(plan.ticket, tokens=tokens, served_by=served_by)
@@ -186,7 +194,22 @@ class ChatPipeline:
         )
         return failed.error
 
-    def _hit_result(self, plan: _Plan, entry: CachedEntry) -> CallResult:
+    async def _semantic_lookup(self, plan: _Plan) -> CachedEntry | None:
+        """After an exact miss: the answer to a question of the same meaning, if any."""
+        if plan.semantic is None or self._semantic is None:
+            return None
+        return await self._semantic.lookup(
+            plan.semantic,
+            client=plan.client,
+            request_id=plan.meta.request_id,
+            conversation_id=plan.meta.conversation_id,
+        )
+
+    def _semantic_store(self, plan: _Plan, entry: CachedEntry) -> None:
+        if self._semantic is not None:
+            self._semantic.store_later(plan.semantic, entry)
+
+    def _hit_result(self, plan: _Plan, entry: CachedEntry, *, semantic: bool = False) -> CallResult:
         usage = Usage(
             entry.usage.input_tokens,
             entry.usage.output_tokens,
@@ -205,6 +228,7 @@ class ChatPipeline:
                 latency_ms=_ms(plan.started),
                 ttft_ms=_ms(plan.started),
                 cache_hit=True,
+                cache_semantic=semantic,
                 saved_usd=entry.cost_usd,
             ),
             plan.reservation,
@@ -216,6 +240,7 @@ class ChatPipeline:
             provider=model.provider,
             route=plan.route,
             cache_hit=True,
+            cache_semantic=semantic,
             usage=usage,
             cost_usd=metered.cost_usd,
             cost_brl=metered.cost_brl,
@@ -250,16 +275,22 @@ class ChatPipeline:
             async with self._cache.coalesce(plan.decision) as slot:
                 if slot.entry is not None:
                     return self._hit_result(plan, slot.entry)
+                similar = await self._semantic_lookup(plan)
+                if similar is not None:
+                    # Also the exact answer to this wording now: waiters get it, and the
+                    # next identical request is an exact hit that embeds nothing.
+                    await slot.fill(similar)
+                    return self._hit_result(plan, similar, semantic=True)
                 result = await self._upstream(plan)
-                await slot.fill(
-                    self._cache.build_entry(
-                        plan.decision,
-                        result.body,
-                        model_id=result.model,
-                        usage=result.usage,
-                        cost_usd=result.cost_usd,
-                    )
+                entry = self._cache.build_entry(
+                    plan.decision,
+                    result.body,
+                    model_id=result.model,
+                    usage=result.usage,
+                    cost_usd=result.cost_usd,
                 )
+                await slot.fill(entry)
+                self._semantic_store(plan, entry)
                 return result
         finally:
             self._budgets.release(plan.reservation)
@@ -318,6 +349,10 @@ class ChatPipeline:
                 slot = await stack.enter_async_context(self._cache.coalesce(plan.decision))
                 if slot.entry is not None:
                     return StreamCall(self, plan, stack, slot=slot, hit=slot.entry)
+                similar = await self._semantic_lookup(plan)
+                if similar is not None:
+                    await slot.fill(similar)
+                    return StreamCall(self, plan, stack, slot=slot, hit=similar, semantic=True)
             try:
                 done = await self._dispatcher.open_stream(plan.request, plan.attempts)
             except ChainFailed as failed:
@@ -352,6 +387,7 @@ class StreamCall:
         *,
         slot: CoalesceSlot | None,
         hit: CachedEntry | None = None,
+        semantic: bool = False,
         opened: ChunkStream | None = None,
         attempt: Attempt | None = None,
         fallback: FallbackInfo | None = None,
@@ -362,6 +398,7 @@ class StreamCall:
         self._stack = stack
         self._slot = slot
         self._hit = hit
+        self._semantic = semantic
         self._opened = opened
         self._attempt = attempt
         self.fallback = fallback
@@ -392,6 +429,8 @@ class StreamCall:
             model=self.model,
             fallback=self.fallback,
         )
+        if self._semantic:
+            headers["x-ai-gateway-cache-match"] = "semantic"
         headers.update(self._plan.rate_limit_headers)
         return headers
 
@@ -414,7 +453,7 @@ class StreamCall:
                     await asyncio.sleep(delay)
                 yield chunk
         finally:
-            pipeline._hit_result(plan, entry)
+            pipeline._hit_result(plan, entry, semantic=self._semantic)
             pipeline._budgets.release(plan.reservation)
             pipeline._finish(plan)
             await self._stack.aclose()
@@ -466,14 +505,14 @@ class StreamCall:
             if status == "success" and accumulator is not None and self._slot is not None:
                 accumulator.mark_ended()
                 if accumulator.complete:
-                    await self._slot.fill(
-                        pipeline._cache.build_entry(
-                            plan.decision,
-                            accumulator.body(),
-                            model_id=attempt.model.id,
-                            usage=stream.usage,
-                            cost_usd=metered.cost_usd,
-                            pieces=accumulator.pieces(),
-                        )
+                    entry = pipeline._cache.build_entry(
+                        plan.decision,
+                        accumulator.body(),
+                        model_id=attempt.model.id,
+                        usage=stream.usage,
+                        cost_usd=metered.cost_usd,
+                        pieces=accumulator.pieces(),
                     )
+                    await self._slot.fill(entry)
+                    pipeline._semantic_store(plan, entry)
             await self._stack.aclose()

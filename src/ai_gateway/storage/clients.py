@@ -42,6 +42,8 @@ class ClientInfo:
     fallback_chain: list[str] | None
     created_at: datetime
     prompt_cache_breakpoints: bool | None = None
+    semantic_cache: bool = False
+    semantic_cache_threshold: float | None = None
 
     @classmethod
     def of(cls, row: Client) -> ClientInfo:
@@ -57,6 +59,8 @@ class ClientInfo:
             row.fallback_chain,
             row.created_at,
             row.prompt_cache_breakpoints,
+            bool(row.semantic_cache),
+            row.semantic_cache_threshold,
         )
 
 
@@ -141,6 +145,8 @@ _UPDATABLE = (
     "fallback_chain",
     "name",
     "prompt_cache_breakpoints",
+    "semantic_cache",
+    "semantic_cache_threshold",
 )
 
 
