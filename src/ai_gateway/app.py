@@ -28,6 +28,7 @@ from ai_gateway.api import (
     limits,
     metrics,
     rollout,
+    semantic_cache,
     usage_quarantine,
     whatsapp,
 )
@@ -114,6 +115,7 @@ def create_app(settings: Settings) -> GatewayApp:
         budget.router,
         rollout.router,
         limits.router,
+        semantic_cache.router,
     ):
         api.include_router(router)
     # The dashboard (/signin, /dashboard/..., /static/...): pages over the same routers.
