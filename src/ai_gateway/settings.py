@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     #: called through the gateway and metered to the client whose question it is.
     semantic_cache_model: str = "openai/text-embedding-3-small"
     #: The cosine similarity a semantic hit needs unless the client sets its own.
-    semantic_cache_threshold: float = Field(default=0.90, ge=0.5, le=1.0)
+    semantic_cache_threshold: float = Field(default=0.93, ge=0.5, le=1.0)
     #: Bounds of the semantic cache's in-memory index (scopes kept, entries per scope).
     semantic_cache_max_scopes: int = Field(default=1024, ge=1, le=1_000_000)
     semantic_cache_max_entries: int = Field(default=1000, ge=1, le=100_000)

@@ -2,7 +2,7 @@
 trigrams, normalised to a unit vector.
 
 A test and demo embedder, not a semantic model: two texts are close when they share
-words (case, punctuation and word order matter little), so a reworded question with the
+words (case, accents, punctuation and word order matter little), so a reworded question with the
 same words matches and a question about another product or date moves away. That is
 enough to exercise the semantic cache end to end without a model; a real deployment
 points the cache at a provider's embedding model. Deterministic for a (model, text).
@@ -14,6 +14,7 @@ import hashlib
 import itertools
 import math
 import re
+import unicodedata
 
 __all__ = ["simulated_vector"]
 
@@ -24,8 +25,14 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _WORD_WEIGHT, _PAIR_WEIGHT, _TRIGRAM_WEIGHT = 1.0, 0.5, 0.25
 
 
+def _fold(text: str) -> str:
+    """Case and accents out ("Horário" and "horario" are one word): how people type."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def _features(text: str) -> list[tuple[str, float]]:
-    words = _WORD.findall(text.casefold())
+    words = _WORD.findall(_fold(text))
     features = [(f"w:{word}", _WORD_WEIGHT) for word in words]
     features += [(f"p:{a} {b}", _PAIR_WEIGHT) for a, b in itertools.pairwise(words)]
     for word in words:
