@@ -64,3 +64,14 @@ def test_the_labelled_pairs_are_deterministic_and_really_differ() -> None:
     assert all(p.first != p.second for p in pairs)
     kinds = {p.kind for p in pairs if not p.equivalent}
     assert {"product", "size", "date", "weekday", "city"} <= kinds
+
+
+async def test_the_semantic_cache_latency_benchmark_runs(tmp_path: Path) -> None:
+    from benchmarks import semantic_cache
+
+    settings = semantic_cache._settings(tmp_path)
+    plain, opted = semantic_cache._seed(settings, 20)
+    figures = await semantic_cache._measure(settings, plain, opted, 5)
+    assert figures["entries_in_memory"] == 20 + 45  # the seeded ones and every miss since
+    assert figures["semantic_p50_ms"] > 0 and figures["plain_p50_ms"] > 0
+    assert semantic_cache._scan_ms(50, 8) > 0

@@ -119,6 +119,10 @@ class SemanticIndex:
         self.max_entries = max_entries
         self._scopes: OrderedDict[tuple[str, str], ScopeIndex] = OrderedDict()
 
+    def __len__(self) -> int:
+        """Entries held in memory, over every scope."""
+        return sum(len(scope) for scope in self._scopes.values())
+
     def get(self, client_id: str, scope_hash: str) -> ScopeIndex | None:
         key = (client_id, scope_hash)
         scope = self._scopes.get(key)
