@@ -226,3 +226,16 @@ async def test_purge_empties_it(harness: Harness) -> None:
     removed = await harness.gateway.semantic_cache.purge(client_id=client_id)
     assert removed == 1
     assert _kind(await _ask(harness, REWORDED, key)) == "miss"
+
+
+async def test_in_global_scope_a_semantic_answer_is_not_shared(harness: Harness) -> None:
+    harness.configure(cache_scope="global")
+    await harness.gateway.config.get()
+    _a, key_a = _opt_in(harness, "semantic-a")
+    _b, key_b = _opt_in(harness, "semantic-b")
+    await _ask(harness, QUESTION, key_a)
+    assert _kind(await _ask(harness, REWORDED, key_a)) == "semantic"
+    # The exact cache is shared in global scope, but A's semantic reuse was not stored
+    # under the new wording's shared key, and B's own semantic lookup sees only B's.
+    assert _kind(await _ask(harness, REWORDED, key_b)) == "miss"
+    assert _kind(await _ask(harness, QUESTION, key_b)) == "exact"  # the admin's sharing

@@ -205,6 +205,15 @@ class ChatPipeline:
             conversation_id=plan.meta.conversation_id,
         )
 
+    async def _fill_from_semantic(
+        self, plan: _Plan, slot: CoalesceSlot, similar: CachedEntry
+    ) -> None:
+        """Make a semantic answer the exact answer to this wording too (waiters get it;
+        the same wording again is an exact hit that embeds nothing) — in client scope
+        only: in global scope the exact key is shared, and a semantic answer never is."""
+        if plan.decision.owner is not None:
+            await slot.fill(similar)
+
     def _semantic_store(self, plan: _Plan, entry: CachedEntry) -> None:
         if self._semantic is not None:
             self._semantic.store_later(plan.semantic, entry)
@@ -277,9 +286,7 @@ class ChatPipeline:
                     return self._hit_result(plan, slot.entry)
                 similar = await self._semantic_lookup(plan)
                 if similar is not None:
-                    # Also the exact answer to this wording now: waiters get it, and the
-                    # next identical request is an exact hit that embeds nothing.
-                    await slot.fill(similar)
+                    await self._fill_from_semantic(plan, slot, similar)
                     return self._hit_result(plan, similar, semantic=True)
                 result = await self._upstream(plan)
                 entry = self._cache.build_entry(
@@ -351,7 +358,7 @@ class ChatPipeline:
                     return StreamCall(self, plan, stack, slot=slot, hit=slot.entry)
                 similar = await self._semantic_lookup(plan)
                 if similar is not None:
-                    await slot.fill(similar)
+                    await self._fill_from_semantic(plan, slot, similar)
                     return StreamCall(self, plan, stack, slot=slot, hit=similar, semantic=True)
             try:
                 done = await self._dispatcher.open_stream(plan.request, plan.attempts)
