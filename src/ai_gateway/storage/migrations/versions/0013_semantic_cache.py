@@ -32,11 +32,13 @@ _CONDITION = (
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("clients") as batch:
-        batch.add_column(
-            sa.Column("semantic_cache", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch.add_column(sa.Column("semantic_cache_threshold", sa.Float(), nullable=True))
+    # Plain ADD COLUMN (SQLite has it, with a constant default): a batch copy of clients
+    # would drop a table that every tenant table references.
+    op.add_column(
+        "clients",
+        sa.Column("semantic_cache", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column("clients", sa.Column("semantic_cache_threshold", sa.Float(), nullable=True))
     op.add_column(
         "gateway_usage_logs",
         sa.Column("cache_semantic", sa.Boolean(), nullable=False, server_default=sa.false()),
