@@ -70,3 +70,27 @@ async def test_the_cache_page_lists_and_purges_semantic_entries(
     assert await open_page(tenant, harness.url + "/dashboard/analytics") == 200
     assert "0 / 1" in await tenant.inner_text("#cache-performance [data-hit-kinds]")
     assert await overflow(tenant) <= 0
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1440x900", "390x844"])
+async def test_an_admin_opts_a_client_in_on_the_clients_page(
+    harness: Harness, new_page: NewPage, viewport: dict[str, int]
+) -> None:
+    page = await new_page("pt-BR", viewport)
+    await sign_in(page, harness.url, harness.admin_key)
+    assert await open_page(page, harness.url + "/dashboard/ai-gateway/clients") == 200
+    row = page.locator(f"[data-client-row='{harness.client.id}']")
+    toggle = row.locator("[data-client-field='semantic_cache']")
+    assert "cache semântico" in await row.inner_text()
+    assert not await toggle.is_checked()
+    await toggle.check()
+    async with httpx.AsyncClient(base_url=harness.url) as http:
+        for _ in range(50):
+            client = await http.get(
+                f"/api/clients/{harness.client.id}", headers=harness.headers(harness.admin_key)
+            )
+            if client.json()["semantic_cache"]:
+                break
+            await page.wait_for_timeout(100)
+    assert client.json()["semantic_cache"] is True
+    assert await overflow(page) <= 0
