@@ -97,7 +97,8 @@ def test_default_sampling_is_eligible() -> None:
         ("What is the price of the iPhone 15?", {"iphone", "15"}),
         ("Is the store open on March 3?", {"march", "3"}),
         ("Can I buy it?", set()),
-        ("Vocês entregam em Recife amanhã?", {"recife", "amanhã"}),
+        ("Vocês entregam em Recife amanhã?", {"recife", "amanha"}),  # accents folded
+        ("vcs entregam em Recife amanha", {"recife", "amanha"}),
         ("Tem horário às 14h? Obrigado", {"14h"}),  # "Obrigado" starts a sentence
         ("quanto custa a calabresa grande?", set()),
     ],

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,8 +52,17 @@ MAX_QUERY_CHARS = 4000
 
 _TOKEN = re.compile(r"\w+|[.!?¿¡:;\n]", re.UNICODE)
 _SENTENCE_END = frozenset(".!?¿¡:;\n")
+
+
+def _fold(token: str) -> str:
+    """Case and accents out: "Sábado" and "sabado" are one literal, as people type them."""
+    decomposed = unicodedata.normalize("NFKD", token.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 _DATE_WORDS = frozenset(
-    {
+    _fold(word)
+    for word in {
         *("today", "tomorrow", "yesterday", "tonight", "weekend", "next", "last"),
         *("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
         *("hoje", "amanhã", "ontem", "próximo", "próxima", "passado", "passada"),
@@ -138,7 +148,7 @@ def literals_of(text: str) -> frozenset[str]:
         if token in _SENTENCE_END:
             sentence_start = True
             continue
-        folded = token.casefold()
+        folded = _fold(token)
         if (
             any(c.isdigit() for c in token)
             or (not sentence_start and token != "I" and any(c.isupper() for c in token))
