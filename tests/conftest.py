@@ -48,6 +48,7 @@ _MUTABLE_TABLES = (
     "secrets",
     "exchange_rates",
     "job_runs",
+    "semantic_cache_entries",
 )
 
 

@@ -13,8 +13,8 @@ rank (so no two packages can form a loop)::
     jobs                      scheduled work
     services  whatsapp        owners of a resource / the bot
     pipeline                  one request's steps
-    metering  changes  bootstrap  demo
-    storage  audio  cache
+    metering  changes  bootstrap  demo  cache
+    storage  audio
     rules  ratelimit  providers  tracing
     settings  logs  metrics  metrics_multiprocess  vault  i18n
     errors
@@ -36,8 +36,8 @@ RANKS: list[set[str]] = [
     {"errors"},
     {"settings", "logs", "metrics", "metrics_multiprocess", "vault", "i18n"},
     {"rules", "ratelimit", "providers", "tracing"},
-    {"storage", "audio", "cache"},
-    {"metering", "changes", "bootstrap", "demo"},
+    {"storage", "audio"},
+    {"metering", "changes", "bootstrap", "demo", "cache"},
     {"pipeline"},
     {"services", "whatsapp"},
     {"jobs"},

@@ -20,6 +20,11 @@ def main() -> None:
     parser.add_argument("--button-share", type=float, default=0.5)
     parser.add_argument("--one-off-share", type=float, default=0.1)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--semantic",
+        action="store_true",
+        help="opt every tenant in to the semantic cache and ask the labelled pairs",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
@@ -30,13 +35,19 @@ def main() -> None:
         button_share=args.button_share,
         one_off_share=args.one_off_share,
     )
-    report = asyncio.run(run_workload(workload, concurrency=args.concurrency))
+    report = asyncio.run(
+        run_workload(workload, concurrency=args.concurrency, semantic=args.semantic)
+    )
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
         return
     r = report
     print(f"tenants {r.tenants}, conversations {r.conversations}, requests {r.requests}")
     print(f"cache hit rate          {r.hit_rate_percent} %  ({r.cache_hits} hits)")
+    print(
+        f"  exact / semantic      {r.exact_hit_rate_percent} % / {r.semantic_hit_rate_percent} %"
+        f"  ({r.exact_hits} / {r.semantic_hits})"
+    )
     turns = ", ".join(f"turn {t}: {rate} %" for t, rate in r.hit_rate_by_turn.items())
     print(f"  by user turn          {turns}")
     print(f"prompt tokens cached    {r.cached_prompt_tokens} of {r.prompt_tokens}")
@@ -49,6 +60,17 @@ def main() -> None:
     )
     print(f"cost reduction          {r.cost_reduction_percent} %")
     print(f"  vs. going direct      {r.reduction_vs_direct_percent} %  (the response cache alone)")
+    if r.pairs is not None:
+        p = r.pairs
+        print(f"embedding calls cost    USD {r.embedding_cost_usd}  (in the cost above)")
+        print(
+            f"labelled pairs          false hits {p.false_hits} of {p.non_equivalent}"
+            f" non-equivalent ({p.false_hit_rate_percent} %) at threshold {p.threshold}"
+        )
+        print(
+            f"                        paraphrases caught {p.paraphrase_hits} of {p.equivalent}"
+            f" ({p.paraphrase_hit_rate_percent} %)"
+        )
     print(f"({r.seconds} s)")
 
 

@@ -30,6 +30,7 @@ from ai_gateway.api import (
     metrics,
     requests,
     rollout,
+    semantic_cache,
     usage_quarantine,
     whatsapp,
 )
@@ -115,6 +116,7 @@ def create_app(settings: Settings) -> GatewayApp:
         rollout.router,
         limits.router,
         requests.router,
+        semantic_cache.router,
     ):
         api.include_router(router)
     # The dashboard (/signin, /dashboard/..., /static/...): pages over the same routers.

@@ -26,6 +26,7 @@ from redis.asyncio import Redis
 
 from ai_gateway.bootstrap import master_key_for, open_database
 from ai_gateway.cache import CacheSettings, ResponseCache, create_cache_backend
+from ai_gateway.cache.semantic import SemanticCache, SemanticSettings
 from ai_gateway.changes import ChangeBus, ChangeKind
 from ai_gateway.jobs import JobContext, JobOutcome, Scheduler, run_job
 from ai_gateway.metering.alerting import Alerter
@@ -41,6 +42,7 @@ from ai_gateway.pipeline.outcome import CallMeta, CallResult
 from ai_gateway.pipeline.rate_limit import RateLimitGuard
 from ai_gateway.pipeline.rates import RateHolder
 from ai_gateway.pipeline.run import ChatPipeline
+from ai_gateway.pipeline.semantic_embedder import PipelineEmbedder
 from ai_gateway.pipeline.shared_budget import RedisBudgetCounters
 from ai_gateway.pipeline.validation import GatewayOptions, parse_chat_request
 from ai_gateway.providers import Provider, create_providers
@@ -105,6 +107,14 @@ class Gateway:
         self.cache = ResponseCache(
             create_cache_backend(settings.redis_url),
             replay_delay_seconds=settings.cache_replay_delay_ms / 1000,
+        )
+        self.semantic_cache = SemanticCache(
+            db,
+            SemanticSettings(
+                threshold=settings.semantic_cache_threshold,
+                max_scopes=settings.semantic_cache_max_scopes,
+                max_entries=settings.semantic_cache_max_entries,
+            ),
         )
         sink: BatchSink = (
             ProcessSink(settings.effective_database_url, log_level=settings.log_level)
@@ -182,6 +192,11 @@ class Gateway:
             rates=self.rates,
             gateway_enabled=settings.enable_ai_gateway,
             limits=self.rate_limiter,
+            semantic=self.semantic_cache,
+        )
+        # The semantic cache embeds a question as the client's own embeddings call.
+        self.semantic_cache.embedder = PipelineEmbedder(
+            self.pipeline, settings.semantic_cache_model
         )
 
     @classmethod
@@ -223,6 +238,7 @@ class Gateway:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.semantic_cache.drain()
         await self.usage.stop()
         await self.alerter.close()
         await self._write_last_used()

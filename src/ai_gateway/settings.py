@@ -85,6 +85,14 @@ class Settings(BaseSettings):
     #: Milliseconds between the chunks of a replayed cached stream (0: as fast as the
     #: client reads); for clients that animate text at the pace of a live model.
     cache_replay_delay_ms: float = Field(default=0.0, ge=0, le=1000)
+    #: The embedding model (a registry id) the semantic cache embeds questions with,
+    #: called through the gateway and metered to the client whose question it is.
+    semantic_cache_model: str = "openai/text-embedding-3-small"
+    #: The cosine similarity a semantic hit needs unless the client sets its own.
+    semantic_cache_threshold: float = Field(default=0.93, ge=0.5, le=1.0)
+    #: Bounds of the semantic cache's in-memory index (scopes kept, entries per scope).
+    semantic_cache_max_scopes: int = Field(default=1024, ge=1, le=1_000_000)
+    semantic_cache_max_entries: int = Field(default=1000, ge=1, le=100_000)
     log_level: str = "INFO"
     #: OTLP/HTTP traces endpoint (``http://collector:4318/v1/traces``); None: no traces
     otlp_endpoint: str | None = None

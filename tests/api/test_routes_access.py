@@ -171,6 +171,9 @@ ROUTES: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/webhooks/whatsapp"): Case(admin=403, own=403, other=403, anon=403),
     ("POST", "/webhooks/whatsapp"): Case(admin=403, own=403, other=403, anon=403),
+    # The semantic cache holds clients' questions and answers: admins only.
+    ("GET", "/api/ai-gateway/cache/semantic"): admin_only(query={"client_id": "{client}"}),
+    ("DELETE", "/api/ai-gateway/cache/semantic"): admin_only(query={"client_id": "{client}"}),
 }
 
 

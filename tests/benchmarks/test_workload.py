@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+from benchmarks.workload.paraphrases import build_pairs
 from benchmarks.workload.run import run_workload
 from benchmarks.workload.traffic import build_workload, zipf_weights
 
@@ -37,3 +38,40 @@ async def test_a_small_run_reports_consistent_figures(tmp_path: Path) -> None:
         * 100
         / report.cost_without_savings_usd
     ).quantize(Decimal("0.01"))
+
+
+async def test_a_small_semantic_run_splits_hits_and_asks_the_labelled_pairs(
+    tmp_path: Path,
+) -> None:
+    workload = build_workload(tenants=2, conversations=30, seed=3)
+    pairs = build_pairs(non_equivalent=40, equivalent=10, seed=5)
+    report = await run_workload(
+        workload, concurrency=4, folder=tmp_path, semantic=True, pairs=pairs
+    )
+    assert report.requests == workload.requests  # chat calls only, not the embeddings
+    assert report.exact_hits + report.semantic_hits == report.cache_hits
+    assert report.embedding_cost_usd > 0
+    assert report.cost_usd > report.embedding_cost_usd
+    assert report.pairs is not None
+    assert report.pairs.non_equivalent == 40 and report.pairs.equivalent == 10
+    assert report.pairs.false_hits == 0  # the target is < 1 %
+    assert report.pairs.paraphrase_hits > 0
+
+
+def test_the_labelled_pairs_are_deterministic_and_really_differ() -> None:
+    pairs = build_pairs(seed=2)
+    assert pairs == build_pairs(seed=2)
+    assert all(p.first != p.second for p in pairs)
+    kinds = {p.kind for p in pairs if not p.equivalent}
+    assert {"product", "size", "date", "weekday", "city"} <= kinds
+
+
+async def test_the_semantic_cache_latency_benchmark_runs(tmp_path: Path) -> None:
+    from benchmarks import semantic_cache
+
+    settings = semantic_cache._settings(tmp_path)
+    plain, opted = semantic_cache._seed(settings, 20)
+    figures = await semantic_cache._measure(settings, plain, opted, 5)
+    assert figures["entries_in_memory"] == 20 + 45  # the seeded ones and every miss since
+    assert figures["semantic_p50_ms"] > 0 and figures["plain_p50_ms"] > 0
+    assert semantic_cache._scan_ms(50, 8) > 0

@@ -69,7 +69,7 @@ def test_writer_keeps_every_rollup_in_step(db: Database) -> None:
     assert sums["latency"] == (4,)
 
 
-#: Columns added after 0003 (by 0010 and 0011): an old schema has none of them.
+#: Columns added after 0003 (by 0010, 0011 and 0013): an old schema has none of them.
 _ADDED_AFTER_0003 = {
     "gateway_usage_logs": {
         "endpoint",
@@ -77,8 +77,15 @@ _ADDED_AFTER_0003 = {
         "cache_write_tokens",
         "prompt_cache_saved_usd",
         "prompt_cache_saved_brl",
+        "cache_semantic",  # 0013
     },
-    "clients": {"prompt_cache_breakpoints", "store_bodies", "body_retention_days"},
+    "clients": {
+        "prompt_cache_breakpoints",
+        "store_bodies",
+        "body_retention_days",
+        "semantic_cache",
+        "semantic_cache_threshold",
+    },
 }
 
 

@@ -65,6 +65,11 @@ class ModelSavings(BaseModel):
     hits: int
     misses: int
     hit_rate: float
+    #: ``hits`` split by the cache that served them (exact key, or semantic match).
+    exact_hits: int = 0
+    semantic_hits: int = 0
+    exact_hit_rate: float = 0.0
+    semantic_hit_rate: float = 0.0
     tokens_saved: int
     saved_usd: Money
     saved_brl: Money
@@ -74,6 +79,10 @@ class Savings(BaseModel):
     hits: int
     misses: int
     hit_rate: float
+    exact_hits: int = 0
+    semantic_hits: int = 0
+    exact_hit_rate: float = 0.0
+    semantic_hit_rate: float = 0.0
     tokens_saved: int
     saved_usd: Money
     saved_brl: Money

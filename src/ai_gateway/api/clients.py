@@ -60,6 +60,10 @@ class ClientUpdate(BaseModel):
     fallback_chain: list[Annotated[str, Field(max_length=128)]] | None = Field(None, max_length=10)
     #: Anthropic prompt-cache breakpoints on long stable prefixes; ``null``: the config's.
     prompt_cache_breakpoints: bool | None = None
+    #: Opt in to the semantic cache (answers reused for questions of the same meaning).
+    semantic_cache: bool | None = None
+    #: The similarity a semantic hit needs; ``null``: the gateway's default.
+    semantic_cache_threshold: float | None = Field(None, ge=0.5, le=1.0)
 
 
 class ClientPublic(BaseModel):
@@ -74,6 +78,8 @@ class ClientPublic(BaseModel):
     fallback_chain: list[str] | None
     created_at: datetime
     prompt_cache_breakpoints: bool | None = None
+    semantic_cache: bool = False
+    semantic_cache_threshold: float | None = None
 
     @classmethod
     def of(cls, info: ClientInfo) -> ClientPublic:
@@ -89,6 +95,8 @@ class ClientPublic(BaseModel):
             fallback_chain=info.fallback_chain,
             created_at=info.created_at,
             prompt_cache_breakpoints=info.prompt_cache_breakpoints,
+            semantic_cache=info.semantic_cache,
+            semantic_cache_threshold=info.semantic_cache_threshold,
         )
 
 
@@ -212,7 +220,7 @@ async def patch_client(
     changes: dict[str, Any] = body.model_dump(exclude_unset=True, mode="json")
     if not changes:
         raise InvalidRequest("send at least one field to change", code="nothing_to_change")
-    for field in ("name", "plan", "use_ai_gateway", "timezone", "status"):
+    for field in ("name", "plan", "use_ai_gateway", "timezone", "status", "semantic_cache"):
         if field in changes and changes[field] is None:
             raise InvalidRequest(f"{field} cannot be null", param=field, code="field_required")
     if changes.get("fallback_chain") is not None:

@@ -78,6 +78,17 @@ def list_(as_json: bool) -> None:
     default=None,
     help="Mark long stable prompt prefixes for Anthropic's prompt cache (default: the config).",
 )
+@click.option(
+    "--semantic-cache/--no-semantic-cache",
+    default=None,
+    help="Opt the client in to the semantic cache (answers reused for the same meaning).",
+)
+@click.option(
+    "--semantic-threshold",
+    type=click.FloatRange(0.5, 1.0),
+    default=None,
+    help="The similarity a semantic hit needs for this client (default: the gateway's).",
+)
 @json_option
 def set_(
     client: str,
@@ -88,6 +99,8 @@ def set_(
     email: str | None,
     webhook: str | None,
     prompt_cache_breakpoints: bool | None,
+    semantic_cache: bool | None,
+    semantic_threshold: float | None,
     as_json: bool,
 ) -> None:
     """Change a client's plan, gateway flag, timezone, status or alert contacts."""
@@ -101,6 +114,8 @@ def set_(
             "contact_email": email,
             "alert_webhook_url": webhook,
             "prompt_cache_breakpoints": prompt_cache_breakpoints,
+            "semantic_cache": semantic_cache,
+            "semantic_cache_threshold": semantic_threshold,
         }.items()
         if v is not None
     }

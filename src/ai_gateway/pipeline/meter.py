@@ -52,6 +52,8 @@ class CallFacts:
     latency_ms: int = 0
     ttft_ms: int | None = None
     cache_hit: bool = False
+    #: The hit was the semantic cache's (``cache_hit`` is set too).
+    cache_semantic: bool = False
     cache_lookup: bool = False
     saved_usd: Decimal = Decimal(0)
     fallback: FallbackInfo | None = None
@@ -233,6 +235,7 @@ class Meter:
                 "latency_ms": facts.latency_ms,
                 "ttft_ms": facts.ttft_ms,
                 "cache_hit": facts.cache_hit,
+                "cache_semantic": facts.cache_semantic,
                 "saved_usd": facts.saved_usd,
                 "saved_brl": saved_brl,
                 "fallback_from": fallback.from_model if fallback else None,

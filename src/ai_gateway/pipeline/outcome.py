@@ -57,6 +57,8 @@ class CallResult:
     telemetry: Telemetry = field(default_factory=Telemetry)
     #: OpenAI's ``x-ratelimit-*`` headers when the client has limits.
     rate_limit_headers: dict[str, str] = field(default_factory=dict)
+    #: The hit came from the semantic cache (a question of the same meaning).
+    cache_semantic: bool = False
 
     @property
     def content(self) -> str | None:
@@ -75,6 +77,8 @@ class CallResult:
             model=self.model,
             fallback=self.fallback,
         )
+        if self.cache_semantic:
+            headers["x-ai-gateway-cache-match"] = "semantic"
         headers.update(self.rate_limit_headers)
         return headers
 

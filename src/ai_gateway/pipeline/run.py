@@ -19,6 +19,7 @@ from typing import Any
 
 from ai_gateway.cache import ResponseCache
 from ai_gateway.cache.base import CachedEntry
+from ai_gateway.cache.semantic import SemanticCache, SemanticProbe
 from ai_gateway.cache.service import CacheDecision, CoalesceSlot
 from ai_gateway.cache.stream import StreamAccumulator, completion_to_chunks, with_usage
 from ai_gateway.errors import GatewayError
@@ -74,6 +75,8 @@ class _Plan:
     #: an identical in-flight call this one coalesced on) or pacing a cached stream's
     #: replay on purpose: what the overhead leaves out.
     upstream: float = 0.0
+    #: The semantic cache's state for this call (``None``: not opted in / not eligible).
+    semantic: SemanticProbe | None = None
 
     @property
     def rate_limit_headers(self) -> dict[str, str]:
@@ -120,6 +123,7 @@ class ChatPipeline:
         rates: RateHolder,
         gateway_enabled: bool,
         limits: RateLimitGuard | None = None,
+        semantic: SemanticCache | None = None,
     ) -> None:
         self._config = config
         self._budgets = budgets
@@ -129,6 +133,7 @@ class ChatPipeline:
         self._rates = rates
         self._gateway_enabled = gateway_enabled
         self._limits = limits or RateLimitGuard()
+        self._semantic = semantic
 
     # -- shared first half -------------------------------------------------------------
 
@@ -207,7 +212,10 @@ class ChatPipeline:
         decision = self._cache.key_for(
             request, client.id, cache_control=meta.cache_control, ttl_seconds=meta.cache_ttl
         )
-        return _Plan(client, request, meta, route, attempts, reservation, decision, started, ticket)
+        plan = _Plan(client, request, meta, route, attempts, reservation, decision, started, ticket)
+        if self._semantic is not None:
+            plan.semantic = self._semantic.probe(request, client, decision)
+        return plan
 
     def _finish(self, plan: _Plan, tokens: int = 0, served_by: str | None = None) -> None:
         self._limits.finish(plan.ticket, tokens=tokens, served_by=served_by)
@@ -226,7 +234,31 @@ class ChatPipeline:
         )
         return failed.error
 
-    def _hit_result(self, plan: _Plan, entry: CachedEntry) -> CallResult:
+    async def _semantic_lookup(self, plan: _Plan) -> CachedEntry | None:
+        """After an exact miss: the answer to a question of the same meaning, if any."""
+        if plan.semantic is None or self._semantic is None:
+            return None
+        return await self._semantic.lookup(
+            plan.semantic,
+            client=plan.client,
+            request_id=plan.meta.request_id,
+            conversation_id=plan.meta.conversation_id,
+        )
+
+    async def _fill_from_semantic(
+        self, plan: _Plan, slot: CoalesceSlot, similar: CachedEntry
+    ) -> None:
+        """Make a semantic answer the exact answer to this wording too (waiters get it;
+        the same wording again is an exact hit that embeds nothing) — in client scope
+        only: in global scope the exact key is shared, and a semantic answer never is."""
+        if plan.decision.owner is not None:
+            await slot.fill(similar)
+
+    def _semantic_store(self, plan: _Plan, entry: CachedEntry) -> None:
+        if self._semantic is not None:
+            self._semantic.store_later(plan.semantic, entry)
+
+    def _hit_result(self, plan: _Plan, entry: CachedEntry, *, semantic: bool = False) -> CallResult:
         usage = Usage(
             entry.usage.input_tokens,
             entry.usage.output_tokens,
@@ -245,6 +277,7 @@ class ChatPipeline:
                 latency_ms=_ms(plan.started),
                 ttft_ms=_ms(plan.started),
                 cache_hit=True,
+                cache_semantic=semantic,
                 saved_usd=entry.cost_usd,
                 answer=entry.body,
             ),
@@ -257,6 +290,7 @@ class ChatPipeline:
             provider=model.provider,
             route=plan.route,
             cache_hit=True,
+            cache_semantic=semantic,
             usage=usage,
             cost_usd=metered.cost_usd,
             cost_brl=metered.cost_brl,
@@ -293,16 +327,20 @@ class ChatPipeline:
                 if slot.entry is not None:
                     with span("gateway.cache_hit"):
                         return self._hit_result(plan, slot.entry)
+                similar = await self._semantic_lookup(plan)
+                if similar is not None:
+                    await self._fill_from_semantic(plan, slot, similar)
+                    return self._hit_result(plan, similar, semantic=True)
                 result = await self._upstream(plan)
-                await slot.fill(
-                    self._cache.build_entry(
-                        plan.decision,
-                        result.body,
-                        model_id=result.model,
-                        usage=result.usage,
-                        cost_usd=result.cost_usd,
-                    )
+                entry = self._cache.build_entry(
+                    plan.decision,
+                    result.body,
+                    model_id=result.model,
+                    usage=result.usage,
+                    cost_usd=result.cost_usd,
                 )
+                await slot.fill(entry)
+                self._semantic_store(plan, entry)
                 return result
         finally:
             self._budgets.release(plan.reservation)
@@ -366,6 +404,10 @@ class ChatPipeline:
                 plan.upstream += slot.waited
                 if slot.entry is not None:
                     return StreamCall(self, plan, stack, slot=slot, hit=slot.entry)
+                similar = await self._semantic_lookup(plan)
+                if similar is not None:
+                    await self._fill_from_semantic(plan, slot, similar)
+                    return StreamCall(self, plan, stack, slot=slot, hit=similar, semantic=True)
             waited = time.perf_counter()
             try:
                 done = await self._dispatcher.open_stream(plan.request, plan.attempts)
@@ -417,6 +459,7 @@ class StreamCall:
         *,
         slot: CoalesceSlot | None,
         hit: CachedEntry | None = None,
+        semantic: bool = False,
         opened: ChunkStream | None = None,
         attempt: Attempt | None = None,
         fallback: FallbackInfo | None = None,
@@ -427,6 +470,7 @@ class StreamCall:
         self._stack = stack
         self._slot = slot
         self._hit = hit
+        self._semantic = semantic
         self._opened = opened
         self._attempt = attempt
         self.fallback = fallback
@@ -457,6 +501,8 @@ class StreamCall:
             model=self.model,
             fallback=self.fallback,
         )
+        if self._semantic:
+            headers["x-ai-gateway-cache-match"] = "semantic"
         headers.update(self._plan.rate_limit_headers)
         return headers
 
@@ -480,7 +526,7 @@ class StreamCall:
                     plan.upstream += delay
                 yield chunk
         finally:
-            pipeline._hit_result(plan, entry)
+            pipeline._hit_result(plan, entry, semantic=self._semantic)
             pipeline._budgets.release(plan.reservation)
             pipeline._finish(plan)
             await self._stack.aclose()
@@ -536,14 +582,14 @@ class StreamCall:
             if status == "success" and accumulator is not None and self._slot is not None:
                 accumulator.mark_ended()
                 if accumulator.complete:
-                    await self._slot.fill(
-                        pipeline._cache.build_entry(
-                            plan.decision,
-                            accumulator.body(),
-                            model_id=attempt.model.id,
-                            usage=stream.usage,
-                            cost_usd=metered.cost_usd,
-                            pieces=accumulator.pieces(),
-                        )
+                    entry = pipeline._cache.build_entry(
+                        plan.decision,
+                        accumulator.body(),
+                        model_id=attempt.model.id,
+                        usage=stream.usage,
+                        cost_usd=metered.cost_usd,
+                        pieces=accumulator.pieces(),
                     )
+                    await self._slot.fill(entry)
+                    pipeline._semantic_store(plan, entry)
             await self._stack.aclose()

@@ -395,6 +395,7 @@ def cache_savings(
         where.append(c.client_id == client_id)
     sums: list[Any] = [
         func.coalesce(func.sum(c.hits), 0).label("hits"),
+        func.coalesce(func.sum(c.semantic_hits), 0).label("semantic_hits"),
         func.coalesce(func.sum(c.misses), 0).label("misses"),
         func.coalesce(func.sum(c.tokens_saved), 0).label("tokens_saved"),
         func.sum(c.saved_usd).label("saved_usd"),
@@ -409,7 +410,7 @@ def cache_savings(
     ]
     overall = {
         name: sum((line[name] or 0 for line in per_model), ZERO if "saved" in name else 0)
-        for name in ("hits", "misses", "tokens_saved", "saved_usd", "saved_brl")
+        for name in ("hits", "semantic_hits", "misses", "tokens_saved", "saved_usd", "saved_brl")
     }
     total = _cache_shape(overall)
     total["by_model"] = [_cache_shape(line) for line in per_model]
@@ -420,6 +421,11 @@ def _cache_shape(line: dict[str, Any]) -> dict[str, Any]:
     data = dict(line)
     lookups = int(data["hits"]) + int(data["misses"])
     data["hit_rate"] = round(int(data["hits"]) / lookups, 4) if lookups else 0.0
+    # A semantic hit is a hit; these say which cache served it.
+    data["semantic_hits"] = int(data["semantic_hits"])
+    data["exact_hits"] = int(data["hits"]) - data["semantic_hits"]
+    data["semantic_hit_rate"] = round(data["semantic_hits"] / lookups, 4) if lookups else 0.0
+    data["exact_hit_rate"] = round(data["exact_hits"] / lookups, 4) if lookups else 0.0
     data["saved_usd"] = data["saved_usd"] or ZERO
     data["saved_brl"] = data["saved_brl"] or ZERO
     return data

@@ -45,6 +45,8 @@ class ClientInfo:
     #: LGPD opt-in: keep this client's prompts and answers, for ``body_retention_days``.
     store_bodies: bool = False
     body_retention_days: int = 30
+    semantic_cache: bool = False
+    semantic_cache_threshold: float | None = None
 
     @classmethod
     def of(cls, row: Client) -> ClientInfo:
@@ -62,6 +64,8 @@ class ClientInfo:
             row.prompt_cache_breakpoints,
             bool(row.store_bodies),
             row.body_retention_days,
+            bool(row.semantic_cache),
+            row.semantic_cache_threshold,
         )
 
 
@@ -146,6 +150,8 @@ _UPDATABLE = (
     "fallback_chain",
     "name",
     "prompt_cache_breakpoints",
+    "semantic_cache",
+    "semantic_cache_threshold",
 )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -49,6 +50,7 @@ __all__ = [
     "PlanRateLimit",
     "RequestBody",
     "Secret",
+    "SemanticCacheEntry",
     "SharedGatewayConfig",
     "StoredResponse",
     "UsageDaily",
@@ -189,6 +191,10 @@ class Client(Base):
     # LGPD: prompts and answers are kept only when the client (or the operator) opts in.
     store_bodies: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     body_retention_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    #: Opt-in to the semantic cache (reuse an answer to a question of the same meaning).
+    semantic_cache: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: The cosine similarity a semantic hit needs (``None``: the gateway's default).
+    semantic_cache_threshold: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -275,6 +281,8 @@ class UsageLog(Base):
     latency_ms: Mapped[int] = mapped_column(Integer, default=0)
     ttft_ms: Mapped[int | None] = mapped_column(Integer)
     cache_hit: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The hit came from the semantic cache (a question of the same meaning), not the exact one.
+    cache_semantic: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     saved_usd: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     saved_brl: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     fallback_from: Mapped[str | None] = mapped_column(String(128))
@@ -322,6 +330,8 @@ class CachePerformance(Base):
     client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"))
     model_id: Mapped[str] = mapped_column(String(128))
     hits: Mapped[int] = mapped_column(Integer, default=0)
+    #: The part of ``hits`` the semantic cache served.
+    semantic_hits: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     misses: Mapped[int] = mapped_column(Integer, default=0)
     tokens_saved: Mapped[int] = mapped_column(BigInteger, default=0)
     saved_usd: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
@@ -663,5 +673,34 @@ class RequestBody(Base):
     client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"))
     request: Mapped[Any] = mapped_column(JSON, nullable=True)
     response: Mapped[Any] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SemanticCacheEntry(Base):
+    """One answer of the semantic cache: the embedded question (``vector``, float32
+    little-endian: a similarity, not money), the scope it may be reused in (client, model,
+    system prompt, earlier turns and answer-changing parameters, hashed) and the answer
+    (a ``CachedEntry`` as bytes). In the database so every replica loads the same entries."""
+
+    __tablename__ = "semantic_cache_entries"
+    __table_args__ = (
+        Index("ix_semantic_cache_scope", "client_id", "scope_hash", "created_at"),
+        Index("ix_semantic_cache_expiry", "expires_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"))
+    scope_hash: Mapped[str] = mapped_column(String(64))
+    model_id: Mapped[str] = mapped_column(String(128))
+    embed_model: Mapped[str] = mapped_column(String(128))
+    dimensions: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    #: The literals (numbers, dates, names) a hit must share with the question.
+    literals: Mapped[list[Any]] = mapped_column(JSON)
+    query_text: Mapped[str] = mapped_column(Text)
+    entry: Mapped[bytes] = mapped_column(LargeBinary)
+    cost_usd: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    hits: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -177,6 +177,7 @@ def _roll_up_cache(session: Session, records: list[UsageRecord]) -> None:
             key,
             {
                 "hits": 0,
+                "semantic_hits": 0,
                 "misses": 0,
                 "tokens_saved": 0,
                 "saved_usd": Decimal(0),
@@ -185,6 +186,7 @@ def _roll_up_cache(session: Session, records: list[UsageRecord]) -> None:
         )
         if row.get("cache_hit"):
             acc["hits"] += 1
+            acc["semantic_hits"] += 1 if row.get("cache_semantic") else 0
             acc["tokens_saved"] += int(row.get("input_tokens", 0)) + int(
                 row.get("output_tokens", 0)
             )

@@ -17,6 +17,7 @@ from ai_gateway.api import config as config_api
 from ai_gateway.api import metrics as metrics_api
 from ai_gateway.api import models as models_api
 from ai_gateway.api import rollout as rollout_api
+from ai_gateway.api import semantic_cache as semantic_api
 from ai_gateway.api.common import Page, Period, window_for
 from ai_gateway.i18n import translations
 from ai_gateway.ratelimit.rules import FIELDS, MAX_LIMIT, Limits
@@ -141,10 +142,20 @@ async def cache(request: Request, viewer: AdminPageDep, period: PeriodQuery = "3
         viewer.gateway, viewer.principal, Page(limit=200, offset=0)
     )
     names = {c.id: c.name for c in listed.data}
+    semantic = await semantic_api.read_semantic_entries(
+        viewer.gateway, viewer.principal, Page(limit=100, offset=0)
+    )
     return render(
         request,
         "cache.html",
-        {"cache": found, "names": names, "period": period, "periods": PERIODS, "active": "cache"},
+        {
+            "cache": found,
+            "semantic": semantic,
+            "names": names,
+            "period": period,
+            "periods": PERIODS,
+            "active": "cache",
+        },
         viewer=viewer,
     )
 

@@ -43,6 +43,7 @@ from ai_gateway.providers.base import (
     Upstream,
     Usage,
 )
+from ai_gateway.providers.simulated.embedding import simulated_vector
 from ai_gateway.providers.simulated.latency import Timing, timing_for
 from ai_gateway.providers.simulated.prefix_cache import PrefixCache
 from ai_gateway.types import JSON
@@ -118,14 +119,6 @@ def simulated_answer(request: ChatRequest, target: Target) -> tuple[list[str], s
             words.pop()
         return words, "length"
     return words, "stop"
-
-
-def simulated_vector(model_id: str, text: str, dimensions: int) -> list[float]:
-    """A deterministic unit vector for ``text``."""
-    rng = random.Random(hashlib.sha256(f"{model_id}\0{text}".encode()).digest())
-    vector = [rng.gauss(0.0, 1.0) for _ in range(dimensions)]
-    norm = sum(x * x for x in vector) ** 0.5 or 1.0
-    return [x / norm for x in vector]
 
 
 class SimulatedProvider(Provider):

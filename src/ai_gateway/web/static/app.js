@@ -514,6 +514,23 @@
       if (status) { status.textContent = message; status.hidden = false; }
       toast(message);
     });
+    document.addEventListener("click", async (e) => {
+      const one = e.target.closest("[data-semantic-purge]");
+      const all = e.target.closest("[data-semantic-purge-all]");
+      if (!one && !all) return;
+      if (all && !window.confirm(i18n.confirm)) return;
+      const query = one ? `entry_id=${encodeURIComponent(one.dataset.semanticPurge)}` : "all=true";
+      const result = await api("DELETE", `/api/ai-gateway/cache/semantic?${query}`);
+      if (!result.ok) { toast(errorText((result.data && result.data.error) || {}), true); return; }
+      const message = one ? i18n.invalidated_one
+        : i18n.invalidated_all.replace("{n}", formatDecimal(result.data.deleted));
+      if (one) one.closest("tr").remove(); else $$("[data-semantic-row]").forEach((tr) => tr.remove());
+      const count = $("[data-semantic-count]");
+      if (count) count.textContent = formatDecimal($$("[data-semantic-row]").length);
+      const status = $("[data-semantic-status]");
+      if (status) { status.textContent = message; status.hidden = false; }
+      toast(message);
+    });
   }
 
   /* ---------------- phone layout ---------------- */
