@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from ai_gateway import __version__
 from ai_gateway.api import (
+    alerts,
     analytics,
     billing,
     budget,
@@ -114,6 +115,7 @@ def create_app(settings: Settings) -> GatewayApp:
         budget.router,
         rollout.router,
         limits.router,
+        alerts.router,
     ):
         api.include_router(router)
     # The dashboard (/signin, /dashboard/..., /static/...): pages over the same routers.
