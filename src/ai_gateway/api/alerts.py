@@ -19,9 +19,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/alerts", tags=["alerts"], responses=ERRORS)
 
 OwnerId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-OwnerQuery = Annotated[
-    str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
-]
+OwnerQuery = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 class AlertSettingsPublic(BaseModel):

@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from ai_gateway.api.errors import on_gateway_error, on_http_error
 from ai_gateway.errors import GatewayError
-from ai_gateway.web import admin_views, auth_views, client_views
+from ai_gateway.web import admin_views, auth_views, client_views, operator_views
 from ai_gateway.web.render import (
     ForbiddenPage,
     SignInRequired,
@@ -33,7 +33,12 @@ _SWAGGER = "/static/vendor/swagger-ui"
 
 def install_web(app: FastAPI) -> None:
     """Add the dashboard (``/signin``, ``/dashboard/...``, ``/static/...``) to ``app``."""
-    for router in (auth_views.router, admin_views.router, client_views.router):
+    for router in (
+        auth_views.router,
+        admin_views.router,
+        operator_views.router,
+        client_views.router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     app.add_exception_handler(SignInRequired, on_sign_in_required)
