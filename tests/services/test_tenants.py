@@ -129,7 +129,8 @@ async def test_a_key_is_shown_once_audited_without_it_and_revoked(harness: Harne
     with harness.db.session() as s:
         row = s.get(ApiKey, info.id)
         assert row is not None and plain not in (row.key_hash, row.prefix)
-        everything = " ".join(str(a.details) + (a.target or "") for a in s.scalars(select(AuditLog)))
+        audits = s.scalars(select(AuditLog)).all()
+        everything = " ".join(str(a.details) + (a.target or "") for a in audits)
     assert plain not in everything
     (issued,) = _audits(harness, "key.issue")
     assert issued.details == {"key_id": info.id} and issued.target == info.prefix
