@@ -21,6 +21,8 @@ ADMIN_PAGES = (
     "/dashboard/ai-gateway/models",
     "/dashboard/ai-gateway/cache",
     "/dashboard/ai-gateway/rollout",
+    "/dashboard/ai-gateway/alerts",
+    "/dashboard/ai-gateway/clients/{client}",
     "/dashboard/analytics?client_id={client}",
     "/dashboard/settings?client_id={client}",
 )
@@ -106,7 +108,7 @@ async def test_phone_menu_language_and_sign_out(harness: Harness, new_page: NewP
     assert await nav.is_visible()
     assert await page.get_attribute("[data-nav-toggle]", "aria-expanded") == "true"
     links = nav.locator("a")
-    assert await links.count() == 6  # analytics, setup, clients, models, cache, rollout
+    assert await links.count() == 7  # analytics, setup, clients, models, cache, rollout, alerts
     for i in range(await links.count()):
         box = await links.nth(i).bounding_box()
         assert box is not None and box["x"] + box["width"] <= PHONE["width"]
