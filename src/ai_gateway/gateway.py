@@ -50,6 +50,7 @@ from ai_gateway.providers.registry import PROVIDERS
 from ai_gateway.ratelimit.shared import RedisLimiter
 from ai_gateway.services.alerts import AlertService
 from ai_gateway.services.budgets import BudgetService
+from ai_gateway.services.models import ModelService
 from ai_gateway.services.rate_limits import RateLimitService
 from ai_gateway.services.tenants import TenantService
 from ai_gateway.settings import Settings
@@ -101,6 +102,8 @@ class Gateway:
             shared=RedisLimiter(Redis.from_url(settings.redis_url)) if settings.redis_url else None
         )
         self.limits = RateLimitService(db, config=self.config, publish=self.changes.publish)
+        #: the one owner of the model registry's changes
+        self.model_service = ModelService(db, publish=self.changes.publish)
         #: the one owner of clients and their keys (REST API and operator pages)
         self.tenants = TenantService(
             db,
