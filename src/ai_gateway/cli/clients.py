@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import click
@@ -14,6 +13,7 @@ from ai_gateway.cli._common import (
     database,
     emit,
     json_option,
+    run_async,
     settings,
 )
 from ai_gateway.pipeline.config_cache import ConfigCache
@@ -120,7 +120,7 @@ def set_(
         raise click.UsageError("nothing to change; give at least one option")
     # The REST API's owner: the same checks (a webhook on a private address is refused,
     # a new plan's ceiling applies to the client's budget), audit and announcement.
-    info = asyncio.run(tenants().update_client(client, actor=CLI_ACTOR, changes=changes))
+    info = run_async(tenants().update_client(client, actor=CLI_ACTOR, changes=changes))
     emit(info, as_json=as_json, columns=_COLUMNS)
 
 

@@ -10,13 +10,12 @@ reloads its registry within seconds.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import click
 from pydantic import BaseModel, ValidationError
 
-from ai_gateway.cli._common import CLI_ACTOR, announcer, database, emit, json_option
+from ai_gateway.cli._common import CLI_ACTOR, announcer, database, emit, json_option, run_async
 from ai_gateway.cli.cron import run_and_report
 from ai_gateway.errors import InvalidRequest
 from ai_gateway.services.models import ModelService
@@ -140,7 +139,7 @@ def add(
     checked.pop("id")
     if inactive:
         checked["is_active"] = False
-    model = asyncio.run(_service().add_model(model_id, actor=CLI_ACTOR, values=checked))
+    model = run_async(_service().add_model(model_id, actor=CLI_ACTOR, values=checked))
     emit(model, as_json=as_json, columns=_COLUMNS)
 
 
@@ -156,7 +155,7 @@ def set_(model_id: str, as_json: bool, **options: Any) -> None:
     changes = _validated(_update_schema(), _given(**options))
     if not changes:
         raise click.UsageError("nothing to change; give at least one option")
-    model = asyncio.run(_service().change_model(model_id, actor=CLI_ACTOR, changes=changes))
+    model = run_async(_service().change_model(model_id, actor=CLI_ACTOR, changes=changes))
     emit(model, as_json=as_json, columns=_COLUMNS)
 
 
@@ -165,7 +164,7 @@ def set_(model_id: str, as_json: bool, **options: Any) -> None:
 @json_option
 def disable(model_id: str, as_json: bool) -> None:
     """Disable a model: callers get 404 for it; its row and history are kept."""
-    model = asyncio.run(_service().deactivate(model_id, actor=CLI_ACTOR))
+    model = run_async(_service().deactivate(model_id, actor=CLI_ACTOR))
     emit(model, as_json=as_json, columns=_COLUMNS)
 
 
