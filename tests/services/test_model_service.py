@@ -45,9 +45,7 @@ async def test_add_change_disable_enable(harness: Harness) -> None:
         await service.change_model("openai/gpt-svc", actor=ACTOR, changes={"kind": None})
     assert caught.value.code == "field_required"
     assert not (await service.deactivate("openai/gpt-svc", actor=ACTOR)).is_active
-    enabled = await service.change_model(
-        "openai/gpt-svc", actor=ACTOR, changes={"is_active": True}
-    )
+    enabled = await service.change_model("openai/gpt-svc", actor=ACTOR, changes={"is_active": True})
     assert enabled.is_active
 
     with harness.db.session() as s:
