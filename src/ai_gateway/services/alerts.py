@@ -28,7 +28,7 @@ from ai_gateway.metering.alerting import ADMIN_WEBHOOK_SECRET, webhook_secret_id
 from ai_gateway.metering.alerts import AlertChannel, AlertDeliveryError, AlertMessage
 from ai_gateway.metering.alerts.email import EmailChannel
 from ai_gateway.metering.alerts.webhook import WebhookChannel
-from ai_gateway.services.webhook_urls import Resolver, check_webhook_url, system_resolver
+from ai_gateway.metering.alerts.webhook_urls import Resolver, check_webhook_url, system_resolver
 from ai_gateway.settings import Settings
 from ai_gateway.storage import secrets as secrets_store
 from ai_gateway.storage.audit import record_audit

@@ -17,9 +17,9 @@ from typing import Any
 
 from ai_gateway.changes import Publish
 from ai_gateway.errors import InvalidRequest
+from ai_gateway.metering.alerts.webhook_urls import Resolver, check_webhook_url, system_resolver
 from ai_gateway.pipeline.config_cache import ConfigCache
 from ai_gateway.services.budgets import BudgetService
-from ai_gateway.services.webhook_urls import Resolver, check_webhook_url, system_resolver
 from ai_gateway.storage import api_keys as keys_store
 from ai_gateway.storage import clients as clients_store
 from ai_gateway.storage.api_keys import KeyInfo

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ai_gateway.errors import InvalidRequest
-from ai_gateway.services.webhook_urls import check_webhook_url
+from ai_gateway.metering.alerts.webhook_urls import check_webhook_url
 
 
 def resolver(table: dict[str, list[str]]):  # type: ignore[no-untyped-def]
