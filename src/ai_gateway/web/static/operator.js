@@ -125,7 +125,7 @@
     const heads = $$("#keys-table thead th", section).map((th) => th.textContent.trim());
     const tr = document.createElement("tr");
     tr.dataset.keyRow = key.id;
-    const created = new Intl.DateTimeFormat(base().locale, { dateStyle: "medium", timeStyle: "short" })
+    const created = new Intl.DateTimeFormat(base().locale, { dateStyle: "short", timeStyle: "short" })
       .format(new Date(key.created_at));
     const cells = [key.prefix + "…", key.name || "—", created, t.never, t.active, ""];
     cells.forEach((text, i) => {
