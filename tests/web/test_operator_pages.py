@@ -100,6 +100,7 @@ async def test_create_a_client(
     await page.wait_for_selector("body[data-ready='1']")
     assert "/dashboard/ai-gateway/clients/" in page.url
     assert (await page.inner_text("h1")).startswith("initech")
+    assert await page.locator("[data-created]").count() == 1
     created = [c for c in (await _api(harness, "/api/clients"))["data"] if c["name"] == "initech"]
     assert [(c["plan"], c["timezone"], c["contact_email"]) for c in created] == [
         ("basic", "America/Manaus", "ops@initech.example")

@@ -56,6 +56,7 @@ async def client_page(request: Request, viewer: AdminPageDep, client_id: ClientP
         "alerts": alerts,
         "plans": await _plans(viewer),
         "timezones": timezones(),
+        "created": request.query_params.get("created") == "1",
         "active": "clients",
     }
     return render(request, "operator_client.html", context, viewer=viewer)
