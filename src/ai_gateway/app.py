@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 from ai_gateway import __version__
 from ai_gateway.api import (
+    alerts,
     analytics,
     billing,
     budget,
@@ -117,6 +118,7 @@ def create_app(settings: Settings) -> GatewayApp:
         limits.router,
         requests.router,
         semantic_cache.router,
+        alerts.router,
     ):
         api.include_router(router)
     # The dashboard (/signin, /dashboard/..., /static/...): pages over the same routers.

@@ -49,9 +49,12 @@ from ai_gateway.providers import Provider, create_providers
 from ai_gateway.providers.base import AudioFile, ChatRequest
 from ai_gateway.providers.registry import PROVIDERS
 from ai_gateway.ratelimit.shared import RedisLimiter
+from ai_gateway.services.alerts import AlertService
 from ai_gateway.services.auth import Authenticator, Principal
 from ai_gateway.services.budgets import BudgetService
+from ai_gateway.services.models import ModelService
 from ai_gateway.services.rate_limits import RateLimitService
+from ai_gateway.services.tenants import TenantService
 from ai_gateway.settings import Settings
 from ai_gateway.storage.api_keys import mark_used
 from ai_gateway.storage.db import Database
@@ -103,6 +106,16 @@ class Gateway:
             shared=RedisLimiter(Redis.from_url(settings.redis_url)) if settings.redis_url else None
         )
         self.limits = RateLimitService(db, config=self.config, publish=self.changes.publish)
+        #: the one owner of the model registry's changes
+        self.model_service = ModelService(db, publish=self.changes.publish)
+        #: the one owner of clients and their keys (REST API and operator pages)
+        self.tenants = TenantService(
+            db,
+            config=self.config,
+            budgets=self.budget_service,
+            publish=self.changes.publish,
+            allow_private_webhooks=settings.allow_private_webhooks,
+        )
         self.breakers = BreakerBoard(on_change=self._breaker_changed)
         self.cache = ResponseCache(
             create_cache_backend(settings.redis_url),
@@ -166,6 +179,10 @@ class Gateway:
         self.providers: dict[str, Provider] = create_providers(self._http)
         self.alerter = Alerter(
             db=db, settings=settings, master=master, http=self._http, budgets=self.budgets
+        )
+        #: alert settings and the "send a test alert" action (operator pages, REST API)
+        self.alerts = AlertService(
+            db, settings=settings, master=master, http=self._http, publish=self.changes.publish
         )
         self.meter.usage_listeners.append(self.alerter.on_usage)
         self.meter.unpriced_listeners.append(self.alerter.on_unpriced)

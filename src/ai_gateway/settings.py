@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_from: str = "ai-gateway@localhost"
+    #: Let a client's alert webhook point at a loopback or private address (off: such a
+    #: URL is refused, so a webhook cannot reach the operator's own network: SSRF).
+    allow_private_webhooks: bool = False
 
     @field_validator("database_url")
     @classmethod

@@ -57,3 +57,34 @@ async def test_client_changes_publish_clients(harness: Harness) -> None:
     status, body = await call(h, "PATCH", path, admin=True, json={"timezone": "UTC"})
     assert status == 200, body
     assert ("clients", h.client.id) in seen  # (a version poll may add a full invalidation)
+
+
+async def test_operator_changes_publish(harness: Harness) -> None:
+    """What the operator's pages do, over the REST routes they call."""
+    h = harness
+    seen = _record(h)
+    key = h.admin_key
+    status, body = await call(
+        h, "POST", "/api/clients", key=key, json={"name": "pub", "plan": "pro"}
+    )
+    assert status == 201, body
+    assert ("clients", body["id"]) in seen
+    client = body["id"]
+
+    seen.clear()
+    status, body = await call(h, "POST", f"/api/clients/{client}/keys", key=key, json={})
+    assert status == 201, body
+    assert ("keys", client) in seen
+    seen.clear()
+    status, _ = await call(h, "DELETE", f"/api/keys/{body['id']}", key=key)
+    assert status == 200 and ("keys", client) in seen
+
+    seen.clear()
+    status, _ = await call(
+        h, "PUT", "/api/alerts/webhook-secret", key=key, json={"client_id": client}
+    )
+    assert status == 200 and ("clients", client) in seen
+    seen.clear()
+    model = {"id": "openai/pub", "provider": "openai", "model_name": "pub", "display_name": "P"}
+    status, _ = await call(h, "POST", "/api/ai-gateway/models", key=key, json=model)
+    assert status == 201 and ("models", None) in seen

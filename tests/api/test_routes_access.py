@@ -154,6 +154,9 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("PUT", "/api/providers/{provider}/limits"): admin_only(
         path="/api/providers/openai/limits", body={}
     ),
+    ("GET", "/api/alerts/settings"): admin_only(query={"client_id": "{client}"}),
+    ("PUT", "/api/alerts/webhook-secret"): admin_only(body={"client_id": "{client}"}),
+    ("POST", "/api/alerts/test"): admin_only(body={"client_id": "{client}"}),
     ("GET", "/api/budget/config"): tenant(),
     ("POST", "/api/budget/config"): Case(
         admin=200,

@@ -137,6 +137,7 @@ def test_cron_run_and_list(run_cli: RunCli) -> None:
         "reset-budget-periods",
         "purge-stored-responses",
         "prune-usage-logs",
+        "purge-request-bodies",
     ]
     result = run_cli("cron", "run", "check-budget-alerts", "--json")
     assert result.exit_code == 0, result.stderr

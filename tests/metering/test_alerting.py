@@ -78,7 +78,12 @@ async def setup(
         )
     set_counters(db, client.id, period_start=JUNE, next_reset_at=JULY)
     settings = Settings(
-        data_dir=tmp_path, smtp_host="127.0.0.1", smtp_port=smtp.port, scheduler_enabled=False
+        data_dir=tmp_path,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        scheduler_enabled=False,
+        # The receiver is on loopback: the operator allows private webhooks here.
+        allow_private_webhooks=True,
     )
     guard = BudgetGuard(db)
     async with aiohttp.ClientSession() as http:
@@ -167,3 +172,24 @@ async def test_a_webhook_without_secret_is_never_sent_unsigned(
     assert ADMIN_WEBHOOK_SECRET == "webhook:admin"
     assert count(db, BudgetAlert) == 6  # (email, webhook, admin_email) x (80, 90)
     await asyncio.sleep(0)
+
+
+async def test_a_client_webhook_on_a_private_address_is_not_called_unless_allowed(
+    db: Database, smtp: SmtpSink, receiver: WebhookReceiver, setup: Any
+) -> None:
+    """Checked again when used (a URL saved before the rule, or a name that now resolves
+    to a private address): the webhook is skipped, the e-mails still go."""
+    alerter, _guard, client_id = setup
+    strict = Alerter(
+        db=db,
+        settings=alerter._settings.model_copy(update={"allow_private_webhooks": False}),
+        master=alerter._master,
+        http=alerter._http,
+    )
+    strict.on_usage(change(db, client_id, "79", "81"), client_id)
+    await strict.drain()
+    assert receiver.deliveries == []
+    assert sorted(r for _, rcpts, _ in smtp.messages for r in rcpts) == [
+        "ops@gateway.test",
+        "owner@acme.test",
+    ]

@@ -21,6 +21,8 @@ ADMIN_PAGES = (
     "/dashboard/ai-gateway/models",
     "/dashboard/ai-gateway/cache",
     "/dashboard/ai-gateway/rollout",
+    "/dashboard/ai-gateway/alerts",
+    "/dashboard/ai-gateway/clients/{client}",
     "/dashboard/analytics?client_id={client}",
     "/dashboard/settings?client_id={client}",
     "/dashboard/requests",
@@ -113,7 +115,8 @@ async def test_phone_menu_language_and_sign_out(harness: Harness, new_page: NewP
     assert await nav.is_visible()
     assert await page.get_attribute("[data-nav-toggle]", "aria-expanded") == "true"
     links = nav.locator("a")
-    assert await links.count() == 7  # analytics, setup, clients, models, cache, rollout, requests
+    # analytics, setup, clients, models, cache, rollout, requests, alerts
+    assert await links.count() == 8
     for i in range(await links.count()):
         box = await links.nth(i).bounding_box()
         assert box is not None and box["x"] + box["width"] <= PHONE["width"]

@@ -165,6 +165,8 @@ async def test_no_english_on_any_page_in_portuguese(harness: Harness, new_page: 
         "/dashboard/ai-gateway/models",
         "/dashboard/ai-gateway/cache",
         "/dashboard/ai-gateway/rollout",
+        "/dashboard/ai-gateway/alerts",
+        f"/dashboard/ai-gateway/clients/{client_id}",
         f"/dashboard/analytics?client_id={client_id}",
         f"/dashboard/settings?client_id={client_id}",
         "/dashboard/requests",

@@ -15,18 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from ai_gateway.api.common import ERRORS, Email, PageDep, actor
 from ai_gateway.api.deps import AdminDep, GatewayDep
-from ai_gateway.errors import InvalidRequest
 from ai_gateway.gateway import Gateway
-from ai_gateway.storage.api_keys import KeyInfo, issue_key, list_keys
+from ai_gateway.storage.api_keys import KeyInfo
 from ai_gateway.storage.audit import record_audit
 from ai_gateway.storage.clients import (
     ClientInfo,
     count_clients,
-    create_client,
-    get_client,
     list_clients,
     rollout,
-    update_client,
 )
 
 __all__ = ["router"]
@@ -166,20 +162,8 @@ async def read_clients(gateway: GatewayDep, _admin: AdminDep, page: PageDep) -> 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a client")
 async def create(gateway: GatewayDep, admin: AdminDep, body: ClientCreate) -> ClientPublic:
-    def run() -> ClientInfo:
-        with gateway.db.write() as s:
-            client = create_client(s, **body.model_dump())
-            record_audit(
-                s,
-                actor=actor(admin),
-                action="client.create",
-                client_id=client.id,
-                target=client.name,
-                details={"plan": client.plan},
-            )
-            return client
-
-    return ClientPublic.of(await gateway.db.run(run))
+    client = await gateway.tenants.create_client(actor=actor(admin), **body.model_dump())
+    return ClientPublic.of(client)
 
 
 @router.post("/rollout", summary="Enable the gateway for the first N % of clients")
@@ -201,11 +185,7 @@ async def roll_out(gateway: GatewayDep, admin: AdminDep, body: RolloutRequest) -
 
 
 async def _client(gateway: Gateway, client_id: str) -> ClientInfo:
-    def run() -> ClientInfo:
-        with gateway.db.session() as s:
-            return get_client(s, client_id)
-
-    return await gateway.db.run(run)
+    return await gateway.tenants.get_client(client_id)
 
 
 @router.get("/{client_id}", summary="One client")
@@ -218,51 +198,13 @@ async def patch_client(
     gateway: GatewayDep, admin: AdminDep, client_id: ClientId, body: ClientUpdate
 ) -> ClientPublic:
     changes: dict[str, Any] = body.model_dump(exclude_unset=True, mode="json")
-    if not changes:
-        raise InvalidRequest("send at least one field to change", code="nothing_to_change")
-    for field in ("name", "plan", "use_ai_gateway", "timezone", "status", "semantic_cache"):
-        if field in changes and changes[field] is None:
-            raise InvalidRequest(f"{field} cannot be null", param=field, code="field_required")
-    if changes.get("fallback_chain") is not None:
-        snapshot = await gateway.config.get()
-        unknown = [m for m in changes["fallback_chain"] if snapshot.resolve_model(m) is None]
-        if unknown:
-            raise InvalidRequest(
-                f"unknown models in fallback_chain: {', '.join(unknown)}",
-                param="fallback_chain",
-                code="unknown_models",
-            )
-
-    def run() -> ClientInfo:
-        with gateway.db.write() as s:
-            client = update_client(s, client_id=get_client(s, client_id).id, changes=changes)
-            record_audit(
-                s,
-                actor=actor(admin),
-                action="client.update",
-                client_id=client.id,
-                target=client.name,
-                details=changes,
-            )
-            return client
-
-    client = await gateway.db.run(run)
-    if "plan" in changes:  # the new plan's ceiling applies to the client's own budget
-        await gateway.budget_service.client_moved(client.id, actor=actor(admin))
-    else:
-        await gateway.budget_service.client_changed(client.id)  # and on every replica
+    client = await gateway.tenants.update_client(client_id, actor=actor(admin), changes=changes)
     return ClientPublic.of(client)
 
 
 @router.get("/{client_id}/keys", summary="A client's keys (never the keys themselves)")
 async def read_keys(gateway: GatewayDep, _admin: AdminDep, client_id: ClientId) -> KeysPublic:
-    client = await _client(gateway, client_id)
-
-    def run() -> list[KeyInfo]:
-        with gateway.db.session() as s:
-            return list_keys(s, client_id=client.id)
-
-    keys = await gateway.db.run(run)
+    keys = await gateway.tenants.list_keys(client_id)
     return KeysPublic(data=[KeyPublic.of(k) for k in keys], count=len(keys))
 
 
@@ -272,23 +214,7 @@ async def read_keys(gateway: GatewayDep, _admin: AdminDep, client_id: ClientId) 
 async def create_key(
     gateway: GatewayDep, admin: AdminDep, client_id: ClientId, body: KeyCreate | None = None
 ) -> KeyIssued:
-    client = await _client(gateway, client_id)
-
-    def run() -> tuple[KeyInfo, str]:
-        with gateway.db.write() as s:
-            issued = issue_key(
-                s, role="client", client_id=client.id, name=body.name if body else None
-            )
-            record_audit(
-                s,
-                actor=actor(admin),
-                action="key.issue",
-                client_id=client.id,
-                target=issued.info.prefix,
-                details={"key_id": issued.info.id},
-            )
-            return issued.info, issued.plain
-
-    info, plain = await gateway.db.run(run)
-    await gateway.publish_change("keys", client_id=client.id)
+    info, plain = await gateway.tenants.issue_key(
+        client_id, actor=actor(admin), name=body.name if body else None
+    )
     return KeyIssued(**KeyPublic.of(info).model_dump(), key=plain)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,16 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from ai_gateway.api.common import ERRORS, Money, actor
 from ai_gateway.api.deps import AdminDep, GatewayDep, PrincipalDep
 from ai_gateway.errors import InvalidRequest
-from ai_gateway.gateway import Gateway
-from ai_gateway.providers import PROVIDERS
-from ai_gateway.services.auth import Principal
-from ai_gateway.storage.audit import record_audit
+from ai_gateway.services.models import check_provider
 from ai_gateway.storage.models_registry import (
     ModelInfo,
-    create_model,
-    get_model,
     list_models,
-    update_model,
 )
 
 __all__ = ["ModelCreate", "ModelUpdate", "check_provider", "router"]
@@ -123,16 +117,6 @@ class ModelsPublic(BaseModel):
     count: int
 
 
-def check_provider(provider: str | None) -> None:
-    """Refuse a provider the gateway has no adapter for (the REST API and the CLI)."""
-    if provider is not None and provider not in PROVIDERS:
-        raise InvalidRequest(
-            f"unknown provider '{provider}'; known: {', '.join(sorted(PROVIDERS))}",
-            param="provider",
-            code="unknown_provider",
-        )
-
-
 @router.get("", summary="Active models, by provider and name")
 async def read_models(
     gateway: GatewayDep,
@@ -155,35 +139,11 @@ async def read_models(
     return ModelsPublic(data=[ModelPublic.of(m) for m in models], count=len(models))
 
 
-async def _after_change(gateway: Gateway) -> None:
-    await gateway.publish_change("models")  # reloads here, and on every replica
-
-
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Add a model")
 async def create(gateway: GatewayDep, admin: AdminDep, body: ModelCreate) -> ModelPublic:
-    check_provider(body.provider)
     values = body.model_dump(exclude={"id"})
-
-    def run() -> ModelInfo:
-        with gateway.db.write() as s:
-            model = create_model(s, model_id=body.id, values=values)
-            _audit(s, admin, "model.create", model, values)
-            return model
-
-    model = await gateway.db.run(run)
-    await _after_change(gateway)
-    return ModelPublic.of(model)
-
-
-def _audit(
-    s: Any, admin: Principal, action: str, model: ModelInfo, details: dict[str, Any]
-) -> None:
-    record_audit(
-        s,
-        actor=actor(admin),
-        action=action,
-        target=model.id,
-        details={k: str(v) if isinstance(v, Decimal) else v for k, v in details.items()},
+    return ModelPublic.of(
+        await gateway.model_service.add_model(body.id, actor=actor(admin), values=values)
     )
 
 
@@ -192,41 +152,10 @@ async def update(
     gateway: GatewayDep, admin: AdminDep, model_id: ModelId, body: ModelUpdate
 ) -> ModelPublic:
     changes = body.model_dump(exclude_unset=True)
-    if not changes:
-        raise InvalidRequest("send at least one field to change", code="nothing_to_change")
-    for field in (
-        "provider",
-        "model_name",
-        "display_name",
-        "kind",
-        "capabilities",
-        "aliases",
-        "is_active",
-    ):
-        if field in changes and changes[field] is None:
-            raise InvalidRequest(f"{field} cannot be null", param=field, code="field_required")
-    check_provider(changes.get("provider"))
-
-    def run() -> ModelInfo:
-        with gateway.db.write() as s:
-            model, repriced = update_model(s, model_id=model_id, changes=changes)
-            _audit(s, admin, "model.update", model, {**changes, "repriced": repriced})
-            return model
-
-    model = await gateway.db.run(run)
-    await _after_change(gateway)
+    model = await gateway.model_service.change_model(model_id, actor=actor(admin), changes=changes)
     return ModelPublic.of(model)
 
 
 @router.delete("/{model_id:path}", summary="Deactivate a model (its history is kept)")
 async def deactivate(gateway: GatewayDep, admin: AdminDep, model_id: ModelId) -> ModelPublic:
-    def run() -> ModelInfo:
-        with gateway.db.write() as s:
-            get_model(s, model_id=model_id)
-            model, _ = update_model(s, model_id=model_id, changes={"is_active": False})
-            _audit(s, admin, "model.deactivate", model, {})
-            return model
-
-    model = await gateway.db.run(run)
-    await _after_change(gateway)
-    return ModelPublic.of(model)
+    return ModelPublic.of(await gateway.model_service.deactivate(model_id, actor=actor(admin)))

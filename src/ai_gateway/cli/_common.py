@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
@@ -17,6 +17,8 @@ from ai_gateway.changes import Change, ChangeKind, Publish, out_of_process_publi
 from ai_gateway.settings import Settings
 from ai_gateway.storage.db import Database
 
+_T = TypeVar("_T")
+
 __all__ = [
     "CLI_ACTOR",
     "announce",
@@ -24,6 +26,7 @@ __all__ = [
     "database",
     "emit",
     "json_option",
+    "run_async",
     "settings",
 ]
 
@@ -107,3 +110,18 @@ def _cell(value: Any) -> str:
     if isinstance(value, list):
         return ",".join(str(v) for v in value)
     return str(value)
+
+
+def run_async(work: Coroutine[Any, Any, _T]) -> _T:
+    """Run a service's coroutine from a command. A command is synchronous, but it may be
+    invoked where an event loop is already running (a test, an embedding program): then
+    the coroutine gets its own loop in a worker thread."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(work)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, work).result()

@@ -6,7 +6,19 @@ from typing import Any
 
 import click
 
-from ai_gateway.cli._common import CLI_ACTOR, announce, database, emit, json_option
+from ai_gateway.cli._common import (
+    CLI_ACTOR,
+    announce,
+    announcer,
+    database,
+    emit,
+    json_option,
+    run_async,
+    settings,
+)
+from ai_gateway.pipeline.config_cache import ConfigCache
+from ai_gateway.services.budgets import BudgetService
+from ai_gateway.services.tenants import TenantService
 from ai_gateway.storage import clients as store
 from ai_gateway.storage.api_keys import issue_key
 from ai_gateway.storage.audit import record_audit
@@ -121,13 +133,22 @@ def set_(
     }
     if not changes:
         raise click.UsageError("nothing to change; give at least one option")
-    with database().write() as session:
-        info = store.update_client(session, client_id=client, changes=changes)
-        record_audit(
-            session, actor=CLI_ACTOR, action="client.update", client_id=info.id, details=changes
-        )
-    announce("clients", info.id)
+    # The REST API's owner: the same checks (a webhook on a private address is refused,
+    # a new plan's ceiling applies to the client's budget), audit and announcement.
+    info = run_async(tenants().update_client(client, actor=CLI_ACTOR, changes=changes))
     emit(info, as_json=as_json, columns=_COLUMNS)
+
+
+def tenants() -> TenantService:
+    """:class:`TenantService` for a command: it announces each change to running gateways."""
+    db, publish = database(), announcer()
+    return TenantService(
+        db,
+        config=ConfigCache(db, None, settings()),
+        budgets=BudgetService(db, publish=publish),
+        publish=publish,
+        allow_private_webhooks=settings().allow_private_webhooks,
+    )
 
 
 @click.command("rollout")

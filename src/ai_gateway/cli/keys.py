@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ai_gateway.cli._common import CLI_ACTOR, announce, database, emit, json_option
+from ai_gateway.cli._common import CLI_ACTOR, announce, database, emit, json_option, run_async
+from ai_gateway.cli.clients import tenants
 from ai_gateway.storage import api_keys as store
 from ai_gateway.storage.audit import record_audit
 from ai_gateway.storage.clients import get_client
@@ -61,12 +62,7 @@ def issue(client: str | None, admin: bool, name: str | None, as_json: bool) -> N
 @json_option
 def revoke(key_id: str, as_json: bool) -> None:
     """Revoke a key by id or prefix; it stops working at once."""
-    with database().write() as session:
-        info = store.revoke_key(session, key_id=key_id)
-        record_audit(
-            session, actor=CLI_ACTOR, action="key.revoke", client_id=info.client_id, target=info.id
-        )
-    announce("keys", info.client_id)
+    info = run_async(tenants().revoke_key(key_id, actor=CLI_ACTOR))
     emit(info, as_json=as_json, columns=["id", "prefix", "role", "client_id", "revoked_at"])
 
 

@@ -1,32 +1,25 @@
 """``ai-gateway models list|add|set|disable|sync-pricing``.
 
 Writes validate through the REST API's own schemas (``api.models.ModelCreate`` /
-``ModelUpdate``), go through ``storage.models_registry`` (a price change opens a
-``model_price_history`` row) and are audited in the same transaction. They bump the
-shared config's version and are announced on the change bus (``models``), so every
-running gateway reloads its registry within seconds (at once with Redis).
+``ModelUpdate``) and go through the service the REST API uses
+(:class:`~ai_gateway.services.models.ModelService`: a price change opens a
+``model_price_history`` row, audited in the same transaction). Each is announced on the
+change bus (``models``: a version bump, and Redis at once), so every running gateway
+reloads its registry within seconds.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import click
 from pydantic import BaseModel, ValidationError
 
-from ai_gateway.cli._common import CLI_ACTOR, announce, database, emit, json_option
+from ai_gateway.cli._common import CLI_ACTOR, announcer, database, emit, json_option, run_async
 from ai_gateway.cli.cron import run_and_report
 from ai_gateway.errors import InvalidRequest
-from ai_gateway.storage.audit import record_audit
-from ai_gateway.storage.models_registry import (
-    ModelInfo,
-    create_model,
-    get_model,
-    list_models,
-    update_model,
-)
-from ai_gateway.storage.shared_config import read_version, update_shared_config
+from ai_gateway.services.models import ModelService
+from ai_gateway.storage.models_registry import list_models
 
 __all__ = ["register"]
 
@@ -69,29 +62,9 @@ def _validated(schema: type[BaseModel], values: dict[str, Any]) -> dict[str, Any
     return checked.model_dump(exclude_unset=True)
 
 
-def _check_provider(provider: str | None) -> None:
-    from ai_gateway.api.models import check_provider
-
-    check_provider(provider)
-
-
-def _write(action: str, model_id: str, apply: Any, details: dict[str, Any]) -> ModelInfo:
-    """Run ``apply(session)``, audit it and bump the config version, in one transaction."""
-    with database().write() as session:
-        model: ModelInfo = apply(session)
-        record_audit(
-            session,
-            actor=CLI_ACTOR,
-            action=action,
-            target=model_id,
-            details={k: str(v) if isinstance(v, Decimal) else v for k, v in details.items()},
-        )
-        # The registry is part of the config snapshot: a version bump makes every running
-        # replica reload it (the 2 s version poll), as an admin change would.
-        update_shared_config(session, changes={})
-        version = read_version(session)
-    announce("models", version=version)  # and at once over Redis, like the REST API's change
-    return model
+def _service() -> ModelService:
+    """The service the REST API uses, announcing each change to running gateways."""
+    return ModelService(database(), publish=announcer(), source="cli")
 
 
 _PRICE_OPTIONS = [
@@ -163,16 +136,10 @@ def add(
         **_given(**options),
     }
     checked = _validated(_create_schema(), values)
-    _check_provider(checked["provider"])
     checked.pop("id")
     if inactive:
         checked["is_active"] = False
-    model = _write(
-        "model.create",
-        model_id,
-        lambda s: create_model(s, model_id=model_id, values=checked, source="cli"),
-        checked,
-    )
+    model = run_async(_service().add_model(model_id, actor=CLI_ACTOR, values=checked))
     emit(model, as_json=as_json, columns=_COLUMNS)
 
 
@@ -188,14 +155,7 @@ def set_(model_id: str, as_json: bool, **options: Any) -> None:
     changes = _validated(_update_schema(), _given(**options))
     if not changes:
         raise click.UsageError("nothing to change; give at least one option")
-    _check_provider(changes.get("provider"))
-
-    def apply(s: Any) -> ModelInfo:
-        model, repriced = update_model(s, model_id=model_id, changes=changes, source="cli")
-        changes["repriced"] = repriced
-        return model
-
-    model = _write("model.update", model_id, apply, changes)
+    model = run_async(_service().change_model(model_id, actor=CLI_ACTOR, changes=changes))
     emit(model, as_json=as_json, columns=_COLUMNS)
 
 
@@ -204,13 +164,7 @@ def set_(model_id: str, as_json: bool, **options: Any) -> None:
 @json_option
 def disable(model_id: str, as_json: bool) -> None:
     """Disable a model: callers get 404 for it; its row and history are kept."""
-
-    def apply(s: Any) -> ModelInfo:
-        get_model(s, model_id=model_id)
-        model, _ = update_model(s, model_id=model_id, changes={"is_active": False}, source="cli")
-        return model
-
-    model = _write("model.deactivate", model_id, apply, {})
+    model = run_async(_service().deactivate(model_id, actor=CLI_ACTOR))
     emit(model, as_json=as_json, columns=_COLUMNS)
 
 

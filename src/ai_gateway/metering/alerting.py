@@ -34,10 +34,12 @@ from typing import Any, Final, Protocol
 import aiohttp
 import orjson
 
+from ai_gateway.errors import InvalidRequest
 from ai_gateway.metering.alerts import AlertChannel, AlertDeliveryError, AlertMessage
 from ai_gateway.metering.alerts.base import encode_json
 from ai_gateway.metering.alerts.email import EmailChannel
 from ai_gateway.metering.alerts.webhook import WebhookChannel
+from ai_gateway.metering.alerts.webhook_urls import check_webhook_url
 from ai_gateway.rules.budget_rules import crossed_thresholds
 from ai_gateway.rules.budget_state import EffectiveBudget, UsageChange
 from ai_gateway.settings import Settings
@@ -189,6 +191,7 @@ class Alerter:
         if budget.period_start is None or not thresholds:
             return 0
         client_name, targets = await self._db.run(self._budget_targets, budget.client_id)
+        targets = [t for t in targets if await self._may_reach(t)]
         sent = 0
         for threshold in thresholds:
             message = _budget_message(budget, client_name, threshold, usage)
@@ -230,6 +233,20 @@ class Alerter:
             errors = ["no admin alert channel is configured"]
         error = "; ".join(errors) or None
         await self._db.run(finish_gateway_alert, self._db, alert_id=alert_id, error=error)
+        return True
+
+    async def _may_reach(self, target: _Target) -> bool:
+        """A client's webhook is checked again when it is used: the name it was saved
+        with may resolve to a private address by now (see ``webhook_urls``)."""
+        if target.name != "webhook":
+            return True
+        try:
+            await check_webhook_url(
+                target.recipient, allow_private=self._settings.allow_private_webhooks
+            )
+        except InvalidRequest as exc:
+            log.warning("webhook alert skipped", extra={"code": exc.code, "error": exc.message})
+            return False
         return True
 
     # -- task bookkeeping -----------------------------------------------------------------

@@ -20,6 +20,7 @@ from ai_gateway.api import rollout as rollout_api
 from ai_gateway.api import semantic_cache as semantic_api
 from ai_gateway.api.common import Page, Period, window_for
 from ai_gateway.i18n import translations
+from ai_gateway.providers import PROVIDERS
 from ai_gateway.ratelimit.rules import FIELDS, MAX_LIMIT, Limits
 from ai_gateway.services.rollout import rollout_health
 from ai_gateway.storage.budgets import list_plans
@@ -128,9 +129,8 @@ async def clients(request: Request, viewer: AdminPageDep) -> Response:
 @router.get("/models")
 async def models(request: Request, viewer: AdminPageDep) -> Response:
     listed = await models_api.read_models(viewer.gateway, viewer.principal, include_inactive=True)
-    return render(
-        request, "models.html", {"models": listed.data, "active": "models"}, viewer=viewer
-    )
+    context = {"models": listed.data, "active": "models", "providers": sorted(PROVIDERS)}
+    return render(request, "models.html", context, viewer=viewer)
 
 
 @router.get("/cache")

@@ -113,6 +113,14 @@ ERRORS: dict[str, str] = {
     "invalid_metrics_token": N_("Wrong or missing metrics token."),
     "whatsapp_send_failed": N_("The WhatsApp message could not be sent."),
     "whatsapp_media_too_large": N_("The WhatsApp media file is too large."),
+    # alert settings and the test alert
+    "invalid_webhook_url": N_("A webhook must be an http:// or https:// URL with a host."),
+    "webhook_not_public": N_("This webhook points at a loopback or private address: refused."),
+    "webhook_host_unresolvable": N_("The webhook's host name does not resolve."),
+    "no_alert_contact": N_("No contact configured: add an e-mail or a webhook first."),
+    "smtp_not_configured": N_("No SMTP relay is configured, so e-mail cannot be sent."),
+    "webhook_secret_missing": N_("No signing secret: generate one, then test again."),
+    "alert_delivery_failed": N_("Delivery failed; the receiver did not accept the alert."),
 }
 
 #: Codes whose English server message says more than the generic text (a field, a value):

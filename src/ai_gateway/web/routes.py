@@ -15,7 +15,13 @@ from starlette.staticfiles import StaticFiles
 
 from ai_gateway.api.errors import on_gateway_error, on_http_error
 from ai_gateway.errors import GatewayError
-from ai_gateway.web import admin_views, auth_views, client_views, request_views
+from ai_gateway.web import (
+    admin_views,
+    auth_views,
+    client_views,
+    operator_views,
+    request_views,
+)
 from ai_gateway.web.render import (
     ForbiddenPage,
     SignInRequired,
@@ -36,6 +42,7 @@ def install_web(app: FastAPI) -> None:
     for router in (
         auth_views.router,
         admin_views.router,
+        operator_views.router,
         client_views.router,
         request_views.router,
     ):

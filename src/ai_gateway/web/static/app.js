@@ -605,5 +605,7 @@
     if ($("[data-invalidate]") || $("[data-invalidate-all]")) initCache();
     document.body.dataset.ready = "1";
   });
-  window.aigw = { api, initCharts, parseDecimal, formatDecimal, errorText };
+  window.aigw = { api, initCharts, parseDecimal, formatDecimal, errorText,
+    // for operator.js
+    showError, toast, clearErrors, setStatus, localError, fieldError };
 })();
