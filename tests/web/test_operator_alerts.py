@@ -7,6 +7,7 @@ the secret the page showed. A client with no contact is told so, in the page's l
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -21,7 +22,7 @@ from ai_gateway.web.messages import error_catalog
 from tests.fakes.alert_sinks import SmtpSink, WebhookReceiver
 from tests.harness import Harness
 from tests.web.conftest import NewPage
-from tests.web.pages import open_page, sign_in
+from tests.web.pages import open_page, screenshot, sign_in
 from tests.web.test_layout import overflow
 from tests.web.test_operator_pages import VIEWS
 
@@ -67,6 +68,7 @@ async def test_operator_alerts_and_a_real_test_alert(
     receiver: WebhookReceiver,
     viewport: Any,
     language: str,
+    shots: Path,
 ) -> None:
     locale = "pt_BR" if language == "pt-BR" else "en"
     page = await new_page(language, viewport)
@@ -102,6 +104,7 @@ async def test_operator_alerts_and_a_real_test_alert(
     await page.wait_for_function(
         "() => document.querySelectorAll('#alert-settings [data-alert-results] li.ok').length === 2"
     )
+    await screenshot(page, shots, f"admin-alerts-{viewport['width']}-{language}")
     (delivery,) = receiver.deliveries
     assert delivery.headers[SIGNATURE_HEADER] == sign(delivery.body, secret)
     assert orjson.loads(delivery.body)["payload"]["type"] == "alert.test"

@@ -8,6 +8,7 @@ REST API and the audit log; a client's session gets the 403 page."""
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,7 +20,7 @@ from ai_gateway.storage.tables import AuditLog
 from ai_gateway.web.messages import error_catalog
 from tests.harness import Harness
 from tests.web.conftest import DESKTOP, PHONE, NewPage
-from tests.web.pages import cookie_header, open_page, sign_in
+from tests.web.pages import cookie_header, open_page, screenshot, sign_in
 from tests.web.test_layout import overflow
 
 VIEWS = [
@@ -158,7 +159,7 @@ async def test_edit_contacts_timezone_and_plan(
 
 @pytest.mark.parametrize(("viewport", "language"), VIEWS)
 async def test_issue_a_key_once_and_revoke_it_after_confirming(
-    harness: Harness, new_page: NewPage, viewport: Any, language: str
+    harness: Harness, new_page: NewPage, viewport: Any, language: str, shots: Path
 ) -> None:
     page = await _admin(harness, new_page, viewport, language)
     url = f"{harness.url}/dashboard/ai-gateway/clients/{harness.client.id}"
@@ -166,6 +167,7 @@ async def test_issue_a_key_once_and_revoke_it_after_confirming(
     await page.fill("[data-issue-key-form] [name=name]", "production bot")
     await page.click("[data-issue-key-form] button[type=submit]")
     await page.wait_for_selector("[data-key-once]:not([hidden])")
+    await screenshot(page, shots, f"admin-client-{viewport['width']}-{language}")
     key = (await page.inner_text("[data-key-value]")).strip()
     assert key.startswith("aigw_") or len(key) > 30
     async with httpx.AsyncClient(base_url=harness.url) as http:
