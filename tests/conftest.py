@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import redis
 import uvicorn
 from sqlalchemy import text
 
@@ -82,6 +83,29 @@ def bound_socket() -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     return sock
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _redis_left_as_found() -> Iterator[None]:
+    """The session takes away every gateway key it wrote to the test Redis database
+    (budget counters, cache entries, limiter buckets carry TTLs of up to 40 days): keys
+    that were there before it started are left alone. Two suites run at once against the
+    same database would lose each other's keys when the first ends: use
+    ``AI_GATEWAY_TEST_REDIS_URL`` to give each its own."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        before = set(client.scan_iter(match="aigw:*", count=1000))
+    except redis.RedisError:  # no Redis here: the Redis tests skip (or fail under CI)
+        client.close()
+        yield
+        return
+    yield
+    try:
+        written = set(client.scan_iter(match="aigw:*", count=1000)) - before
+        for key in written:
+            client.delete(key)
+    finally:
+        client.close()
 
 
 @pytest.fixture(scope="session")
