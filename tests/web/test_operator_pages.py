@@ -175,11 +175,16 @@ async def test_issue_a_key_once_and_revoke_it_after_confirming(
     audit = _audits(harness, "key.issue")[0]
     assert key not in str(audit.details) and audit.target == key[:13]
 
+    added = page.locator("[data-key-row]").filter(has_text="production bot")
+    created_in_page = await added.locator("td").nth(2).inner_text()
+
     # Shown once: the page, drawn again, holds only the prefix.
     await open_page(page, url)
     assert key not in await page.content()
     row = page.locator("[data-key-row]").filter(has_text="production bot")
     assert key[:13] in await row.inner_text()
+    # The row the script added wrote its date as the server does: one format a page.
+    assert await row.locator("td").nth(2).inner_text() == created_in_page
 
     # Revoke asks first; "cancel" keeps the key working.
     await row.locator("[data-revoke-key]").click()

@@ -117,6 +117,19 @@
     });
   }
 
+  /** A date and time written as the server writes them (i18n ``_DATETIME``): one format
+   *  per language on a page, in the viewer's zone. */
+  function when(iso) {
+    const d = new Date(iso);
+    const pad = (n) => String(n).padStart(2, "0");
+    const time = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    if (String(base().locale || "").startsWith("pt")) {
+      return `${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()} ${time}`;
+    }
+    const month = new Intl.DateTimeFormat("en-US", { month: "short" }).format(d);
+    return `${month} ${d.getDate()}, ${d.getFullYear()}, ${time}`;
+  }
+
   function addKeyRow(section, key) {
     const body = $("#keys-table tbody", section);
     const empty = $("[data-no-keys]", body);
@@ -125,8 +138,7 @@
     const heads = $$("#keys-table thead th", section).map((th) => th.textContent.trim());
     const tr = document.createElement("tr");
     tr.dataset.keyRow = key.id;
-    const created = new Intl.DateTimeFormat(base().locale, { dateStyle: "short", timeStyle: "short" })
-      .format(new Date(key.created_at));
+    const created = when(key.created_at);
     const cells = [key.prefix + "…", key.name || "—", created, t.never, t.active, ""];
     cells.forEach((text, i) => {
       const td = document.createElement("td");
