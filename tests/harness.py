@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest_asyncio
 import uvicorn
+from sqlalchemy import select
 
 from ai_gateway.app import GatewayApp, create_app
 from ai_gateway.edge.server import build_config
@@ -25,6 +26,7 @@ from ai_gateway.storage.clients import ClientInfo, create_client, update_client
 from ai_gateway.storage.db import Database
 from ai_gateway.storage.secrets import set_secret
 from ai_gateway.storage.shared_config import update_shared_config
+from ai_gateway.storage.tables import AuditLog
 from ai_gateway.vault import MasterKey, generate_master_key
 from tests.conftest import bound_socket
 from tests.fakes.fake_providers import FakeProviders
@@ -78,6 +80,12 @@ class Harness:
         with self.db.write() as s:
             update_shared_config(s, changes=changes)
         self.gateway.config.invalidate()
+
+    def audits(self, action: str) -> list[AuditLog]:
+        """The audit rows of ``action``, oldest first."""
+        with self.db.session() as s:
+            query = select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id)
+            return list(s.scalars(query))
 
     def budget_usage(self, client_id: str) -> Decimal:
         with self.db.session() as s:

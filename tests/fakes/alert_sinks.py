@@ -1,17 +1,21 @@
-"""Loopback receivers for alert channels: an SMTP sink and a webhook endpoint."""
+"""Loopback receivers for alert channels: an SMTP sink and a webhook endpoint, and the
+fixtures that start and stop them (import ``smtp`` / ``receiver`` into a test module)."""
 
 from __future__ import annotations
 
 import socket
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
+import pytest
+import pytest_asyncio
 from aiohttp import web
 from aiosmtpd.controller import Controller
 
-__all__ = ["SmtpSink", "WebhookReceiver", "free_port"]
+__all__ = ["SmtpSink", "WebhookReceiver", "free_port", "receiver", "smtp"]
 
 
 def free_port() -> int:
@@ -76,3 +80,19 @@ class WebhookReceiver:
         self.deliveries.append(Delivery(await request.read(), dict(request.headers)))
         status = self.statuses.pop(0) if self.statuses else 200
         return web.Response(status=status, text="ok" if status < 400 else "nope")
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpSink]:
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest_asyncio.fixture
+async def receiver() -> AsyncIterator[WebhookReceiver]:
+    server = WebhookReceiver()
+    await server.start()
+    yield server
+    await server.close()

@@ -16,25 +16,19 @@ from ai_gateway.metering.alerting import Alerter
 from ai_gateway.settings import Settings
 from ai_gateway.storage.db import Database
 from ai_gateway.vault import MasterKey, generate_master_key
-from tests.fakes.alert_sinks import SmtpSink
+from tests.fakes.alert_sinks import SmtpSink, smtp
 from tests.fakes.seeding import restore_shared_config
 
 #: Friday 2025-06-06 14:10 UTC
 NOW = datetime(2025, 6, 6, 14, 10, tzinfo=UTC)
+
+__all__ = ["smtp"]
 
 
 @pytest.fixture(autouse=True)
 def _clean_config(db: Database) -> Iterator[None]:
     yield
     restore_shared_config(db)
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink()
-    sink.start()
-    yield sink
-    sink.stop()
 
 
 @pytest.fixture

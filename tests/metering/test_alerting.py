@@ -28,12 +28,14 @@ from ai_gateway.storage.secrets import set_secret
 from ai_gateway.storage.shared_config import update_shared_config
 from ai_gateway.storage.tables import AuditLog, BudgetAlert, GatewayAlert
 from ai_gateway.vault import MasterKey, generate_master_key
-from tests.fakes.alert_sinks import SmtpSink, WebhookReceiver
+from tests.fakes.alert_sinks import SmtpSink, WebhookReceiver, receiver, smtp
 from tests.fakes.seeding import add_client, restore_shared_config, set_counters
 
 SECRET = "whsec-client-secret"
 JUNE = datetime(2025, 6, 1, 3, 0, tzinfo=UTC)
 JULY = datetime(2025, 7, 1, 3, 0, tzinfo=UTC)
+
+__all__ = ["receiver", "smtp"]
 
 
 @pytest.fixture
@@ -42,22 +44,6 @@ def db(database_url: str) -> Iterator[Database]:  # SQLite and PostgreSQL
     yield database
     restore_shared_config(database)
     database.dispose()
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink()
-    sink.start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[WebhookReceiver]:
-    server = WebhookReceiver()
-    await server.start()
-    yield server
-    await server.close()
 
 
 @pytest.fixture

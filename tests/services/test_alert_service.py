@@ -5,48 +5,25 @@ which the operator allows here). On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
 import aiohttp
 import orjson
 import pytest
-import pytest_asyncio
-from sqlalchemy import select
 
 from ai_gateway.metering.alerts.webhook import SIGNATURE_HEADER, sign
 from ai_gateway.services.alerts import AlertService
 from ai_gateway.storage.clients import update_client
-from ai_gateway.storage.tables import AuditLog, Secret
-from tests.fakes.alert_sinks import SmtpSink, WebhookReceiver, free_port
+from ai_gateway.storage.tables import Secret
+from tests.fakes.alert_sinks import SmtpSink, WebhookReceiver, free_port, receiver, smtp
 from tests.harness import Harness
 
 ACTOR = "admin-key:test"
 
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink()
-    sink.start()
-    yield sink
-    sink.stop()
+__all__ = ["receiver", "smtp"]
 
 
 @pytest.fixture
 def settings_overrides(smtp: SmtpSink) -> dict[str, object]:
     return {"smtp_host": "127.0.0.1", "smtp_port": smtp.port, "allow_private_webhooks": True}
-
-
-@pytest_asyncio.fixture
-async def receiver() -> AsyncIterator[WebhookReceiver]:
-    hook = WebhookReceiver()
-    await hook.start()
-    yield hook
-    await hook.close()
-
-
-def _audits(harness: Harness, action: str) -> list[AuditLog]:
-    with harness.db.session() as s:
-        return list(s.scalars(select(AuditLog).where(AuditLog.action == action)))
 
 
 async def test_the_operator_test_alert_reaches_smtp_and_the_signed_webhook(
@@ -68,7 +45,7 @@ async def test_the_operator_test_alert_reaches_smtp_and_the_signed_webhook(
 
     masked, secret = await alerts.set_webhook_secret(None, actor=ACTOR)
     assert secret not in masked and len(secret) >= 32
-    (stored,) = _audits(harness, "secret.set")
+    (stored,) = harness.audits("secret.set")
     assert stored.target == "webhook:admin" and secret not in str(stored.details)
     with harness.db.session() as s:
         row = s.get(Secret, "webhook:admin")
@@ -79,7 +56,7 @@ async def test_the_operator_test_alert_reaches_smtp_and_the_signed_webhook(
     (delivery,) = receiver.deliveries
     assert delivery.headers[SIGNATURE_HEADER] == sign(delivery.body, secret)
     assert orjson.loads(delivery.body)["payload"]["type"] == "alert.test"
-    tests = _audits(harness, "alert.test")
+    tests = harness.audits("alert.test")
     assert len(tests) == 3 and tests[-1].details["deliveries"][0]["ok"] is True
     assert (await alerts.read(None)).webhook_secret == masked
 
@@ -103,7 +80,7 @@ async def test_a_client_test_alert_goes_to_its_own_contacts(
     assert receiver.deliveries[0].headers[SIGNATURE_HEADER] == sign(
         receiver.deliveries[0].body, "s3cret!"
     )
-    assert _audits(harness, "alert.test")[0].client_id == client.id
+    assert harness.audits("alert.test")[0].client_id == client.id
 
 
 async def test_failures_are_reported_by_code(harness: Harness, receiver: WebhookReceiver) -> None:

@@ -23,11 +23,6 @@ def _published(harness: Harness, kind: Any) -> list[str | None]:
     return seen
 
 
-def _audits(harness: Harness, action: str) -> list[AuditLog]:
-    with harness.db.session() as s:
-        return list(s.scalars(select(AuditLog).where(AuditLog.action == action)))
-
-
 def _clients(harness: Harness) -> int:
     with harness.db.session() as s:
         return int(s.scalar(select(func.count()).select_from(Client)) or 0)
@@ -39,7 +34,7 @@ async def test_a_client_is_created_audited_and_published(harness: Harness) -> No
         actor=ACTOR, name="  initech ", plan="basic", timezone="America/Manaus"
     )
     assert (client.name, client.plan, client.timezone) == ("initech", "basic", "America/Manaus")
-    (audit,) = _audits(harness, "client.create")
+    (audit,) = harness.audits("client.create")
     assert audit.actor == ACTOR and audit.client_id == client.id
     assert audit.details == {"plan": "basic", "timezone": "America/Manaus"}
     assert published == [client.id]
@@ -62,7 +57,7 @@ async def test_a_bad_client_saves_nothing(
         await harness.gateway.tenants.create_client(actor=ACTOR, **values)
     assert caught.value.code == code
     assert _clients(harness) == before
-    assert _audits(harness, "client.create") == []
+    assert harness.audits("client.create") == []
 
 
 @pytest.mark.parametrize(
@@ -89,7 +84,7 @@ async def test_a_client_webhook_to_a_private_address_is_refused(
         )
     assert (caught.value.code, caught.value.param) == (code, "alert_webhook_url")
     assert (await harness.gateway.tenants.get_client(harness.client.id)).alert_webhook_url is None
-    assert _audits(harness, "client.update") == []
+    assert harness.audits("client.update") == []
 
 
 async def test_contacts_timezone_and_plan_change_with_one_audit_row(harness: Harness) -> None:
@@ -106,7 +101,7 @@ async def test_contacts_timezone_and_plan_change_with_one_audit_row(harness: Har
     assert client.contact_email == "ops@acme.example"
     assert client.alert_webhook_url == "https://93.184.215.14/hooks/acme"
     assert (client.timezone, client.plan) == ("Europe/Lisbon", "basic")
-    (audit,) = _audits(harness, "client.update")
+    (audit,) = harness.audits("client.update")
     assert audit.actor == ACTOR and audit.details == changes
     assert harness.client.id in published
     # Empty clears an optional contact; a required field cannot be cleared.
@@ -132,13 +127,13 @@ async def test_a_key_is_shown_once_audited_without_it_and_revoked(harness: Harne
         audits = s.scalars(select(AuditLog)).all()
         everything = " ".join(str(a.details) + (a.target or "") for a in audits)
     assert plain not in everything
-    (issued,) = _audits(harness, "key.issue")
+    (issued,) = harness.audits("key.issue")
     assert issued.details == {"key_id": info.id} and issued.target == info.prefix
     assert [k.id for k in await tenants.list_keys(harness.client.id)][-1] == info.id
 
     revoked = await tenants.revoke_key(info.id, actor=ACTOR, own_key_id="someone-else")
     assert revoked.revoked_at is not None
-    assert _audits(harness, "key.revoke")[0].actor == ACTOR
+    assert harness.audits("key.revoke")[0].actor == ACTOR
     assert published == [harness.client.id, harness.client.id]
     with pytest.raises(InvalidRequest) as caught:
         await tenants.revoke_key("k1", actor=ACTOR, own_key_id="k1")

@@ -6,51 +6,28 @@ the secret the page showed. A client with no contact is told so, in the page's l
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-import pytest_asyncio
 from playwright.async_api import Page
-from sqlalchemy import select
 
 from ai_gateway.metering.alerts.webhook import SIGNATURE_HEADER, sign
-from ai_gateway.storage.tables import AuditLog
 from ai_gateway.web.messages import error_catalog
-from tests.fakes.alert_sinks import SmtpSink, WebhookReceiver
+from tests.fakes.alert_sinks import SmtpSink, WebhookReceiver, receiver, smtp
 from tests.harness import Harness
 from tests.web.conftest import NewPage
 from tests.web.pages import open_page, screenshot, sign_in
 from tests.web.test_layout import overflow
 from tests.web.test_operator_pages import VIEWS
 
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink()
-    sink.start()
-    yield sink
-    sink.stop()
+__all__ = ["receiver", "smtp"]
 
 
 @pytest.fixture
 def settings_overrides(smtp: SmtpSink) -> dict[str, object]:
     return {"smtp_host": "127.0.0.1", "smtp_port": smtp.port, "allow_private_webhooks": True}
-
-
-@pytest_asyncio.fixture
-async def receiver() -> AsyncIterator[WebhookReceiver]:
-    hook = WebhookReceiver()
-    await hook.start()
-    yield hook
-    await hook.close()
-
-
-def _audits(harness: Harness, action: str) -> list[AuditLog]:
-    with harness.db.session() as s:
-        return list(s.scalars(select(AuditLog).where(AuditLog.action == action)))
 
 
 async def _results(page: Page, card: str) -> list[str]:
@@ -115,8 +92,8 @@ async def test_operator_alerts_and_a_real_test_alert(
     await page.locator(".confirm-box [data-confirm-no]").click()
     await open_page(page, harness.url + "/dashboard/ai-gateway/alerts")
     assert secret not in await page.content()  # shown once
-    assert len(_audits(harness, "secret.set")) == 1
-    assert len(_audits(harness, "alert.test")) == 3
+    assert len(harness.audits("secret.set")) == 1
+    assert len(harness.audits("alert.test")) == 3
     assert await overflow(page) <= 0
 
 
@@ -154,6 +131,6 @@ async def test_a_client_test_alert_goes_to_its_contacts(
     (delivery,) = receiver.deliveries
     assert delivery.headers[SIGNATURE_HEADER] == sign(delivery.body, secret)
     assert orjson.loads(delivery.body)["payload"]["client_id"] == harness.client.id
-    (audit,) = [a for a in _audits(harness, "secret.set") if a.client_id == harness.client.id]
+    (audit,) = [a for a in harness.audits("secret.set") if a.client_id == harness.client.id]
     assert audit.actor.startswith("admin-key:") and secret not in str(audit.details)
     assert await overflow(page) <= 0

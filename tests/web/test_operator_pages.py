@@ -14,9 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from playwright.async_api import Page
-from sqlalchemy import select
 
-from ai_gateway.storage.tables import AuditLog
 from ai_gateway.web.messages import error_catalog
 from tests.harness import Harness
 from tests.web.conftest import DESKTOP, PHONE, NewPage
@@ -43,11 +41,6 @@ async def _admin(harness: Harness, new_page: NewPage, viewport: Any, language: s
     page = await new_page(language, viewport)
     await sign_in(page, harness.url, harness.admin_key)
     return page
-
-
-def _audits(harness: Harness, action: str) -> list[AuditLog]:
-    with harness.db.session() as s:
-        return list(s.scalars(select(AuditLog).where(AuditLog.action == action)))
 
 
 async def _api(harness: Harness, path: str) -> Any:
@@ -92,7 +85,7 @@ async def test_create_a_client(
     await page.click(f"{form} button[type=submit]")
     assert await _error(page, form, "plan") == _says(language, "unknown_plan")
     assert (await _api(harness, "/api/clients"))["count"] == before  # nothing saved
-    assert _audits(harness, "client.create") == []
+    assert harness.audits("client.create") == []
 
     await page.select_option("#new-plan", "basic")
     await page.fill(f"{form} [name=contact_email]", "ops@initech.example")
@@ -106,7 +99,7 @@ async def test_create_a_client(
     assert [(c["plan"], c["timezone"], c["contact_email"]) for c in created] == [
         ("basic", "America/Manaus", "ops@initech.example")
     ]
-    (audit,) = _audits(harness, "client.create")
+    (audit,) = harness.audits("client.create")
     assert audit.actor.startswith("admin-key:")
     assert await overflow(page) <= 0
 
@@ -139,7 +132,7 @@ async def test_edit_contacts_timezone_and_plan(
         assert said.startswith("contact_email:")
     client = await _api(harness, f"/api/clients/{harness.client.id}")
     assert (client["timezone"], client["contact_email"]) == ("America/Sao_Paulo", None)
-    assert _audits(harness, "client.update") == []  # nothing saved
+    assert harness.audits("client.update") == []  # nothing saved
 
     await page.fill(f"{form} [name=contact_email]", "bots@acme.example")
     await page.fill(f"{form} [name=alert_webhook_url]", "https://93.184.215.14/hooks/acme")
@@ -152,7 +145,7 @@ async def test_edit_contacts_timezone_and_plan(
     assert client["alert_webhook_url"] == "https://93.184.215.14/hooks/acme"
     assert (client["timezone"], client["plan"]) == ("Europe/Lisbon", "pro")
     assert await page.input_value(f"{form} [name=timezone]") == "Europe/Lisbon"
-    (audit,) = _audits(harness, "client.update")
+    (audit,) = harness.audits("client.update")
     assert audit.actor.startswith("admin-key:") and audit.details["plan"] == "pro"
     assert await overflow(page) <= 0
 
@@ -172,7 +165,7 @@ async def test_issue_a_key_once_and_revoke_it_after_confirming(
     assert key.startswith("aigw_") or len(key) > 30
     async with httpx.AsyncClient(base_url=harness.url) as http:
         assert (await http.get("/v1/models", headers=harness.headers(key))).status_code == 200
-    audit = _audits(harness, "key.issue")[0]
+    audit = harness.audits("key.issue")[0]
     assert key not in str(audit.details) and audit.target == key[:13]
 
     added = page.locator("[data-key-row]").filter(has_text="production bot")
@@ -204,7 +197,7 @@ async def test_issue_a_key_once_and_revoke_it_after_confirming(
     )
     async with httpx.AsyncClient(base_url=harness.url) as http:
         assert (await http.get("/v1/models", headers=harness.headers(key))).status_code == 401
-    assert _audits(harness, "key.revoke")[0].actor.startswith("admin-key:")
+    assert harness.audits("key.revoke")[0].actor.startswith("admin-key:")
     assert await overflow(page) <= 0
 
 
@@ -233,7 +226,7 @@ async def test_add_a_model_and_disable_it_after_confirming(
     added = models["openai/gpt-test-mini"]
     assert Decimal(added["input_price_per_1m"]) == Decimal("1000.50")
     assert Decimal(added["output_price_per_1m"]) == Decimal("2.5")
-    assert _audits(harness, "model.create")[0].actor.startswith("admin-key:")
+    assert harness.audits("model.create")[0].actor.startswith("admin-key:")
 
     row = page.locator("[data-model-row='openai/gpt-test-mini']")
     await row.locator("[data-disable-model]").click()
@@ -245,7 +238,7 @@ async def test_add_a_model_and_disable_it_after_confirming(
     await page.wait_for_selector("body[data-ready='1']")
     active = {m["id"] for m in (await _api(harness, "/api/ai-gateway/models"))["data"]}
     assert "openai/gpt-test-mini" not in active
-    assert len(_audits(harness, "model.deactivate")) == 1
+    assert len(harness.audits("model.deactivate")) == 1
 
     async with page.expect_navigation():
         await page.locator("[data-model-row='openai/gpt-test-mini'] [data-enable-model]").click()
@@ -286,4 +279,4 @@ async def test_a_client_session_gets_the_403_page_and_no_csrf_no_change(
             f"/api/clients/{harness.client.id}/keys", json={}, headers={"Cookie": cookies}
         )
     assert r.status_code == 403 and r.json()["error"]["code"] == "csrf_failed"
-    assert _audits(harness, "key.issue") == []
+    assert harness.audits("key.issue") == []

@@ -1,11 +1,10 @@
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
 
 from ai_gateway.metering.alerts import AlertDeliveryError, AlertMessage, EmailChannel
-from tests.fakes.alert_sinks import SmtpSink, free_port
+from tests.fakes.alert_sinks import SmtpSink, free_port, smtp
 
 ALERT = AlertMessage(
     subject="Budget at 90% for Padaria Pão Quente",
@@ -13,13 +12,7 @@ ALERT = AlertMessage(
     payload={"client_id": "c1", "threshold": 90, "usage": Decimal("135.0000000001")},
 )
 
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink()
-    sink.start()
-    yield sink
-    sink.stop()
+__all__ = ["smtp"]
 
 
 async def test_the_alert_arrives_with_subject_body_and_payload(smtp: SmtpSink) -> None:

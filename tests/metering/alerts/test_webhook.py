@@ -15,7 +15,7 @@ from ai_gateway.metering.alerts import (
     AlertMessage,
     WebhookChannel,
 )
-from tests.fakes.alert_sinks import WebhookReceiver, free_port
+from tests.fakes.alert_sinks import free_port, receiver
 
 SECRET = "whsec-super-secret-value"
 ALERT = AlertMessage(
@@ -24,13 +24,7 @@ ALERT = AlertMessage(
     payload={"client_id": "c1", "threshold": 100, "usage_brl": Decimal("150.0000000000")},
 )
 
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[WebhookReceiver]:
-    server = WebhookReceiver()
-    await server.start()
-    yield server
-    await server.close()
+__all__ = ["receiver"]
 
 
 @pytest.fixture

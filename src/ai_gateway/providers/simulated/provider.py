@@ -136,11 +136,16 @@ class SimulatedProvider(Provider):
     ) -> tuple[list[str], str, Usage, Telemetry, Timing]:
         self._calls += 1
         digest = _digest(request, target)
-        rate = float(upstream.options.get("failure_rate") or 0.0)
+        # A probability in [0, 1] (how often the simulated upstream fails), not money.
+        failure_probability = float(upstream.options.get("failure_rate") or 0.0)
         timing = timing_for(upstream.options, target.model_id, digest, stream=stream)
         if timing.first_token > 0:
             await asyncio.sleep(timing.first_token)
-        if rate > 0 and random.Random(digest + self._calls.to_bytes(8, "big")).random() < rate:
+        if (
+            failure_probability > 0
+            and random.Random(digest + self._calls.to_bytes(8, "big")).random()
+            < failure_probability
+        ):
             raise ProviderError(
                 "simulated upstream failure",
                 reason="server_error",
