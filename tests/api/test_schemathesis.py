@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,20 +20,15 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 
-from ai_gateway.storage import migrate
-from ai_gateway.storage.db import Database
 from tests.harness import Harness
 
 EXAMPLES = 12
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path / 'gateway.db'}"
-    db = Database(url)
-    migrate.upgrade(db)
-    db.dispose()
-    yield url
+def database_url(sqlite_url: str) -> str:
+    """SQLite only: a copy of the session's migrated template."""
+    return sqlite_url
 
 
 def _order(operation: Any) -> tuple[int, str]:

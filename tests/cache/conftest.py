@@ -22,13 +22,12 @@ from ai_gateway.cache.base import CacheBackend
 from ai_gateway.cache.memory import MemoryCacheBackend
 from ai_gateway.cache.redis import RedisCacheBackend
 from tests.cache._helpers import FakeClock
-
-DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
+from tests.conftest import REDIS_URL
 
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    url = os.environ.get("AI_GATEWAY_TEST_REDIS_URL", DEFAULT_TEST_REDIS_URL)
+    url = REDIS_URL
     client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
     try:
         client.ping()

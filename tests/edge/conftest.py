@@ -1,19 +1,17 @@
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import pytest_asyncio
 
 from ai_gateway.edge.connections import ConnectionBoard
 from ai_gateway.edge.protocol import board_of
-from ai_gateway.storage import migrate
 from ai_gateway.storage.db import Database
 from tests.fakes.fake_providers import FakeProviders
 from tests.fakes.fixtures import fake_providers
 from tests.harness import Harness, harness, harness_settings, seed, start_gateway
 
-__all__ = ["EdgeGateway", "edge_gateway", "fake_providers", "harness", "sqlite_url"]
+__all__ = ["EdgeGateway", "edge_gateway", "fake_providers", "harness"]
 
 
 class EdgeGateway(Harness):
@@ -47,13 +45,3 @@ async def edge_gateway(
         server.should_exit = True
         await task
         db.dispose()
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> Iterator[str]:
-    """The edge is storage-blind: most of its tests need one engine, not two."""
-    url = f"sqlite:///{tmp_path / 'gateway.db'}"
-    db = Database(url)
-    migrate.upgrade(db)
-    db.dispose()
-    yield url

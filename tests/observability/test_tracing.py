@@ -29,13 +29,9 @@ CHAT = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": 
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
+def database_url(sqlite_url: str) -> str:
     """Tracing does not depend on the engine: SQLite only."""
-    url = f"sqlite:///{tmp_path / 'gateway.db'}"
-    db = Database(url)
-    upgrade(db)
-    db.dispose()
-    yield url
+    return sqlite_url
 
 
 @pytest.fixture

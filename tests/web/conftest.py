@@ -9,15 +9,13 @@ never downloads a browser here. Without it the browser tests skip, except under
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
-from ai_gateway.storage import migrate
-from ai_gateway.storage.db import Database
 from tests.conftest import IN_CI
 from tests.fakes.fixtures import fake_providers
 from tests.harness import harness
@@ -44,12 +42,9 @@ SHOTS_DIR = os.environ.get("AI_GATEWAY_SCREENSHOTS_DIR")
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path / 'gateway.db'}"
-    db = Database(url)
-    migrate.upgrade(db)
-    db.dispose()
-    yield url
+def database_url(sqlite_url: str) -> str:
+    """SQLite only: a copy of the session's migrated template."""
+    return sqlite_url
 
 
 @pytest_asyncio.fixture

@@ -6,6 +6,7 @@ On PostgreSQL an advisory lock keeps two replicas starting together from racing.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -30,9 +31,14 @@ def _config(connection: Connection) -> Config:
 
 
 def upgrade(db: Database, revision: str = "head") -> None:
+    """Migrate to ``revision``. A database already at head costs one read of its
+    revision, not Alembic's walk of every script (every ``serve`` start asks)."""
     with db.engine.begin() as connection:
         if not db.is_sqlite:
             connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+        at = MigrationContext.configure(connection).get_current_revision()
+        if revision == "head" and at is not None and at == head_revision():
+            return
         command.upgrade(_config(connection), revision)
 
 
@@ -46,7 +52,9 @@ def current_revision(db: Database) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+@functools.cache
 def head_revision() -> str | None:
+    """The newest revision of the scripts shipped with this package (fixed for a process)."""
     cfg = Config()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
     return ScriptDirectory.from_config(cfg).get_current_head()

@@ -13,15 +13,11 @@ import io
 import os
 import random
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 
 import aiohttp
 import orjson
 import pytest
 
-from ai_gateway.storage import migrate
-from ai_gateway.storage.db import Database
 from tests.api.openai.fuzz_bodies import generate
 from tests.harness import Harness
 
@@ -31,12 +27,9 @@ _PARALLEL = 8
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path / 'gateway.db'}"
-    db = Database(url)
-    migrate.upgrade(db)
-    db.dispose()
-    yield url
+def database_url(sqlite_url: str) -> str:
+    """SQLite only: a copy of the session's migrated template."""
+    return sqlite_url
 
 
 async def _send(
