@@ -71,5 +71,5 @@ async def test_first_steps_answer_without_provider_keys(
                 await asyncio.sleep(0.2)
         await sdk.close()
     finally:
-        server.should_exit = True
+        server.exit()
         await task

@@ -42,6 +42,6 @@ async def edge_gateway(
     try:
         yield gateway
     finally:
-        server.should_exit = True
+        server.exit()
         await task
         db.dispose()

@@ -51,7 +51,7 @@ async def behind_proxy(
         yield harness, proxy
     finally:
         proxy.restore()
-        server.should_exit = True
+        server.exit()
         await task
         await proxy.close()
 

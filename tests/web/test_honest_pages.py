@@ -40,7 +40,7 @@ async def test_testing_the_gateway_without_keys_says_so(tmp_path: Path, new_page
             assert words in await result.inner_text()
     finally:
         db.dispose()
-        server.should_exit = True
+        server.exit()
         await task
 
 
