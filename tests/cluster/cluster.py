@@ -103,6 +103,7 @@ http {{
   upstream ai_gateway {{
 {servers}
     keepalive 64;
+    keepalive_timeout 4s;  # under the replicas' 5 s: nginx never reuses one they close
   }}
   server {{
     listen 127.0.0.1:{port};

@@ -70,9 +70,12 @@ async def _post(http: aiohttp.ClientSession, url: str, key: str) -> tuple[int, s
             json=BODY,
             headers={"Authorization": f"Bearer {key}", "Cache-Control": "no-store"},
         ) as resp:
-            await resp.read()
+            body = await resp.read()
+            if resp.status != 200:  # shown with a failing test's output: who answered what
+                print(f"{resp.status} {dict(resp.headers)} {body[:300]!r}")
             return resp.status, resp.headers.get("x-request-id")
-    except aiohttp.ClientError:
+    except aiohttp.ClientError as exc:
+        print(f"no answer: {exc!r}")
         return 0, None
 
 

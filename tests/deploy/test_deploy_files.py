@@ -138,6 +138,19 @@ def test_nginx_conf_streams_unbuffered_with_keepalive() -> None:
     assert text.count("{") == text.count("}")
 
 
+def test_nginx_drops_idle_upstream_connections_before_the_gateway_does() -> None:
+    """A POST sent on a keep-alive connection the replica is closing is a 502 that nginx
+    does not retry: nginx must give idle connections up first."""
+    upstream = re.search(
+        r"upstream ai_gateway \{(.*?)\}", (DEPLOY / "nginx.conf").read_text(), re.S
+    )
+    assert upstream is not None
+    found = re.search(r"keepalive_timeout (\d+)s;", upstream.group(1))
+    assert found is not None, "the upstream block must set keepalive_timeout"
+    gateway_default = Settings.model_fields["keepalive_timeout"].default
+    assert int(found.group(1)) < gateway_default
+
+
 def _entrypoint_env(tmp_path: Path, port: int) -> dict[str, str]:
     import os
 
