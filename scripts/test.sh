@@ -32,4 +32,6 @@ echo "== ruff"
 echo "== mypy"
 .venv/bin/mypy
 echo "== pytest"
-exec .venv/bin/python -m pytest -q "$@"
+# Two processes (AI_GATEWAY_TEST_WORKERS to change): each has its own PostgreSQL database
+# and Redis database (tests/conftest.py), so they never share state.
+exec .venv/bin/python -m pytest -q -n "${AI_GATEWAY_TEST_WORKERS:-2}" --dist worksteal "$@"
