@@ -49,3 +49,35 @@ def test_the_writer_child_exits_when_its_parent_is_killed(tmp_path: Path) -> Non
     if _alive(child):
         os.kill(child, 9)  # leave nothing behind, then fail
         raise AssertionError("the writer process outlived its killed parent")
+
+
+def test_the_writer_child_exits_when_its_parent_dies_while_it_starts(tmp_path: Path) -> None:
+    """Killed before the child ran its initializer: the child must not take the process
+    that adopted it for its parent (and watch that one forever)."""
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from ai_gateway.metering.usage_sinks import ProcessSink
+
+        pool = ProcessSink("sqlite:///{tmp_path / "gw.db"}")._executor()
+        pool.submit(os.getpid)  # starts the child; its interpreter is still loading
+        print(*pool._processes, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    children = [int(pid) for pid in proc.stdout.readline().split()]
+    assert proc.wait(timeout=30) == -9
+    proc.stdout.close()
+    assert children
+    deadline = time.monotonic() + 15
+    while any(_alive(c) for c in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [c for c in children if _alive(c)]
+    for child in left:
+        os.kill(child, 9)  # leave nothing behind, then fail
+    assert not left, "the writer process outlived a parent killed while it started"

@@ -178,7 +178,7 @@ class ThreadSink(BatchSink):
 _CHILD_DB: list[Database] = []
 
 
-def _child_init(url: str, log_level: str) -> None:
+def _child_init(url: str, log_level: str, parent: int) -> None:
     # A stop signal sent to the whole process group (Ctrl-C, systemd's default) must not
     # kill the writer before the serving process has flushed its last batch through it;
     # the parent shuts the pool down itself, and the child exits when the parent is gone.
@@ -190,8 +190,10 @@ def _child_init(url: str, log_level: str) -> None:
     configure_logging(log_level)
     _CHILD_DB.append(Database(url))
     # A parent killed outright (kill -9, OOM) never shuts the pool down: without this the
-    # writer would wait on its queue forever. The parent's rows are in its journal.
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    # writer would wait on its queue forever. The parent's rows are in its journal. Its pid
+    # comes from the parent itself: one killed while this child was still starting would
+    # make ``os.getppid()`` here name the adopting process, watched forever.
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -222,7 +224,7 @@ class ProcessSink(BatchSink):
                 max_workers=1,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_child_init,
-                initargs=(self._url, self._log_level),
+                initargs=(self._url, self._log_level, os.getpid()),
             )
         return self._pool
 
