@@ -10,16 +10,22 @@ Amounts are integers of 10**-6 units (Redis and Lua have no decimal type, and fl
 would drift); reservations round up and settlements round up, so admission errs on the
 safe side. The database stays the truth for usage: the guard raises the shared ``usage``
 to what the database says whenever it reads it (``floor``).
+
+Settlements are sent off the response path, and those of calls that finish in the same
+event-loop turn share one pipelined round trip (each script still atomic on its own):
+under load, redis-py's per-command work (a pooled connection, a write, a parse) was a
+quarter of a worker's CPU, and a settlement has nobody waiting on its answer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from decimal import ROUND_CEILING, Decimal
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 __all__ = ["RedisBudgetCounters", "to_units"]
 
@@ -77,6 +83,8 @@ class RedisBudgetCounters:
         self._prefix = prefix
         self._reserve = redis.register_script(_RESERVE)
         self._settle = redis.register_script(_SETTLE)
+        self._settling: list[tuple[str, list[str], list[object]]] = []
+        self._batch: asyncio.Future[None] | None = None
 
     def _keys(self, client_id: str) -> list[str]:
         base = f"{self._prefix}{client_id}"
@@ -112,14 +120,43 @@ class RedisBudgetCounters:
     async def settle(
         self, *, client_id: str, reservation_id: str, actual: Decimal, period: str
     ) -> None:
-        """Swap a reservation for the real amount (``actual`` 0 = release)."""
+        """Swap a reservation for the real amount (``actual`` 0 = release). Returns once
+        the batch holding it has been sent."""
+        self._settling.append(
+            (client_id, self._keys(client_id), [reservation_id, to_units(actual), period])
+        )
+        if self._batch is None:
+            self._batch = asyncio.ensure_future(self._send_batch())
+        await asyncio.shield(self._batch)
+
+    async def _send_batch(self) -> None:
+        await asyncio.sleep(0)  # settlements of this loop turn join the batch
+        batch, self._settling, self._batch = self._settling, [], None
         try:
-            await self._settle(
-                keys=self._keys(client_id), args=[reservation_id, to_units(actual), period]
-            )
+            await self._run_settlements(batch)
         except RedisError:
-            # The reservation expires on its own; usage is re-floored from the database.
-            log.warning("shared budget settle failed", extra={"client_id": client_id})
+            # The reservations expire on their own; usage is re-floored from the database.
+            for client_id in dict.fromkeys(client for client, _, _ in batch):
+                log.warning("shared budget settle failed", extra={"client_id": client_id})
+
+    async def _run_settlements(self, batch: list[tuple[str, list[str], list[object]]]) -> None:
+        for attempt in range(2):
+            pipe = self._redis.pipeline(transaction=False)
+            for _, keys, args in batch:
+                pipe.evalsha(self._settle.sha, len(keys), *keys, *args)  # type: ignore[arg-type]
+            replies = await pipe.execute(raise_on_error=False)
+            failed = [
+                (item, r)
+                for item, r in zip(batch, replies, strict=True)
+                if isinstance(r, Exception)
+            ]
+            if not failed:
+                return
+            if attempt == 0 and all(isinstance(r, NoScriptError) for _, r in failed):
+                await self._redis.script_load(_SETTLE)  # Redis restarted or was flushed
+                batch = [item for item, _ in failed]  # the others ran: never twice
+                continue
+            raise failed[0][1]
 
     async def restart(self, client_id: str) -> None:
         """The stored usage was rewritten (a reset): drop the shared one to 0; the next
