@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from ai_gateway.pipeline.shared_budget import RedisBudgetCounters
 from tests.conftest import REDIS_URL, require_service
@@ -91,3 +92,18 @@ async def test_a_forgotten_script_is_loaded_again_and_no_call_runs_twice(
     counters._settle.sha = "0" * 40
     await counters.settle(client_id="acme", reservation_id="a", actual=Decimal(3), period="p1")
     assert await counters.usage("acme") == 3
+
+
+async def test_an_unreachable_redis_fails_every_caller_of_the_batch() -> None:
+    # Port 9 on loopback refuses at once: each caller gets the error (its guard then
+    # enforces locally) and nothing waits forever.
+    client = Redis.from_url("redis://127.0.0.1:9/0")
+    counters = RedisBudgetCounters(client, prefix="aigw:test:unreachable:")
+    try:
+        answers = await asyncio.gather(
+            *(_reserve(counters, f"r{i}") for i in range(3)), return_exceptions=True
+        )
+        assert all(isinstance(a, RedisError) for a in answers)
+        await counters.settle(client_id="acme", reservation_id="r0", actual=Decimal(1), period="p1")
+    finally:
+        await client.aclose()

@@ -98,16 +98,22 @@ class _Pipelined:
         return await reply
 
     async def _send(self) -> None:
-        await asyncio.sleep(0)  # the calls of this loop turn join the batch
-        batch, self._waiting, self._sending = self._waiting, [], None
+        batch = None
         try:
+            await asyncio.sleep(0)  # the calls of this loop turn join the batch
+            batch = self._take()
             await self._run(batch)
-        except BaseException as exc:  # every caller sees the error (RedisError: fallback)
-            for *_, reply in batch:
+        except Exception as exc:  # every caller sees the error (RedisError: its fallback)
+            for *_, reply in batch or []:
                 if not reply.done():
                     reply.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
+        finally:  # cancelled (shutdown): so are the calls still waiting
+            for *_, reply in batch if batch is not None else self._take():
+                reply.cancel()
+
+    def _take(self) -> list[tuple[AsyncScript, list[str], list[Any], asyncio.Future[Any]]]:
+        batch, self._waiting, self._sending = self._waiting, [], None
+        return batch
 
     async def _run(
         self, batch: list[tuple[AsyncScript, list[str], list[Any], asyncio.Future[Any]]]
