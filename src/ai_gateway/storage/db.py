@@ -24,6 +24,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from ai_gateway.errors import ConfigurationError
 
@@ -136,7 +137,16 @@ class Database:
             conn.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
+        """Close the pool's connections. One still checked out (a storage thread that
+        outlived a cancelled task as the process stops) is closed when it comes back,
+        instead of waiting, open, in the retired pool for the garbage collector."""
+        retired = self.engine.pool
         self.engine.dispose()
+        event.listen(retired, "checkin", _close_on_checkin)
+
+
+def _close_on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.invalidate()
 
 
 def _private_file(path: Path) -> None:
