@@ -70,28 +70,37 @@ class CallResult:
         return content if isinstance(content, str) else None
 
     def headers(self) -> dict[str, str]:
-        headers = response_headers(
+        return response_headers(
             request_id=self.request_id,
             cache_hit=self.cache_hit,
+            semantic=self.cache_semantic,
             provider=self.provider,
             model=self.model,
             fallback=self.fallback,
+            rate_limits=self.rate_limit_headers,
         )
-        if self.cache_semantic:
-            headers["x-ai-gateway-cache-match"] = "semantic"
-        headers.update(self.rate_limit_headers)
-        return headers
 
 
 def response_headers(
-    *, request_id: str, cache_hit: bool, provider: str, model: str, fallback: FallbackInfo | None
+    *,
+    request_id: str,
+    cache_hit: bool,
+    semantic: bool,
+    provider: str,
+    model: str,
+    fallback: FallbackInfo | None,
+    rate_limits: dict[str, str],
 ) -> dict[str, str]:
+    """The gateway's answer headers, plain or streamed: one writer for both."""
     headers = {
         "x-request-id": request_id,
         "x-ai-gateway-cache": "HIT" if cache_hit else "MISS",
         "x-ai-gateway-provider": provider,
         "x-ai-gateway-model": model,
     }
+    if semantic:
+        headers["x-ai-gateway-cache-match"] = "semantic"
     if fallback is not None:
         headers["x-ai-gateway-fallback"] = fallback.header
+    headers.update(rate_limits)
     return headers

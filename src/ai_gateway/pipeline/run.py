@@ -1,21 +1,27 @@
 """The call path, in order — the only module that knows it:
 
-    auth (HTTP layer / call_ai) -> flags -> model -> rate limits -> budget -> cache
-    -> route + fallback -> provider -> metering
+    auth + parse (the endpoint runner / call_ai) -> plan: flags -> model -> rate limits
+    -> budget -> cache key  ->  look up: exact -> semantic  ->  answer: the dispatcher's
+    chain with fallback (complete or open a stream) or the cached entry (returned or
+    replayed)  ->  meter  ->  store in the cache  ->  close: reservation, ticket, slot
 
-Every outcome, including refusals and failures, is metered exactly once: a call either
-settles its budget reservation with what it really cost or releases it, and finishes its
-rate-limit ticket (slot freed, token estimate replaced by the real tokens).
+Plain, streamed and replayed calls run the same steps (:meth:`ChatPipeline._plan`,
+``_look_up``, ``_call_upstream``, ``_record_*``, ``_store``, ``_close``); a stream runs the
+ones after its first byte in its own generator, when iteration ends. Every outcome,
+including refusals and failures, is metered exactly once: a call either settles its
+budget reservation with what it really cost or releases it, and finishes its rate-limit
+ticket (slot freed, token estimate replaced by the real tokens).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from typing import Any
+from decimal import Decimal
+from typing import Any, TypeVar
 
 from ai_gateway.cache import ResponseCache
 from ai_gateway.cache.base import CachedEntry
@@ -25,7 +31,7 @@ from ai_gateway.cache.stream import StreamAccumulator, completion_to_chunks, wit
 from ai_gateway.errors import GatewayError
 from ai_gateway.pipeline.budget import BudgetGuard, Reservation
 from ai_gateway.pipeline.config_cache import ConfigCache, ConfigSnapshot
-from ai_gateway.pipeline.dispatch import ChainFailed, Dispatcher
+from ai_gateway.pipeline.dispatch import ChainFailed, Dispatched, Dispatcher
 from ai_gateway.pipeline.estimate import reservation_estimator
 from ai_gateway.pipeline.meter import CallFacts, Meter
 from ai_gateway.pipeline.outcome import CallMeta, CallResult, FallbackInfo, response_headers
@@ -42,9 +48,12 @@ from ai_gateway.pipeline.validation import GatewayOptions
 from ai_gateway.providers.base import ChatRequest, ChunkStream, Completion, ProviderError, Usage
 from ai_gateway.ratelimit.limiter import Ticket
 from ai_gateway.storage.clients import ClientInfo
+from ai_gateway.storage.models_registry import ModelInfo
 from ai_gateway.tracing import span
 
 __all__ = ["ChatPipeline", "StreamCall"]
+
+_T = TypeVar("_T")
 
 
 def _ms(since: float) -> int:
@@ -217,25 +226,29 @@ class ChatPipeline:
             plan.semantic = self._semantic.probe(request, client, decision)
         return plan
 
-    def _finish(self, plan: _Plan, tokens: int = 0, served_by: str | None = None) -> None:
-        self._limits.finish(plan.ticket, tokens=tokens, served_by=served_by)
+    # -- the steps after the plan, the same for every call ----------------------------
 
-    def _fail(self, plan: _Plan, failed: ChainFailed) -> GatewayError:
-        self._meter.record(
-            plan.facts(
-                "error",
-                latency_ms=_ms(plan.started),
-                attempts=failed.attempts,
-                error_code=failed.error.code,
-                error_message=failed.error.message,
-                provider=failed.attempts[-1]["provider"] if failed.attempts else None,
-            ),
-            plan.reservation,
-        )
-        return failed.error
+    async def _look_up(self, plan: _Plan, stack: AsyncExitStack) -> _Found:
+        """The cache step: the exact answer (or, for a follower, its leader's), else one of
+        the same meaning. A miss keeps its slot open on ``stack``: identical calls wait for
+        this one's answer."""
+        if plan.decision.key is None:
+            return _Found()
+        slot = await stack.enter_async_context(self._cache.coalesce(plan.decision))
+        plan.upstream += slot.waited  # a follower waited for its leader's call
+        if slot.entry is not None:
+            return _Found(slot, slot.entry)
+        similar = await self._semantic_lookup(plan)
+        if similar is None:
+            return _Found(slot)
+        # The semantic answer becomes the exact answer to this wording too (waiters get it;
+        # the same wording again embeds nothing) — in client scope only: in global scope
+        # the exact key is shared, and a semantic answer never is.
+        if plan.decision.owner is not None:
+            await slot.fill(similar)
+        return _Found(slot, similar, semantic=True)
 
     async def _semantic_lookup(self, plan: _Plan) -> CachedEntry | None:
-        """After an exact miss: the answer to a question of the same meaning, if any."""
         if plan.semantic is None or self._semantic is None:
             return None
         return await self._semantic.lookup(
@@ -245,44 +258,54 @@ class ChatPipeline:
             conversation_id=plan.meta.conversation_id,
         )
 
-    async def _fill_from_semantic(
-        self, plan: _Plan, slot: CoalesceSlot, similar: CachedEntry
-    ) -> None:
-        """Make a semantic answer the exact answer to this wording too (waiters get it;
-        the same wording again is an exact hit that embeds nothing) — in client scope
-        only: in global scope the exact key is shared, and a semantic answer never is."""
-        if plan.decision.owner is not None:
-            await slot.fill(similar)
+    async def _call_upstream(self, plan: _Plan, call: Awaitable[Dispatched[_T]]) -> Dispatched[_T]:
+        """The dispatcher's walk down the chain, its wait counted as upstream time; a chain
+        that failed is metered here, once, and raised as the caller's error."""
+        waited = time.perf_counter()
+        try:
+            return await call
+        except ChainFailed as failed:
+            self._meter.record(
+                plan.facts(
+                    "error",
+                    latency_ms=_ms(plan.started),
+                    attempts=failed.attempts,
+                    error_code=failed.error.code,
+                    error_message=failed.error.message,
+                    provider=failed.attempts[-1]["provider"] if failed.attempts else None,
+                ),
+                plan.reservation,
+            )
+            raise failed.error from None
+        finally:
+            plan.upstream += time.perf_counter() - waited
 
-    def _semantic_store(self, plan: _Plan, entry: CachedEntry) -> None:
-        if self._semantic is not None:
-            self._semantic.store_later(plan.semantic, entry)
-
-    def _hit_result(self, plan: _Plan, entry: CachedEntry, *, semantic: bool = False) -> CallResult:
+    def _record_hit(self, plan: _Plan, found: _Found) -> CallResult:
+        """Meter a cached answer (saved cost, no upstream) and say what it was."""
+        assert found.entry is not None
+        entry, model = found.entry, _hit_model(plan, found.entry)
         usage = Usage(
             entry.usage.input_tokens,
             entry.usage.output_tokens,
             entry.usage.cached_tokens,
             entry.usage.cache_write_tokens,
         )
-        model = next(
-            (a.model for a in plan.attempts if a.model.id == entry.model_id), plan.attempts[0].model
-        )
-        metered = self._meter.record(
-            plan.facts(
-                "success",
-                model=model,
-                provider=model.provider,
-                usage=usage,
-                latency_ms=_ms(plan.started),
-                ttft_ms=_ms(plan.started),
-                cache_hit=True,
-                cache_semantic=semantic,
-                saved_usd=entry.cost_usd,
-                answer=entry.body,
-            ),
-            plan.reservation,
-        )
+        with span("gateway.cache_hit"):
+            metered = self._meter.record(
+                plan.facts(
+                    "success",
+                    model=model,
+                    provider=model.provider,
+                    usage=usage,
+                    latency_ms=_ms(plan.started),
+                    ttft_ms=_ms(plan.started),
+                    cache_hit=True,
+                    cache_semantic=found.semantic,
+                    saved_usd=entry.cost_usd,
+                    answer=entry.body,
+                ),
+                plan.reservation,
+            )
         return CallResult(
             body=with_usage(entry.body, entry.usage),
             request_id=plan.meta.request_id,
@@ -290,7 +313,7 @@ class ChatPipeline:
             provider=model.provider,
             route=plan.route,
             cache_hit=True,
-            cache_semantic=semantic,
+            cache_semantic=found.semantic,
             usage=usage,
             cost_usd=metered.cost_usd,
             cost_brl=metered.cost_brl,
@@ -298,63 +321,71 @@ class ChatPipeline:
             latency_ms=_ms(plan.started),
         )
 
+    async def _store(
+        self,
+        plan: _Plan,
+        found: _Found,
+        body: dict[str, Any],
+        *,
+        model_id: str,
+        usage: Usage,
+        cost_usd: Decimal,
+        pieces: dict[int, list[int]] | None = None,
+    ) -> None:
+        """A fresh answer goes into the call's slot (its waiters, the exact cache) and the
+        semantic index; a call that was not cacheable has no slot and stores nothing."""
+        if found.slot is None:
+            return
+        entry = self._cache.build_entry(
+            plan.decision, body, model_id=model_id, usage=usage, cost_usd=cost_usd, pieces=pieces
+        )
+        await found.slot.fill(entry)
+        if self._semantic is not None:
+            self._semantic.store_later(plan.semantic, entry)
+
+    async def _close(
+        self, plan: _Plan, stack: AsyncExitStack, tokens: int = 0, served_by: str | None = None
+    ) -> None:
+        """The last step of every call, however it ended: the budget reservation given back
+        (a no-op once metering settled it), the rate-limit ticket finished with the real
+        tokens, the cache slot let go."""
+        self._budgets.release(plan.reservation)
+        self._limits.finish(plan.ticket, tokens=tokens, served_by=served_by)
+        await stack.aclose()
+
     # -- non-streamed ------------------------------------------------------------------
 
     async def complete(
         self, client: ClientInfo, request: ChatRequest, options: GatewayOptions, meta: CallMeta
     ) -> CallResult:
-        started = time.perf_counter()
-        plan = await self._plan(client, request, options, meta, started)
+        plan = await self._plan(client, request, options, meta, time.perf_counter())
+        stack = AsyncExitStack()
         tokens, served_by = 0, None
         try:
-            result = await self._complete(plan)
-            if not result.cache_hit:
-                tokens = _tokens(result.usage)
-                served_by = next(
-                    (a.provider for a in plan.attempts if a.model.id == result.model), None
+            found = await self._look_up(plan, stack)
+            if found.entry is not None:
+                result = self._record_hit(plan, found)
+            else:
+                done = await self._call_upstream(
+                    plan, self._dispatcher.complete(plan.request, plan.attempts)
                 )
-            result.rate_limit_headers = plan.rate_limit_headers
-            return result
-        finally:
-            self._finish(plan, tokens, served_by)
-
-    async def _complete(self, plan: _Plan) -> CallResult:
-        try:
-            if plan.decision.key is None:
-                return await self._upstream(plan)
-            async with self._cache.coalesce(plan.decision) as slot:
-                plan.upstream += slot.waited  # a follower waited for its leader's call
-                if slot.entry is not None:
-                    with span("gateway.cache_hit"):
-                        return self._hit_result(plan, slot.entry)
-                similar = await self._semantic_lookup(plan)
-                if similar is not None:
-                    await self._fill_from_semantic(plan, slot, similar)
-                    return self._hit_result(plan, similar, semantic=True)
-                result = await self._upstream(plan)
-                entry = self._cache.build_entry(
-                    plan.decision,
+                result = self._record_completion(plan, done)
+                tokens, served_by = _tokens(result.usage), done.attempt.provider
+                await self._store(
+                    plan,
+                    found,
                     result.body,
                     model_id=result.model,
                     usage=result.usage,
                     cost_usd=result.cost_usd,
                 )
-                await slot.fill(entry)
-                self._semantic_store(plan, entry)
-                return result
+            result.rate_limit_headers = plan.rate_limit_headers
+            return result
         finally:
-            self._budgets.release(plan.reservation)
+            await self._close(plan, stack, tokens, served_by)
 
-    async def _upstream(self, plan: _Plan) -> CallResult:
-        waited = time.perf_counter()
-        try:
-            done = await self._dispatcher.complete(plan.request, plan.attempts)
-        except ChainFailed as failed:
-            raise self._fail(plan, failed) from None
-        finally:
-            plan.upstream += time.perf_counter() - waited
-        completion: Completion = done.value
-        attempt = done.attempt
+    def _record_completion(self, plan: _Plan, done: Dispatched[Completion]) -> CallResult:
+        completion, attempt = done.value, done.attempt
         latency = _ms(plan.started)
         metered = self._meter.record(
             plan.facts(
@@ -393,127 +424,42 @@ class ChatPipeline:
         self, client: ClientInfo, request: ChatRequest, options: GatewayOptions, meta: CallMeta
     ) -> StreamCall:
         """Open a stream. Errors before the first byte (refusals, the whole chain failing)
-        raise here, so the HTTP layer can still answer with a status code."""
-        started = time.perf_counter()
-        plan = await self._plan(client, request, options, meta, started)
+        raise here, so the HTTP layer can still answer with a status code; after that the
+        stream's own generator meters and closes the call when iteration ends."""
+        plan = await self._plan(client, request, options, meta, time.perf_counter())
         stack = AsyncExitStack()
         try:
-            slot: CoalesceSlot | None = None
-            if plan.decision.key is not None:
-                slot = await stack.enter_async_context(self._cache.coalesce(plan.decision))
-                plan.upstream += slot.waited
-                if slot.entry is not None:
-                    return StreamCall(self, plan, stack, slot=slot, hit=slot.entry)
-                similar = await self._semantic_lookup(plan)
-                if similar is not None:
-                    await self._fill_from_semantic(plan, slot, similar)
-                    return StreamCall(self, plan, stack, slot=slot, hit=similar, semantic=True)
-            waited = time.perf_counter()
-            try:
-                done = await self._dispatcher.open_stream(plan.request, plan.attempts)
-            except ChainFailed as failed:
-                raise self._fail(plan, failed) from None
-            finally:
-                plan.upstream += time.perf_counter() - waited
-            return StreamCall(
-                self,
-                plan,
-                stack,
-                slot=slot,
-                opened=done.value,
-                attempt=done.attempt,
-                fallback=done.fallback,
-                attempts=done.attempts,
+            found = await self._look_up(plan, stack)
+            if found.entry is not None:
+                model = _hit_model(plan, found.entry)
+                return StreamCall(
+                    plan,
+                    self._replayed(plan, stack, found),
+                    model=model.id,
+                    provider=model.provider,
+                    cache_hit=True,
+                    semantic=found.semantic,
+                )
+            done = await self._call_upstream(
+                plan, self._dispatcher.open_stream(plan.request, plan.attempts)
             )
         except BaseException:
-            self._budgets.release(plan.reservation)
-            self._finish(plan)
-            await stack.aclose()
+            await self._close(plan, stack)
             raise
-
-
-async def _timed(stream: ChunkStream, plan: _Plan) -> AsyncGenerator[dict[str, Any], None]:
-    """``stream``'s chunks, adding the time spent waiting for each to ``plan.upstream``."""
-    chunks = stream.__aiter__()
-    while True:
-        waited = time.perf_counter()
-        try:
-            chunk = await chunks.__anext__()
-        except StopAsyncIteration:
-            return
-        finally:
-            plan.upstream += time.perf_counter() - waited
-        yield chunk
-
-
-class StreamCall:
-    """An open streamed call. Iterate it for OpenAI chunk dicts (a final ``{"error": ...}``
-    dict if the upstream cut the stream); metering runs when iteration ends, however it
-    ends — finished, cut, or abandoned by a client that went away."""
-
-    def __init__(
-        self,
-        pipeline: ChatPipeline,
-        plan: _Plan,
-        stack: AsyncExitStack,
-        *,
-        slot: CoalesceSlot | None,
-        hit: CachedEntry | None = None,
-        semantic: bool = False,
-        opened: ChunkStream | None = None,
-        attempt: Attempt | None = None,
-        fallback: FallbackInfo | None = None,
-        attempts: list[dict[str, Any]] | None = None,
-    ) -> None:
-        self._pipeline = pipeline
-        self._plan = plan
-        self._stack = stack
-        self._slot = slot
-        self._hit = hit
-        self._semantic = semantic
-        self._opened = opened
-        self._attempt = attempt
-        self.fallback = fallback
-        self._attempts = attempts
-        if hit is not None:
-            self.model = hit.model_id
-            self.provider = next(
-                (a.model.provider for a in plan.attempts if a.model.id == hit.model_id),
-                plan.attempts[0].provider,
-            )
-        else:
-            assert attempt is not None
-            self.model, self.provider = attempt.model.id, attempt.target.provider
-
-    @property
-    def request_id(self) -> str:
-        return self._plan.meta.request_id
-
-    @property
-    def cache_hit(self) -> bool:
-        return self._hit is not None
-
-    def headers(self) -> dict[str, str]:
-        headers = response_headers(
-            request_id=self.request_id,
-            cache_hit=self.cache_hit,
-            provider=self.provider,
-            model=self.model,
-            fallback=self.fallback,
+        return StreamCall(
+            plan,
+            self._relayed(plan, stack, found, done),
+            model=done.attempt.model.id,
+            provider=done.attempt.target.provider,
+            fallback=done.fallback,
         )
-        if self._semantic:
-            headers["x-ai-gateway-cache-match"] = "semantic"
-        headers.update(self._plan.rate_limit_headers)
-        return headers
 
-    def __aiter__(self) -> AsyncGenerator[dict[str, Any], None]:
-        # The generator itself (not a wrapper around it), so closing the iterator runs its
-        # ``finally`` — the metering — at once.
-        return self._replay(self._hit) if self._hit is not None else self._live()
-
-    async def _replay(self, entry: CachedEntry) -> AsyncGenerator[dict[str, Any], None]:
-        pipeline, plan = self._pipeline, self._plan
-        delay = pipeline._cache.replay_delay_seconds
+    async def _replayed(
+        self, plan: _Plan, stack: AsyncExitStack, found: _Found
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        """A cached answer as chunks, paced by the deployment's replay delay."""
+        assert found.entry is not None
+        entry, delay = found.entry, self._cache.replay_delay_seconds
         chunks = completion_to_chunks(
             with_usage(entry.body, entry.usage),
             include_usage=plan.request.include_usage,
@@ -526,16 +472,15 @@ class StreamCall:
                     plan.upstream += delay
                 yield chunk
         finally:
-            pipeline._hit_result(plan, entry, semantic=self._semantic)
-            pipeline._budgets.release(plan.reservation)
-            pipeline._finish(plan)
-            await self._stack.aclose()
+            self._record_hit(plan, found)
+            await self._close(plan, stack)
 
-    async def _live(self) -> AsyncGenerator[dict[str, Any], None]:
-        pipeline, plan = self._pipeline, self._plan
-        stream, attempt = self._opened, self._attempt
-        assert stream is not None and attempt is not None
-        keep = self._slot is not None or plan.client.store_bodies
+    async def _relayed(
+        self, plan: _Plan, stack: AsyncExitStack, found: _Found, done: Dispatched[ChunkStream]
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        """The provider's chunks as they come; a cut stream ends with an error chunk."""
+        stream, attempt = done.value, done.attempt
+        keep = found.slot is not None or plan.client.store_bodies
         accumulator = StreamAccumulator() if keep else None
         status, ttft, error = "abandoned", None, None
         chunks = _timed(stream, plan)
@@ -560,7 +505,7 @@ class StreamCall:
         finally:
             await chunks.aclose()
             await stream.aclose()
-            metered = pipeline._meter.record(
+            metered = self._meter.record(
                 plan.facts(
                     status,
                     model=attempt.model,
@@ -569,27 +514,101 @@ class StreamCall:
                     telemetry=stream.telemetry,
                     latency_ms=_ms(plan.started),
                     ttft_ms=ttft,
-                    fallback=self.fallback,
-                    attempts=self._attempts or None,
+                    fallback=done.fallback,
+                    attempts=done.attempts or None,
                     error_code="stream_cut" if error else None,
                     error_message=error.message if error else None,
                     answer=_answer(accumulator) if plan.client.store_bodies else None,
                 ),
                 plan.reservation,
             )
-            pipeline._budgets.release(plan.reservation)
-            pipeline._finish(plan, _tokens(stream.usage), attempt.provider)
-            if status == "success" and accumulator is not None and self._slot is not None:
+            if status == "success" and accumulator is not None:
                 accumulator.mark_ended()
                 if accumulator.complete:
-                    entry = pipeline._cache.build_entry(
-                        plan.decision,
+                    await self._store(
+                        plan,
+                        found,
                         accumulator.body(),
                         model_id=attempt.model.id,
                         usage=stream.usage,
                         cost_usd=metered.cost_usd,
                         pieces=accumulator.pieces(),
                     )
-                    await self._slot.fill(entry)
-                    pipeline._semantic_store(plan, entry)
-            await self._stack.aclose()
+            await self._close(plan, stack, _tokens(stream.usage), attempt.provider)
+
+
+@dataclass(slots=True)
+class _Found:
+    """The cache step's answer: the slot this call holds (``None``: not cacheable) and the
+    answer found in it, exact or of the same meaning (``None``: go upstream)."""
+
+    slot: CoalesceSlot | None = None
+    entry: CachedEntry | None = None
+    semantic: bool = False
+
+
+def _hit_model(plan: _Plan, entry: CachedEntry) -> ModelInfo:
+    """The registry model that produced a cached answer (the chain's first if it left)."""
+    return next(
+        (a.model for a in plan.attempts if a.model.id == entry.model_id), plan.attempts[0].model
+    )
+
+
+async def _timed(stream: ChunkStream, plan: _Plan) -> AsyncGenerator[dict[str, Any], None]:
+    """``stream``'s chunks, adding the time spent waiting for each to ``plan.upstream``."""
+    chunks = stream.__aiter__()
+    while True:
+        waited = time.perf_counter()
+        try:
+            chunk = await chunks.__anext__()
+        except StopAsyncIteration:
+            return
+        finally:
+            plan.upstream += time.perf_counter() - waited
+        yield chunk
+
+
+class StreamCall:
+    """An open streamed call, as the HTTP layer sees it: what to put in the headers, and
+    the chunks (OpenAI chunk dicts; a final ``{"error": ...}`` dict if the upstream cut
+    the stream). The pipeline's generator meters and closes the call when iteration ends,
+    however it ends — finished, cut, or abandoned by a client that went away."""
+
+    def __init__(
+        self,
+        plan: _Plan,
+        chunks: AsyncGenerator[dict[str, Any], None],
+        *,
+        model: str,
+        provider: str,
+        cache_hit: bool = False,
+        semantic: bool = False,
+        fallback: FallbackInfo | None = None,
+    ) -> None:
+        self._plan = plan
+        self._chunks = chunks
+        self.model = model
+        self.provider = provider
+        self.cache_hit = cache_hit
+        self.semantic = semantic
+        self.fallback = fallback
+
+    @property
+    def request_id(self) -> str:
+        return self._plan.meta.request_id
+
+    def headers(self) -> dict[str, str]:
+        return response_headers(
+            request_id=self.request_id,
+            cache_hit=self.cache_hit,
+            semantic=self.semantic,
+            provider=self.provider,
+            model=self.model,
+            fallback=self.fallback,
+            rate_limits=self._plan.rate_limit_headers,
+        )
+
+    def __aiter__(self) -> AsyncGenerator[dict[str, Any], None]:
+        # The generator itself (not a wrapper around it), so closing the iterator runs its
+        # ``finally`` — the metering — at once.
+        return self._chunks
