@@ -14,7 +14,6 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from ai_gateway.api.cache import Savings
 from ai_gateway.api.common import (
     ERRORS,
     Money,
@@ -29,11 +28,18 @@ from ai_gateway.api.common import (
     window_for,
 )
 from ai_gateway.api.deps import GatewayDep, PrincipalDep
-from ai_gateway.api.schemas import CallPublic, CallsPublic, CostSavings, Latency, UsageTotals
 from ai_gateway.errors import NotFound
 from ai_gateway.gateway import Gateway
 from ai_gateway.i18n.csv_export import CONVERSATION_HEADERS, write_csv
 from ai_gateway.services.auth import Principal
+from ai_gateway.services.schemas import (
+    CallPublic,
+    CallsPublic,
+    CostSavings,
+    Latency,
+    Savings,
+    UsageTotals,
+)
 from ai_gateway.storage import analytics
 from ai_gateway.storage.clients import get_client
 from ai_gateway.storage.savings import cost_savings

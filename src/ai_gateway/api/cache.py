@@ -24,6 +24,7 @@ from ai_gateway.api.deps import GatewayDep, PrincipalDep
 from ai_gateway.cache.base import EntryInfo
 from ai_gateway.cache.keys import scope_prefix
 from ai_gateway.errors import InvalidRequest, NotFound, PermissionDenied
+from ai_gateway.services.schemas import Savings
 from ai_gateway.storage.analytics import cache_savings
 
 __all__ = ["router"]
@@ -58,35 +59,6 @@ class EntryPublic(BaseModel):
             cost_usd=e.cost_usd,
             saved_usd=e.saved_usd,
         )
-
-
-class ModelSavings(BaseModel):
-    model_id: str
-    hits: int
-    misses: int
-    hit_rate: float
-    #: ``hits`` split by the cache that served them (exact key, or semantic match).
-    exact_hits: int = 0
-    semantic_hits: int = 0
-    exact_hit_rate: float = 0.0
-    semantic_hit_rate: float = 0.0
-    tokens_saved: int
-    saved_usd: Money
-    saved_brl: Money
-
-
-class Savings(BaseModel):
-    hits: int
-    misses: int
-    hit_rate: float
-    exact_hits: int = 0
-    semantic_hits: int = 0
-    exact_hit_rate: float = 0.0
-    semantic_hit_rate: float = 0.0
-    tokens_saved: int
-    saved_usd: Money
-    saved_brl: Money
-    by_model: list[ModelSavings]
 
 
 class CachePublic(BaseModel):

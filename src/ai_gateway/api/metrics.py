@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ai_gateway.api.common import ERRORS, PageDep, Period, PeriodDep, window_for
 from ai_gateway.api.deps import AdminDep, GatewayDep
-from ai_gateway.api.schemas import CallPublic, CallsPublic, CostSavings, Latency, UsageTotals
+from ai_gateway.services.schemas import CallPublic, CallsPublic, CostSavings, Latency, UsageTotals
 from ai_gateway.storage import analytics
 from ai_gateway.storage.alerts import unpriced_models
 from ai_gateway.storage.savings import cost_savings
