@@ -17,13 +17,7 @@ from ai_gateway.api.common import ERRORS, Email, PageDep, actor
 from ai_gateway.api.deps import AdminDep, GatewayDep
 from ai_gateway.gateway import Gateway
 from ai_gateway.storage.api_keys import KeyInfo
-from ai_gateway.storage.audit import record_audit
-from ai_gateway.storage.clients import (
-    ClientInfo,
-    count_clients,
-    list_clients,
-    rollout,
-)
+from ai_gateway.storage.clients import ClientInfo, count_clients, list_clients
 
 __all__ = ["router"]
 
@@ -168,19 +162,7 @@ async def create(gateway: GatewayDep, admin: AdminDep, body: ClientCreate) -> Cl
 
 @router.post("/rollout", summary="Enable the gateway for the first N % of clients")
 async def roll_out(gateway: GatewayDep, admin: AdminDep, body: RolloutRequest) -> RolloutPublic:
-    def run() -> tuple[int, int]:
-        with gateway.db.write() as s:
-            enabled, total = rollout(s, percent=body.percent)
-            record_audit(
-                s,
-                actor=actor(admin),
-                action="clients.rollout",
-                details={"percent": body.percent, "enabled": enabled, "total": total},
-            )
-            return enabled, total
-
-    enabled, total = await gateway.db.run(run)
-    await gateway.budget_service.client_changed()  # publishes "clients" to every replica
+    enabled, total = await gateway.tenants.roll_out(body.percent, actor=actor(admin))
     return RolloutPublic(percent=body.percent, enabled=enabled, total=total)
 
 

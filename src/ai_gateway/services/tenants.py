@@ -6,8 +6,9 @@ call :class:`TenantService`, so a value refused by one is refused by the other. 
 change is validated first (nothing is written when a value is wrong), written with its
 audit row in one transaction (``actor`` = the admin key), and then published on the
 change bus, so every replica drops what it cached about the client within its poll.
-A clear key leaves only in :meth:`TenantService.issue_key`'s return value: it is never
-stored, audited or logged (the audit row names the key's id and prefix).
+The dashboard's gateway switch and the rollout change clients through it too. A clear
+key leaves only in :meth:`TenantService.issue_key`'s return value: it is never stored,
+audited or logged (the audit row names the key's id and prefix).
 """
 
 from __future__ import annotations
@@ -88,6 +89,25 @@ class TenantService:
         client = await self._db.run(run)
         await self._publish("clients", client_id=client.id)
         return client
+
+    async def roll_out(self, percent: int, *, actor: str) -> tuple[int, int]:
+        """Turn the gateway on for the first ``percent`` % of clients (and off for the
+        rest): how many have it now, of how many."""
+
+        def run() -> tuple[int, int]:
+            with self._db.write() as s:
+                enabled, total = clients_store.rollout(s, percent=percent)
+                record_audit(
+                    s,
+                    actor=actor,
+                    action="clients.rollout",
+                    details={"percent": percent, "enabled": enabled, "total": total},
+                )
+                return enabled, total
+
+        counts = await self._db.run(run)
+        await self._budgets.client_changed()  # publishes "clients" to every replica
+        return counts
 
     async def get_client(self, client_id: str) -> ClientInfo:
         def run() -> ClientInfo:

@@ -2,8 +2,8 @@
 
 An admin may open them for one client with ``?client_id=``; a client key never names
 another client (``scope_client`` refuses it, as in the REST API). The pages read through
-the same services as their REST twins (``services.analytics``, ``services.budget_reads``),
-so the two cannot disagree.
+the same services as their REST twins (``services.analytics``, ``services.budget_reads``)
+and change through the same owners (``gateway.tenants``), so the two cannot disagree.
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ from ai_gateway.services import budget_reads
 from ai_gateway.services.analytics import ClientAnalytics
 from ai_gateway.services.budget_reads import BudgetConfigPublic, CurrentUsagePublic
 from ai_gateway.services.scope import Page, Source, scope_client
-from ai_gateway.storage.audit import record_audit
-from ai_gateway.storage.clients import ClientInfo, update_client
+from ai_gateway.storage.clients import ClientInfo
 from ai_gateway.web.admin_views import PERIODS, PeriodQuery
 from ai_gateway.web.auth_views import read_form
 from ai_gateway.web.charts import savings_chart
@@ -233,21 +232,9 @@ async def toggle_gateway(request: Request, viewer: PageDep) -> Response:
     if client is None:
         return RedirectResponse("/dashboard/ai-gateway/clients", status_code=303)
     enabled = form.get("use_ai_gateway") == "on"
-    gateway, who = viewer.gateway, actor(viewer.principal)
-
-    def run() -> None:
-        with gateway.db.write() as s:
-            update_client(s, client_id=client.id, changes={"use_ai_gateway": enabled})
-            record_audit(
-                s,
-                actor=who,
-                action="client.update",
-                client_id=client.id,
-                target=client.name,
-                details={"use_ai_gateway": enabled},
-            )
-
-    await gateway.db.run(run)
-    await gateway.budget_service.client_changed(client.id)  # and on every replica
+    # The owner of clients writes, audits and tells every replica, as for PATCH /api/clients.
+    await viewer.gateway.tenants.update_client(
+        client.id, actor=actor(viewer.principal), changes={"use_ai_gateway": enabled}
+    )
     suffix = f"&client_id={client.id}" if viewer.principal.is_admin else ""
     return RedirectResponse(f"/dashboard/settings?saved=gateway{suffix}", status_code=303)
