@@ -6,9 +6,10 @@ call :class:`TenantService`, so a value refused by one is refused by the other. 
 change is validated first (nothing is written when a value is wrong), written with its
 audit row in one transaction (``actor`` = the admin key), and then published on the
 change bus, so every replica drops what it cached about the client within its poll.
-The dashboard's gateway switch and the rollout change clients through it too. A clear
-key leaves only in :meth:`TenantService.issue_key`'s return value: it is never stored,
-audited or logged (the audit row names the key's id and prefix).
+The dashboard's switches (the gateway flag, the LGPD opt-in of prompts and answers) and
+the rollout change clients through it too. A clear key leaves only in
+:meth:`TenantService.issue_key`'s return value: it is never stored, audited or logged
+(the audit row names the key's id and prefix).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ai_gateway.storage.api_keys import KeyInfo
 from ai_gateway.storage.audit import record_audit
 from ai_gateway.storage.clients import ClientInfo
 from ai_gateway.storage.db import Database
+from ai_gateway.storage.request_bodies import set_body_settings
 
 __all__ = ["REQUIRED_FIELDS", "TenantService"]
 
@@ -167,6 +169,29 @@ class TenantService:
         else:
             await self._budgets.client_changed(client.id)  # publishes "clients"
         return client
+
+    async def set_body_storage(
+        self, client_id: str, *, actor: str, store_bodies: bool, retention_days: int
+    ) -> None:
+        """The LGPD opt-in: keep the client's prompts and answers, and for how long
+        (turning it off deletes what was kept; see ``storage.request_bodies``)."""
+
+        def run() -> None:
+            with self._db.write() as s:
+                found = set_body_settings(
+                    s, client_id=client_id, store_bodies=store_bodies, retention_days=retention_days
+                )
+                record_audit(
+                    s,
+                    actor=actor,
+                    action="client.body_storage",
+                    client_id=found.client_id,
+                    target=found.client_id,
+                    details={"store_bodies": store_bodies, "retention_days": retention_days},
+                )
+
+        await self._db.run(run)
+        await self._budgets.client_changed(client_id)  # the cached key sees it at once
 
     # -- keys -------------------------------------------------------------------------
 
