@@ -17,7 +17,7 @@ from ai_gateway.api.common import ERRORS, Email, PageDep, actor
 from ai_gateway.api.deps import AdminDep, GatewayDep
 from ai_gateway.gateway import Gateway
 from ai_gateway.storage.api_keys import KeyInfo
-from ai_gateway.storage.clients import ClientInfo, count_clients, list_clients
+from ai_gateway.storage.clients import ClientInfo
 
 __all__ = ["router"]
 
@@ -146,11 +146,7 @@ class RolloutPublic(BaseModel):
 
 @router.get("", summary="List clients")
 async def read_clients(gateway: GatewayDep, _admin: AdminDep, page: PageDep) -> ClientsPublic:
-    def run() -> tuple[list[ClientInfo], int]:
-        with gateway.db.session() as s:
-            return list_clients(s, limit=page.limit, offset=page.offset), count_clients(s)
-
-    rows, count = await gateway.db.run(run)
+    rows, count = await gateway.tenants.list_clients(limit=page.limit, offset=page.offset)
     return ClientsPublic(data=[ClientPublic.of(c) for c in rows], count=count)
 
 

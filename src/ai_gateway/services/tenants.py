@@ -92,6 +92,16 @@ class TenantService:
         await self._publish("clients", client_id=client.id)
         return client
 
+    async def list_clients(self, *, limit: int, offset: int) -> tuple[list[ClientInfo], int]:
+        """One page of clients, oldest first, and how many there are in all."""
+
+        def run() -> tuple[list[ClientInfo], int]:
+            with self._db.session() as s:
+                rows = clients_store.list_clients(s, limit=limit, offset=offset)
+                return rows, clients_store.count_clients(s)
+
+        return await self._db.run(run)
+
     async def roll_out(self, percent: int, *, actor: str) -> tuple[int, int]:
         """Turn the gateway on for the first ``percent`` % of clients (and off for the
         rest): how many have it now, of how many."""
