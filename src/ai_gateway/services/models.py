@@ -2,11 +2,12 @@
 opens a ``model_price_history`` row, so old usage keeps the price of its day), disable
 and enable it (the row and its history stay: old usage still points at it).
 
-The REST API (``/api/ai-gateway/models``), the operator's models page (through that API)
-and ``ai-gateway models add|set|disable`` all call :class:`ModelService`: the provider is
-checked against the adapters the gateway has, required fields cannot be nulled, each
-change is written with its audit row in one transaction, and ``models`` is published
-after the commit (the registry lives in the config snapshot: every replica reloads it).
+The REST API (``/api/ai-gateway/models``), the operator's setup and models pages (their
+list: :meth:`ModelService.read_models`; their buttons: that API) and ``ai-gateway models
+add|set|disable`` all call :class:`ModelService`: the provider is checked against the
+adapters the gateway has, required fields cannot be nulled, each change is written with
+its audit row in one transaction, and ``models`` is published after the commit (the
+registry lives in the config snapshot: every replica reloads it).
 """
 
 from __future__ import annotations
