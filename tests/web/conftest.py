@@ -1,5 +1,6 @@
-"""Fixtures of the dashboard tests: SQLite only (the pages read through the REST API,
-whose PostgreSQL behaviour tests/api covers), a real Chromium driven by Playwright.
+"""Fixtures of the dashboard tests: SQLite only (the pages read through the services of
+the REST API, whose PostgreSQL behaviour tests/api covers), a real Chromium driven by
+Playwright.
 
 Chromium is Debian's ``/usr/bin/chromium`` (``scripts/test.sh`` installs it); Playwright
 never downloads a browser here. Without it the browser tests skip, except under

@@ -1,30 +1,21 @@
 """``/api/ai-gateway/cache``: what the response cache holds and what it saved, and
 invalidation. Admins see and clear everything; a client key sees and clears only entries
-of its own scope (``client:<id>:...``), never global ones or another client's."""
+of its own scope (``client:<id>:...``), never global ones or another client's. The
+listing is :func:`ai_gateway.services.cache.read_cache` (the cache page's too)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from ai_gateway.api.common import (
-    ERRORS,
-    Money,
-    PageDep,
-    Period,
-    PeriodDep,
-    read_scoped,
-    scope_client,
-    window_for,
-)
+from ai_gateway.api.common import ERRORS, PageDep, PeriodDep, scope_client
 from ai_gateway.api.deps import GatewayDep, PrincipalDep
-from ai_gateway.cache.base import EntryInfo
 from ai_gateway.cache.keys import scope_prefix
 from ai_gateway.errors import InvalidRequest, NotFound, PermissionDenied
-from ai_gateway.storage.analytics import cache_savings
+from ai_gateway.services import cache as cache_service
+from ai_gateway.services.cache import CachePublic
 
 __all__ = ["router"]
 
@@ -32,68 +23,6 @@ router = APIRouter(prefix="/api/ai-gateway/cache", tags=["cache"], responses=ERR
 
 ClientFilter = Annotated[str | None, Query(max_length=64)]
 ModelFilter = Annotated[str | None, Query(max_length=128)]
-
-
-class EntryPublic(BaseModel):
-    key: str
-    model_id: str
-    client_id: str | None
-    size_bytes: int
-    hits: int
-    created_at: datetime
-    expires_at: datetime
-    cost_usd: Money
-    saved_usd: Money
-
-    @classmethod
-    def of(cls, e: EntryInfo) -> EntryPublic:
-        return cls(
-            key=e.key,
-            model_id=e.model_id,
-            client_id=e.client_id,
-            size_bytes=e.size_bytes,
-            hits=e.hits,
-            created_at=datetime.fromtimestamp(e.created_at, UTC),
-            expires_at=datetime.fromtimestamp(e.expires_at, UTC),
-            cost_usd=e.cost_usd,
-            saved_usd=e.saved_usd,
-        )
-
-
-class ModelSavings(BaseModel):
-    model_id: str
-    hits: int
-    misses: int
-    hit_rate: float
-    #: ``hits`` split by the cache that served them (exact key, or semantic match).
-    exact_hits: int = 0
-    semantic_hits: int = 0
-    exact_hit_rate: float = 0.0
-    semantic_hit_rate: float = 0.0
-    tokens_saved: int
-    saved_usd: Money
-    saved_brl: Money
-
-
-class Savings(BaseModel):
-    hits: int
-    misses: int
-    hit_rate: float
-    exact_hits: int = 0
-    semantic_hits: int = 0
-    exact_hit_rate: float = 0.0
-    semantic_hit_rate: float = 0.0
-    tokens_saved: int
-    saved_usd: Money
-    saved_brl: Money
-    by_model: list[ModelSavings]
-
-
-class CachePublic(BaseModel):
-    period: Period
-    data: list[EntryPublic]
-    count: int
-    savings: Savings
 
 
 class Invalidated(BaseModel):
@@ -109,21 +38,8 @@ async def read_cache(
     client_id: ClientFilter = None,
     model: ModelFilter = None,
 ) -> CachePublic:
-    tenant = scope_client(principal, client_id)
-    entries = await gateway.cache.list_entries(
-        client_id=tenant, model=model, limit=page.limit, offset=page.offset
-    )
-    if not principal.is_admin:
-        # Global-scope entries hold answers for everyone: not one client's to see.
-        entries = [e for e in entries if e.client_id == tenant]
-    savings = await read_scoped(
-        gateway, principal, tenant, cache_savings, window=window_for(days), client_id=tenant
-    )
-    return CachePublic(
-        period=f"{days}d",
-        data=[EntryPublic.of(e) for e in entries],
-        count=len(entries),
-        savings=Savings(**savings),
+    return await cache_service.read_cache(
+        gateway.db, gateway.cache, principal, days=days, page=page, client_id=client_id, model=model
     )
 
 

@@ -17,13 +17,7 @@ from ai_gateway.api.common import ERRORS, Email, PageDep, actor
 from ai_gateway.api.deps import AdminDep, GatewayDep
 from ai_gateway.gateway import Gateway
 from ai_gateway.storage.api_keys import KeyInfo
-from ai_gateway.storage.audit import record_audit
-from ai_gateway.storage.clients import (
-    ClientInfo,
-    count_clients,
-    list_clients,
-    rollout,
-)
+from ai_gateway.storage.clients import ClientInfo
 
 __all__ = ["router"]
 
@@ -152,11 +146,7 @@ class RolloutPublic(BaseModel):
 
 @router.get("", summary="List clients")
 async def read_clients(gateway: GatewayDep, _admin: AdminDep, page: PageDep) -> ClientsPublic:
-    def run() -> tuple[list[ClientInfo], int]:
-        with gateway.db.session() as s:
-            return list_clients(s, limit=page.limit, offset=page.offset), count_clients(s)
-
-    rows, count = await gateway.db.run(run)
+    rows, count = await gateway.tenants.list_clients(limit=page.limit, offset=page.offset)
     return ClientsPublic(data=[ClientPublic.of(c) for c in rows], count=count)
 
 
@@ -168,19 +158,7 @@ async def create(gateway: GatewayDep, admin: AdminDep, body: ClientCreate) -> Cl
 
 @router.post("/rollout", summary="Enable the gateway for the first N % of clients")
 async def roll_out(gateway: GatewayDep, admin: AdminDep, body: RolloutRequest) -> RolloutPublic:
-    def run() -> tuple[int, int]:
-        with gateway.db.write() as s:
-            enabled, total = rollout(s, percent=body.percent)
-            record_audit(
-                s,
-                actor=actor(admin),
-                action="clients.rollout",
-                details={"percent": body.percent, "enabled": enabled, "total": total},
-            )
-            return enabled, total
-
-    enabled, total = await gateway.db.run(run)
-    await gateway.budget_service.client_changed()  # publishes "clients" to every replica
+    enabled, total = await gateway.tenants.roll_out(body.percent, actor=actor(admin))
     return RolloutPublic(percent=body.percent, enabled=enabled, total=total)
 
 

@@ -1,7 +1,8 @@
 """``/api/ai-gateway/config``: the one shared configuration (admin only).
 
 Provider keys go into the vault sealed with the master key and only ever come back
-masked. A change bumps the row's version, is audited in the same transaction, and the
+masked (the reading is :func:`ai_gateway.services.config.read_config`, the setup page's
+too). A change bumps the row's version, is audited in the same transaction, and the
 config cache reloads at once (other replicas follow through the version poll).
 ``POST /test`` sends one tiny request through every configured provider.
 """
@@ -10,25 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, SecretStr
 
-from ai_gateway.api.common import ERRORS, Email, Money, actor
+from ai_gateway.api.common import ERRORS, Email, actor
 from ai_gateway.api.deps import AdminDep, GatewayDep
 from ai_gateway.errors import InvalidRequest
 from ai_gateway.gateway import Gateway
 from ai_gateway.pipeline.config_cache import ConfigSnapshot
 from ai_gateway.pipeline.routing import GATEWAY_PROVIDER
 from ai_gateway.providers.base import ChatRequest, ProviderError, Target, Upstream
+from ai_gateway.services import config as config_service
+from ai_gateway.services.config import ConfigPublic
 from ai_gateway.storage.audit import record_audit
 from ai_gateway.storage.models_registry import ModelInfo
-from ai_gateway.storage.secrets import SECRET_NAMES, list_secrets, set_secret
-from ai_gateway.storage.shared_config import get_shared_config, update_shared_config
-from ai_gateway.storage.tables import SharedGatewayConfig
+from ai_gateway.storage.secrets import SECRET_NAMES, set_secret
+from ai_gateway.storage.shared_config import update_shared_config
 
 __all__ = ["router"]
 
@@ -37,28 +38,6 @@ router = APIRouter(prefix="/api/ai-gateway/config", tags=["config"], responses=E
 ProviderName = Literal["gateway", "openai", "anthropic", "groq", "google"]
 Seconds = Annotated[Decimal, Field(gt=0, le=3600, max_digits=8, decimal_places=3)]
 _TEST_TIMEOUT_S = 15.0
-
-
-class ConfigPublic(BaseModel):
-    cache_enabled: bool
-    cache_ttl_seconds: int
-    cache_scope: str
-    cache_nondeterministic: bool
-    cache_count_tokens: bool
-    default_model: str
-    fallback_chain: list[str]
-    connect_timeout_s: Money
-    read_timeout_s: Money
-    total_timeout_s: Money
-    max_retries: int
-    base_urls: dict[str, str]
-    admin_alert_email: str | None
-    admin_alert_webhook: str | None
-    provider_keys: dict[str, str | None] = Field(
-        description="Masked provider keys (``sk-...abcd``); null when not set"
-    )
-    version: int
-    updated_at: datetime
 
 
 def _header_safe(key: SecretStr) -> SecretStr:
@@ -112,44 +91,9 @@ class ConfigTestPublic(BaseModel):
     count: int
 
 
-def _public(row: SharedGatewayConfig, masked: dict[str, str]) -> ConfigPublic:
-    keys = {}
-    for name in SECRET_NAMES:
-        secret_id = getattr(row, f"{name}_secret_id")
-        keys[name] = masked.get(secret_id) if secret_id else None
-    return ConfigPublic(
-        cache_enabled=row.cache_enabled,
-        cache_ttl_seconds=row.cache_ttl_seconds,
-        cache_scope=row.cache_scope,
-        cache_nondeterministic=row.cache_nondeterministic,
-        cache_count_tokens=row.cache_count_tokens,
-        default_model=row.default_model,
-        fallback_chain=list(row.fallback_chain or []),
-        connect_timeout_s=row.connect_timeout_s,
-        read_timeout_s=row.read_timeout_s,
-        total_timeout_s=row.total_timeout_s,
-        max_retries=row.max_retries,
-        base_urls={k: str(v) for k, v in (row.base_urls or {}).items()},
-        admin_alert_email=row.admin_alert_email,
-        admin_alert_webhook=row.admin_alert_webhook,
-        provider_keys=keys,
-        version=row.version,
-        updated_at=row.updated_at,
-    )
-
-
-async def _read(gateway: Gateway) -> ConfigPublic:
-    def run() -> ConfigPublic:
-        with gateway.db.session() as s:
-            masked = {info.id: info.masked for info in list_secrets(s)}
-            return _public(get_shared_config(s), masked)
-
-    return await gateway.db.run(run)
-
-
 @router.get("", summary="The shared configuration (provider keys masked)")
 async def read_config(gateway: GatewayDep, _admin: AdminDep) -> ConfigPublic:
-    return await _read(gateway)
+    return await config_service.read_config(gateway.db)
 
 
 def _check_models(snapshot: ConfigSnapshot, changes: dict[str, Any]) -> None:
@@ -218,7 +162,7 @@ async def update_config(gateway: GatewayDep, admin: AdminDep, body: ConfigUpdate
     version = await gateway.db.run(run)
     # The write bumped the version itself; this reloads here, and on every replica.
     await gateway.publish_change("config", version=version)
-    return await _read(gateway)
+    return await config_service.read_config(gateway.db)
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:

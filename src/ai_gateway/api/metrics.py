@@ -1,120 +1,22 @@
-"""``/api/ai-gateway/metrics``: the operator's dashboard data over every client (admin).
-
-Totals, breakdowns and the daily series come from the daily roll-up; percentiles from the
-latency histogram; recent requests page through the log by time. See docs/PERFORMANCE.md.
-"""
+"""``/api/ai-gateway/metrics``: the operator's dashboard data over every client (admin);
+the figures are :func:`ai_gateway.services.metrics.read_metrics`'s."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from fastapi import APIRouter
-from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
-from ai_gateway.api.common import ERRORS, PageDep, Period, PeriodDep, window_for
+from ai_gateway.api.common import ERRORS, PageDep, PeriodDep
 from ai_gateway.api.deps import AdminDep, GatewayDep
-from ai_gateway.api.schemas import CallPublic, CallsPublic, CostSavings, Latency, UsageTotals
-from ai_gateway.storage import analytics
-from ai_gateway.storage.alerts import unpriced_models
-from ai_gateway.storage.savings import cost_savings
-from ai_gateway.storage.usage import count_quarantined
+from ai_gateway.services import metrics as metrics_service
+from ai_gateway.services.metrics import MetricsPublic
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/ai-gateway/metrics", tags=["metrics"], responses=ERRORS)
 
 
-class ClientUsage(UsageTotals):
-    client_id: str
-    client_name: str
-
-
-class ProviderUsage(UsageTotals):
-    provider: str
-
-
-class ModelUsage(UsageTotals):
-    model_id: str
-    latency: Latency
-
-
-class DayPoint(UsageTotals):
-    day: str
-    p50: float
-    p95: float
-    p99: float
-
-
-class UnpricedModelPublic(BaseModel):
-    """A model that was called while it had no price (those calls are logged with cost
-    0 and ``unpriced``) and still has none."""
-
-    model: str
-    first_seen: datetime
-
-
-class UsageQuarantineSummary(BaseModel):
-    """Usage rows the database refused (listed by ``/api/ai-gateway/usage-quarantine``)."""
-
-    count: int
-
-
-class MetricsPublic(BaseModel):
-    period: Period
-    since: str
-    totals: UsageTotals
-    latency: Latency
-    top_clients: list[ClientUsage]
-    by_provider: list[ProviderUsage]
-    by_model: list[ModelUsage]
-    series: list[DayPoint]
-    recent_requests: CallsPublic
-    unpriced_models: list[UnpricedModelPublic]
-    #: Response cache + provider prompt caches over every client, per day.
-    savings: CostSavings
-    usage_quarantine: UsageQuarantineSummary
-
-
 @router.get("", summary="Usage, cost, cache, errors and latency over every client")
 async def read_metrics(
     gateway: GatewayDep, _admin: AdminDep, days: PeriodDep, page: PageDep
 ) -> MetricsPublic:
-    window = window_for(days)
-
-    def run(s: Session) -> dict[str, Any]:
-        totals = analytics.totals(s, window=window, client_id=None)
-        return {
-            "totals": totals,
-            "latency": analytics.overall_percentiles(s, window=window, client_id=None),
-            "top_clients": analytics.top_clients(s, window=window, limit=10),
-            "by_provider": analytics.by_dimension(
-                s, window=window, client_id=None, dimension="provider"
-            ),
-            "by_model": analytics.model_usage(s, window=window, client_id=None),
-            "series": analytics.daily_series(s, window=window, client_id=None),
-            "savings": cost_savings(s, window=window, client_id=None),
-            "recent": analytics.recent_requests(
-                s, window=window, client_id=None, limit=page.limit, offset=page.offset
-            ),
-            "unpriced_models": [
-                UnpricedModelPublic(model=m, first_seen=at) for m, at in unpriced_models(s)
-            ],
-            "usage_quarantine": UsageQuarantineSummary(count=count_quarantined(s)),
-        }
-
-    def in_session() -> dict[str, Any]:
-        with gateway.db.session() as s:
-            return run(s)
-
-    found = await gateway.db.run(in_session)
-    recent = found.pop("recent")
-    return MetricsPublic(
-        period=f"{days}d",
-        since=window.first_day.isoformat(),
-        recent_requests=CallsPublic(
-            data=[CallPublic(**r) for r in recent], count=found["totals"]["requests"]
-        ),
-        **found,
-    )
+    return await metrics_service.read_metrics(gateway.db, days=days, page=page)

@@ -1,25 +1,20 @@
 """``/api/ai-gateway/models``: the model registry. Any key may read the active models;
 admins add, change (a price change is kept in ``model_price_history``) and deactivate
 them (deactivation keeps the row and its history: old usage still points at it).
-The registry lives in the config snapshot, so every change reloads it at once."""
+The registry lives in the config snapshot, so every change reloads it at once. Reads and
+changes are :class:`~ai_gateway.services.models.ModelService`'s (the pages' too)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from ai_gateway.api.common import ERRORS, Money, actor
+from ai_gateway.api.common import ERRORS, actor
 from ai_gateway.api.deps import AdminDep, GatewayDep, PrincipalDep
-from ai_gateway.errors import InvalidRequest
-from ai_gateway.services.models import check_provider
-from ai_gateway.storage.models_registry import (
-    ModelInfo,
-    list_models,
-)
+from ai_gateway.services.models import ModelPublic, ModelsPublic, check_provider
 
 __all__ = ["ModelCreate", "ModelUpdate", "check_provider", "router"]
 
@@ -74,49 +69,6 @@ class ModelUpdate(ModelBase):
     is_active: bool | None = None
 
 
-class ModelPublic(BaseModel):
-    id: str
-    provider: str
-    model_name: str
-    display_name: str
-    input_price_per_1m: Money | None
-    output_price_per_1m: Money | None
-    cached_input_price_per_1m: Money | None
-    kind: str
-    price_per_minute: Money | None
-    cache_write_price_per_1m: Money | None = None
-    context_window: int | None
-    capabilities: list[str]
-    aliases: list[str]
-    is_active: bool
-    created_at: datetime
-
-    @classmethod
-    def of(cls, m: ModelInfo) -> ModelPublic:
-        return cls(
-            id=m.id,
-            provider=m.provider,
-            model_name=m.model_name,
-            display_name=m.display_name,
-            input_price_per_1m=m.input_price_per_1m,
-            output_price_per_1m=m.output_price_per_1m,
-            cached_input_price_per_1m=m.cached_input_price_per_1m,
-            kind=m.kind,
-            price_per_minute=m.price_per_minute,
-            cache_write_price_per_1m=m.cache_write_price_per_1m,
-            context_window=m.context_window,
-            capabilities=list(m.capabilities),
-            aliases=list(m.aliases),
-            is_active=m.is_active,
-            created_at=m.created_at,
-        )
-
-
-class ModelsPublic(BaseModel):
-    data: list[ModelPublic]
-    count: int
-
-
 @router.get("", summary="Active models, by provider and name")
 async def read_models(
     gateway: GatewayDep,
@@ -124,19 +76,9 @@ async def read_models(
     capability: Capability | None = None,
     include_inactive: Annotated[bool, Query(description="admin keys only")] = False,
 ) -> ModelsPublic:
-    if include_inactive and not principal.is_admin:
-        raise InvalidRequest(
-            "include_inactive is for admin keys", param="include_inactive", code="admin_only"
-        )
-
-    def run() -> list[ModelInfo]:
-        with gateway.db.session() as s:
-            return list_models(s, active_only=not include_inactive)
-
-    models = [
-        m for m in await gateway.db.run(run) if capability is None or capability in m.capabilities
-    ]
-    return ModelsPublic(data=[ModelPublic.of(m) for m in models], count=len(models))
+    return await gateway.model_service.read_models(
+        principal, capability=capability, include_inactive=include_inactive
+    )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Add a model")

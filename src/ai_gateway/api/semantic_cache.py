@@ -3,21 +3,22 @@
 An entry holds a client's question and its answer; the listing shows the question (the
 admin decides whether reuse was right) but never the answer or the vector. Purge takes
 one entry, one client's entries, or ``all=true``; the other replicas drop purged entries
-from memory when they next find them gone from the database.
+from memory when they next find them gone from the database. The listing is
+:func:`ai_gateway.services.cache.read_semantic_entries` (the cache page's too).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from ai_gateway.api.common import ERRORS, Money, PageDep
+from ai_gateway.api.common import ERRORS, PageDep
 from ai_gateway.api.deps import AdminDep, GatewayDep
 from ai_gateway.errors import InvalidRequest, NotFound
-from ai_gateway.storage.semantic_cache import SemanticEntryInfo
+from ai_gateway.services import cache as cache_service
+from ai_gateway.services.cache import SemanticEntriesPublic
 
 __all__ = ["router"]
 
@@ -25,39 +26,6 @@ router = APIRouter(prefix="/api/ai-gateway/cache/semantic", tags=["cache"], resp
 
 ClientFilter = Annotated[str | None, Query(max_length=64)]
 EntryFilter = Annotated[str | None, Query(max_length=64)]
-
-
-class SemanticEntryPublic(BaseModel):
-    id: str
-    client_id: str
-    model_id: str
-    embed_model: str
-    query: str
-    hits: int
-    cost_usd: Money
-    saved_usd: Money
-    created_at: datetime
-    expires_at: datetime
-
-    @classmethod
-    def of(cls, e: SemanticEntryInfo) -> SemanticEntryPublic:
-        return cls(
-            id=e.id,
-            client_id=e.client_id,
-            model_id=e.model_id,
-            embed_model=e.embed_model,
-            query=e.query_text,
-            hits=e.hits,
-            cost_usd=e.cost_usd,
-            saved_usd=e.cost_usd * e.hits,
-            created_at=e.created_at,
-            expires_at=e.expires_at,
-        )
-
-
-class SemanticEntriesPublic(BaseModel):
-    data: list[SemanticEntryPublic]
-    count: int
 
 
 class Purged(BaseModel):
@@ -68,10 +36,9 @@ class Purged(BaseModel):
 async def read_semantic_entries(
     gateway: GatewayDep, _admin: AdminDep, page: PageDep, client_id: ClientFilter = None
 ) -> SemanticEntriesPublic:
-    rows, count = await gateway.semantic_cache.list_entries(
-        client_id=client_id, limit=page.limit, offset=page.offset
+    return await cache_service.read_semantic_entries(
+        gateway.semantic_cache, page=page, client_id=client_id
     )
-    return SemanticEntriesPublic(data=[SemanticEntryPublic.of(r) for r in rows], count=count)
 
 
 @router.delete("", summary="Purge one semantic cache entry, a client's, or all (admin)")

@@ -81,6 +81,15 @@ class BudgetService:
         """The current-usage view (usage, limit, days left, projection, plan ceiling)."""
         return await self._read(current_usage, client_id)
 
+    async def plan_names(self) -> list[str]:
+        """Every plan's name (the pages' plan pickers)."""
+
+        def run() -> list[str]:
+            with self._db.session() as session:
+                return [p.plan for p in store.list_plans(session)]
+
+        return await self._db.run(run)
+
     async def plan(self, plan: str) -> PlanInfo:
         def run() -> PlanInfo:
             with self._db.session() as session:

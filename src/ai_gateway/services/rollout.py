@@ -3,7 +3,8 @@ the seed sets for each stage (error rate, overhead, cache hit rate, cost reducti
 dashboard and budget adoption) are met over a window.
 
 The REST route (``GET /api/rollout/health``) and the dashboard page both call
-:func:`rollout_health`, so they cannot disagree. The stage comes from the share of
+:func:`rollout_health` (through :mod:`ai_gateway.services.rollout_report`, which shapes
+it for them), so they cannot disagree. The stage comes from the share of
 clients with the gateway flag on; the figures from the usage log (see
 ``storage/rollout_health.py`` for what "gateway" and "legacy" calls are).
 """

@@ -6,8 +6,10 @@ call :class:`TenantService`, so a value refused by one is refused by the other. 
 change is validated first (nothing is written when a value is wrong), written with its
 audit row in one transaction (``actor`` = the admin key), and then published on the
 change bus, so every replica drops what it cached about the client within its poll.
-A clear key leaves only in :meth:`TenantService.issue_key`'s return value: it is never
-stored, audited or logged (the audit row names the key's id and prefix).
+The dashboard's switches (the gateway flag, the LGPD opt-in of prompts and answers) and
+the rollout change clients through it too. A clear key leaves only in
+:meth:`TenantService.issue_key`'s return value: it is never stored, audited or logged
+(the audit row names the key's id and prefix).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ai_gateway.storage.api_keys import KeyInfo
 from ai_gateway.storage.audit import record_audit
 from ai_gateway.storage.clients import ClientInfo
 from ai_gateway.storage.db import Database
+from ai_gateway.storage.request_bodies import set_body_settings
 
 __all__ = ["REQUIRED_FIELDS", "TenantService"]
 
@@ -89,6 +92,35 @@ class TenantService:
         await self._publish("clients", client_id=client.id)
         return client
 
+    async def list_clients(self, *, limit: int, offset: int) -> tuple[list[ClientInfo], int]:
+        """One page of clients, oldest first, and how many there are in all."""
+
+        def run() -> tuple[list[ClientInfo], int]:
+            with self._db.session() as s:
+                rows = clients_store.list_clients(s, limit=limit, offset=offset)
+                return rows, clients_store.count_clients(s)
+
+        return await self._db.run(run)
+
+    async def roll_out(self, percent: int, *, actor: str) -> tuple[int, int]:
+        """Turn the gateway on for the first ``percent`` % of clients (and off for the
+        rest): how many have it now, of how many."""
+
+        def run() -> tuple[int, int]:
+            with self._db.write() as s:
+                enabled, total = clients_store.rollout(s, percent=percent)
+                record_audit(
+                    s,
+                    actor=actor,
+                    action="clients.rollout",
+                    details={"percent": percent, "enabled": enabled, "total": total},
+                )
+                return enabled, total
+
+        counts = await self._db.run(run)
+        await self._budgets.client_changed()  # publishes "clients" to every replica
+        return counts
+
     async def get_client(self, client_id: str) -> ClientInfo:
         def run() -> ClientInfo:
             with self._db.session() as s:
@@ -147,6 +179,29 @@ class TenantService:
         else:
             await self._budgets.client_changed(client.id)  # publishes "clients"
         return client
+
+    async def set_body_storage(
+        self, client_id: str, *, actor: str, store_bodies: bool, retention_days: int
+    ) -> None:
+        """The LGPD opt-in: keep the client's prompts and answers, and for how long
+        (turning it off deletes what was kept; see ``storage.request_bodies``)."""
+
+        def run() -> None:
+            with self._db.write() as s:
+                found = set_body_settings(
+                    s, client_id=client_id, store_bodies=store_bodies, retention_days=retention_days
+                )
+                record_audit(
+                    s,
+                    actor=actor,
+                    action="client.body_storage",
+                    client_id=found.client_id,
+                    target=found.client_id,
+                    details={"store_bodies": store_bodies, "retention_days": retention_days},
+                )
+
+        await self._db.run(run)
+        await self._budgets.client_changed(client_id)  # the cached key sees it at once
 
     # -- keys -------------------------------------------------------------------------
 

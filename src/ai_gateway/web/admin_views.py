@@ -1,7 +1,7 @@
 """The operator's pages: setup, aggregated analytics, clients, models, cache, rollout.
 
-Each page reads through the same route functions as its REST twin (so the page and the
-JSON agree by construction) and its buttons call that REST API from the browser.
+Each page reads through the same services as its REST twin (so the page and the JSON
+agree by construction) and its buttons call that REST API from the browser.
 """
 
 from __future__ import annotations
@@ -11,19 +11,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from ai_gateway.api import cache as cache_api
-from ai_gateway.api import clients as clients_api
-from ai_gateway.api import config as config_api
-from ai_gateway.api import metrics as metrics_api
-from ai_gateway.api import models as models_api
-from ai_gateway.api import rollout as rollout_api
-from ai_gateway.api import semantic_cache as semantic_api
-from ai_gateway.api.common import Page, Period, window_for
 from ai_gateway.i18n import translations
 from ai_gateway.providers import PROVIDERS
 from ai_gateway.ratelimit.rules import FIELDS, MAX_LIMIT, Limits
-from ai_gateway.services.rollout import rollout_health
-from ai_gateway.storage.budgets import list_plans
+from ai_gateway.services import cache as cache_service
+from ai_gateway.services import config as config_service
+from ai_gateway.services import metrics as metrics_service
+from ai_gateway.services import rollout_report
+from ai_gateway.services.scope import Page, Period
 from ai_gateway.web.charts import savings_chart
 from ai_gateway.web.render import AdminPageDep, render
 
@@ -39,8 +34,8 @@ _PROVIDERS = ("gateway", "openai", "groq", "anthropic", "google")
 @router.get("/setup")
 async def setup(request: Request, viewer: AdminPageDep) -> Response:
     gateway = viewer.gateway
-    config = await config_api.read_config(gateway, viewer.principal)
-    models = await models_api.read_models(gateway, viewer.principal)
+    config = await config_service.read_config(gateway.db)
+    models = await gateway.model_service.read_models(viewer.principal)
     return render(
         request,
         "setup.html",
@@ -58,8 +53,8 @@ async def setup(request: Request, viewer: AdminPageDep) -> Response:
 async def analytics(
     request: Request, viewer: AdminPageDep, period: PeriodQuery = "30d", fragment: bool = False
 ) -> Response:
-    metrics = await metrics_api.read_metrics(
-        viewer.gateway, viewer.principal, PERIODS[period], Page(limit=20, offset=0)
+    metrics = await metrics_service.read_metrics(
+        viewer.gateway.db, days=PERIODS[period], page=Page(limit=20, offset=0)
     )
     context: dict[str, Any] = {
         "m": metrics,
@@ -93,15 +88,10 @@ async def analytics(
 @router.get("/clients")
 async def clients(request: Request, viewer: AdminPageDep) -> Response:
     gateway = viewer.gateway
-    listed = await clients_api.read_clients(gateway, viewer.principal, Page(limit=200, offset=0))
-
-    def plans() -> list[str]:
-        with gateway.db.session() as s:
-            return [p.plan for p in list_plans(s)]
-
-    plan_names = await gateway.db.run(plans)
-    enabled = sum(1 for c in listed.data if c.use_ai_gateway)
-    rollout = round(100 * enabled / listed.count) if listed.count else 0
+    listed, count = await gateway.tenants.list_clients(limit=200, offset=0)
+    plan_names = await gateway.budget_service.plan_names()
+    enabled = sum(1 for c in listed if c.use_ai_gateway)
+    rollout = round(100 * enabled / count) if count else 0
     # The limits every request reads (the config snapshot), so the page shows what is enforced.
     table = (await gateway.config.get()).rate_limits
     limits = {
@@ -110,11 +100,11 @@ async def clients(request: Request, viewer: AdminPageDep) -> Response:
             "plan": table.plans.get(c.plan, Limits()).as_dict(),
             "effective": table.for_client(c.id, c.plan).as_dict(),
         }
-        for c in listed.data
+        for c in listed
     }
     plan_limits = {p: table.plans.get(p, Limits()).as_dict() for p in plan_names}
     context = {
-        "clients": listed.data,
+        "clients": listed,
         "plans": plan_names,
         "rollout": rollout,
         "active": "clients",
@@ -128,22 +118,25 @@ async def clients(request: Request, viewer: AdminPageDep) -> Response:
 
 @router.get("/models")
 async def models(request: Request, viewer: AdminPageDep) -> Response:
-    listed = await models_api.read_models(viewer.gateway, viewer.principal, include_inactive=True)
+    listed = await viewer.gateway.model_service.read_models(viewer.principal, include_inactive=True)
     context = {"models": listed.data, "active": "models", "providers": sorted(PROVIDERS)}
     return render(request, "models.html", context, viewer=viewer)
 
 
 @router.get("/cache")
 async def cache(request: Request, viewer: AdminPageDep, period: PeriodQuery = "30d") -> Response:
-    found = await cache_api.read_cache(
-        viewer.gateway, viewer.principal, PERIODS[period], Page(limit=100, offset=0)
+    gateway = viewer.gateway
+    found = await cache_service.read_cache(
+        gateway.db,
+        gateway.cache,
+        viewer.principal,
+        days=PERIODS[period],
+        page=Page(limit=100, offset=0),
     )
-    listed = await clients_api.read_clients(
-        viewer.gateway, viewer.principal, Page(limit=200, offset=0)
-    )
-    names = {c.id: c.name for c in listed.data}
-    semantic = await semantic_api.read_semantic_entries(
-        viewer.gateway, viewer.principal, Page(limit=100, offset=0)
+    listed, _count = await gateway.tenants.list_clients(limit=200, offset=0)
+    names = {c.id: c.name for c in listed}
+    semantic = await cache_service.read_semantic_entries(
+        gateway.semantic_cache, page=Page(limit=100, offset=0)
     )
     return render(
         request,
@@ -162,12 +155,7 @@ async def cache(request: Request, viewer: AdminPageDep, period: PeriodQuery = "3
 
 @router.get("/rollout")
 async def rollout(request: Request, viewer: AdminPageDep, period: PeriodQuery = "30d") -> Response:
-    window = window_for(PERIODS[period])
-    health = rollout_api.to_public(
-        await rollout_health(viewer.gateway.db, window=window),
-        period=period,
-        since=window.first_day.isoformat(),
-    )
+    health = await rollout_report.read_rollout_health(viewer.gateway.db, days=PERIODS[period])
     _ = translations(viewer.locale).gettext
     chart = {
         "labels": [_("Gateway"), _("Legacy")],

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ai_gateway.api.schemas import CostSavings
 from ai_gateway.i18n import Formatter
+from ai_gateway.services.schemas import CostSavings
 
 __all__ = ["savings_chart"]
 

@@ -1,7 +1,9 @@
 """A client's pages: its analytics and its settings (its data only).
 
 An admin may open them for one client with ``?client_id=``; a client key never names
-another client (``scope_client`` refuses it, as in the REST API).
+another client (``scope_client`` refuses it, as in the REST API). The pages read through
+the same services as their REST twins (``services.analytics``, ``services.budget_reads``)
+and change through the same owners (``gateway.tenants``), so the two cannot disagree.
 """
 
 from __future__ import annotations
@@ -11,16 +13,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from ai_gateway.api import analytics as analytics_api
-from ai_gateway.api import budget as budget_api
-from ai_gateway.api.common import Page, Source, actor, read_scoped, scope_client
+from ai_gateway.api.common import actor
 from ai_gateway.api.session import check_csrf, read_session
 from ai_gateway.errors import PermissionDenied
 from ai_gateway.i18n import Formatter
 from ai_gateway.rules.budget_rules import LIMIT_MAX
-from ai_gateway.storage.audit import record_audit
-from ai_gateway.storage.budgets import effective_budget
-from ai_gateway.storage.clients import ClientInfo, get_client, update_client
+from ai_gateway.services import budget_reads
+from ai_gateway.services.analytics import ClientAnalytics
+from ai_gateway.services.budget_reads import BudgetConfigPublic, CurrentUsagePublic
+from ai_gateway.services.scope import Page, Source, scope_client
+from ai_gateway.storage.clients import ClientInfo
 from ai_gateway.web.admin_views import PERIODS, PeriodQuery
 from ai_gateway.web.auth_views import read_form
 from ai_gateway.web.charts import savings_chart
@@ -48,18 +50,12 @@ async def _client(viewer: Viewer, client_id: str | None) -> ClientInfo | None:
         raise ForbiddenPage from exc
     if tenant is None:
         return None
-    gateway = viewer.gateway
-
-    def run() -> ClientInfo:
-        with gateway.db.session() as s:
-            return get_client(s, tenant)
-
-    client = await gateway.db.run(run)
+    client = await viewer.gateway.tenants.get_client(tenant)
     viewer.fmt = Formatter(viewer.locale, client.timezone)
     return client
 
 
-def _tone(usage: budget_api.CurrentUsagePublic) -> str:
+def _tone(usage: CurrentUsagePublic) -> str:
     """The budget bar's colour, from the usage AND where the period is heading: green,
     yellow (70 % used, or a projection past 90 %), orange (85 % used, or a projection past
     the limit), red (the limit reached, or a projection past twice the limit)."""
@@ -75,12 +71,16 @@ def _tone(usage: budget_api.CurrentUsagePublic) -> str:
     return "green"
 
 
-async def _budget_bar(viewer: Viewer, client: ClientInfo) -> dict[str, Any]:
+async def _budget_bar(
+    viewer: Viewer, client: ClientInfo, budget: BudgetConfigPublic | None = None
+) -> dict[str, Any]:
     """What the BudgetProgressBar shows: usage, colour, and whether a full budget pauses
-    the client (its words depend on it: only then are new calls refused)."""
-    gateway, principal = viewer.gateway, viewer.principal
-    usage = await budget_api.read_current_usage(gateway, principal, client.id)
-    budget = await budget_api.read_budget(gateway, principal, client.id)
+    the client (its words depend on it: only then are new calls refused). ``budget``:
+    already read by the caller."""
+    db, principal = viewer.gateway.db, viewer.principal
+    usage = await budget_reads.read_current_usage(db, principal, client.id)
+    if budget is None:
+        budget = await budget_reads.read_budget(db, principal, client.id)
     return {
         "usage": usage,
         "tone": _tone(usage),
@@ -103,17 +103,14 @@ async def analytics(
     client = await _client(viewer, client_id)
     if client is None:
         return RedirectResponse("/dashboard/ai-gateway/clients", status_code=303)
-    gateway, principal, days = viewer.gateway, viewer.principal, PERIODS[period]
+    principal = viewer.principal
     page = Page(limit=_CONVERSATIONS_PAGE, offset=conversations_offset)
     bar = await _budget_bar(viewer, client)
-    found = await analytics_api.read_analytics(gateway, principal, days, client.id, source)
-    conversations = await analytics_api.read_conversations(
-        gateway, principal, days, page, client.id, source
-    )
+    query = ClientAnalytics(viewer.gateway.db, principal, client.id, PERIODS[period], source)
+    found = await query.summary()
+    conversations = await query.conversations(page)
     fallback_page = Page(limit=_FALLBACKS_PAGE, offset=fallbacks_offset)
-    fallbacks = await analytics_api.read_fallbacks(
-        gateway, principal, days, fallback_page, client.id, source
-    )
+    fallbacks = await query.fallbacks(fallback_page)
     admin_query = f"&client_id={client.id}" if principal.is_admin else ""
     context: dict[str, Any] = {
         "client": client,
@@ -186,9 +183,8 @@ async def conversation(
     client = await _client(viewer, client_id)
     if client is None:
         return Response(status_code=404)
-    calls = await analytics_api.read_conversation(
-        viewer.gateway, viewer.principal, conversation_id, Page(limit=200, offset=0), client.id
-    )
+    query = ClientAnalytics(viewer.gateway.db, viewer.principal, client.id)
+    calls = await query.conversation(conversation_id, Page(limit=200, offset=0))
     return render(
         request,
         "_conversation_calls.html",
@@ -202,13 +198,11 @@ async def settings(request: Request, viewer: PageDep, client_id: ClientQuery = N
     client = await _client(viewer, client_id)
     if client is None:
         return RedirectResponse("/dashboard/ai-gateway/clients", status_code=303)
-    gateway, principal = viewer.gateway, viewer.principal
-    budget = await budget_api.read_budget(gateway, principal, client.id)
-    bar = await _budget_bar(viewer, client)
-    # The plan's ceiling, shown by the limit field and in the form's refusal.
-    enforced = await read_scoped(
-        gateway, principal, client.id, effective_budget, client_id=client.id
-    )
+    principal = viewer.principal
+    # With the plan's ceiling, shown by the limit field and in the form's refusal.
+    enforced = await budget_reads.read_effective_budget(viewer.gateway.db, principal, client.id)
+    budget = BudgetConfigPublic.of(enforced)
+    bar = await _budget_bar(viewer, client, budget)
     return render(
         request,
         "settings.html",
@@ -238,21 +232,9 @@ async def toggle_gateway(request: Request, viewer: PageDep) -> Response:
     if client is None:
         return RedirectResponse("/dashboard/ai-gateway/clients", status_code=303)
     enabled = form.get("use_ai_gateway") == "on"
-    gateway, who = viewer.gateway, actor(viewer.principal)
-
-    def run() -> None:
-        with gateway.db.write() as s:
-            update_client(s, client_id=client.id, changes={"use_ai_gateway": enabled})
-            record_audit(
-                s,
-                actor=who,
-                action="client.update",
-                client_id=client.id,
-                target=client.name,
-                details={"use_ai_gateway": enabled},
-            )
-
-    await gateway.db.run(run)
-    await gateway.budget_service.client_changed(client.id)  # and on every replica
+    # The owner of clients writes, audits and tells every replica, as for PATCH /api/clients.
+    await viewer.gateway.tenants.update_client(
+        client.id, actor=actor(viewer.principal), changes={"use_ai_gateway": enabled}
+    )
     suffix = f"&client_id={client.id}" if viewer.principal.is_admin else ""
     return RedirectResponse(f"/dashboard/settings?saved=gateway{suffix}", status_code=303)

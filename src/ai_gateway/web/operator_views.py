@@ -18,7 +18,6 @@ from zoneinfo import available_timezones
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
-from ai_gateway.storage.budgets import list_plans
 from ai_gateway.web.render import AdminPageDep, render
 
 __all__ = ["router"]
@@ -34,16 +33,6 @@ def timezones() -> list[str]:
     return sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
 
 
-async def _plans(viewer: AdminPageDep) -> list[str]:
-    db = viewer.gateway.db
-
-    def run() -> list[str]:
-        with db.session() as s:
-            return [p.plan for p in list_plans(s)]
-
-    return await db.run(run)
-
-
 @router.get("/clients/{client_id}")
 async def client_page(request: Request, viewer: AdminPageDep, client_id: ClientPath) -> Response:
     gateway = viewer.gateway
@@ -54,7 +43,7 @@ async def client_page(request: Request, viewer: AdminPageDep, client_id: ClientP
         "client": client,
         "keys": sorted(keys, key=lambda k: (k.revoked_at is not None, k.created_at), reverse=False),
         "alerts": alerts,
-        "plans": await _plans(viewer),
+        "plans": await gateway.budget_service.plan_names(),
         "timezones": timezones(),
         "created": request.query_params.get("created") == "1",
         "active": "clients",

@@ -2,10 +2,11 @@
 list on phones, the next page by cursor) and ``/dashboard/requests/{id}`` (every fact of
 one call), and the settings form of the LGPD opt-in (store prompts and answers).
 
-Both read through the REST twin (``api.requests``), so the page and the JSON agree and
-share one tenant wall: the operator sees every client (and may pick one), a client only
-its own calls. A filter the API refuses shows the form again with the reason, never a
-bare error page.
+Both read through the same service as their REST twin (``services.requests``), so the
+page and the JSON agree and share one tenant wall: the operator sees every client (and
+may pick one), a client only its own calls. A filter the API refuses shows the form
+again with the reason, never a bare error page. The opt-in is changed through the owner
+of clients (``gateway.tenants``).
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from ai_gateway.api import requests as requests_api
-from ai_gateway.api.common import actor, scope_client
+from ai_gateway.api.common import actor
 from ai_gateway.api.session import check_csrf, read_session
 from ai_gateway.errors import InvalidRequest, PermissionDenied
-from ai_gateway.storage.audit import record_audit
+from ai_gateway.services import requests as explorer
+from ai_gateway.services.requests import RequestsPage
+from ai_gateway.services.scope import scope_client
 from ai_gateway.storage.clients import list_clients
-from ai_gateway.storage.request_bodies import set_body_settings
 from ai_gateway.storage.request_log import (
     CACHE_STATES,
     ENDPOINTS,
@@ -92,7 +93,7 @@ def _quick(days: int, viewer: Viewer) -> dict[str, str]:
 
 async def _read_page(
     viewer: Viewer, values: dict[str, str | None], cursor: str | None
-) -> tuple[requests_api.RequestsPage | None, str | None]:
+) -> tuple[RequestsPage | None, str | None]:
     """The page the form asks for, or the reason it cannot be read (in words)."""
     try:
         filters = RequestFilters.of(
@@ -107,8 +108,8 @@ async def _read_page(
             date_to=_day(values["date_to"], "date_to"),
             zone=viewer.fmt.zone,  # the days of the calendar the page shows times in
         )
-        page = await requests_api.explore(
-            viewer.gateway,
+        page = await explorer.explore(
+            viewer.gateway.db,
             viewer.principal,
             values["client_id"],
             filters,
@@ -183,7 +184,7 @@ async def request_detail(
     request_id: Annotated[str, Path(min_length=1, max_length=64)],
 ) -> Response:
     """Every fact of one call (another client's call is a 404 page, as in the API)."""
-    found = await requests_api.read_request(viewer.gateway, viewer.principal, request_id)
+    found = await explorer.read_request(viewer.gateway.db, viewer.principal, request_id)
     names = await _client_names(viewer)
     total_tokens = found.input_tokens + found.output_tokens
     context = {
@@ -217,22 +218,8 @@ async def save_body_storage(request: Request, viewer: PageDep) -> Response:
             param="body_retention_days",
             code="retention_out_of_range",
         )
-    days = int(raw_days)
-    gateway, who = viewer.gateway, actor(viewer.principal)
-
-    def run() -> None:
-        with gateway.db.write() as s:
-            found = set_body_settings(s, client_id=tenant, store_bodies=store, retention_days=days)
-            record_audit(
-                s,
-                actor=who,
-                action="client.body_storage",
-                client_id=found.client_id,
-                target=found.client_id,
-                details={"store_bodies": store, "retention_days": days},
-            )
-
-    await gateway.db.run(run)
-    await gateway.budget_service.client_changed(tenant)  # the cached key sees it at once
+    await viewer.gateway.tenants.set_body_storage(
+        tenant, actor=actor(viewer.principal), store_bodies=store, retention_days=int(raw_days)
+    )
     suffix = f"&client_id={tenant}" if viewer.principal.is_admin else ""
     return RedirectResponse(f"/dashboard/settings?saved=bodies{suffix}", status_code=303)

@@ -1,25 +1,32 @@
-"""Response pieces several usage routers share (totals, calls, latency): wire schemas only.
-
-Money is :data:`~ai_gateway.api.common.Money` (a Decimal that leaves as a string).
+"""Response pieces several usage reads share (totals, calls, latency, savings): wire
+schemas only, returned by the services and sent as they are by the REST API and rendered
+by the pages (so the two cannot disagree).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel
-
-from ai_gateway.api.common import Money
+from pydantic import BaseModel, PlainSerializer
 
 __all__ = [
     "CallPublic",
     "CallsPublic",
     "CostSavings",
     "Latency",
+    "ModelSavings",
+    "Money",
+    "Savings",
     "SavingsPoint",
     "SavingsTotals",
     "UsageTotals",
+]
+
+#: Money leaves as a string so no JSON parser turns it into a float.
+Money = Annotated[
+    Decimal, PlainSerializer(lambda v: format(v, "f"), return_type=str, when_used="json")
 ]
 
 
@@ -107,3 +114,34 @@ class SavingsPoint(SavingsTotals):
 class CostSavings(BaseModel):
     totals: SavingsTotals
     series: list[SavingsPoint]
+
+
+class ModelSavings(BaseModel):
+    model_id: str
+    hits: int
+    misses: int
+    hit_rate: float
+    #: ``hits`` split by the cache that served them (exact key, or semantic match).
+    exact_hits: int = 0
+    semantic_hits: int = 0
+    exact_hit_rate: float = 0.0
+    semantic_hit_rate: float = 0.0
+    tokens_saved: int
+    saved_usd: Money
+    saved_brl: Money
+
+
+class Savings(BaseModel):
+    """What the response cache saved (one client's, or every client's)."""
+
+    hits: int
+    misses: int
+    hit_rate: float
+    exact_hits: int = 0
+    semantic_hits: int = 0
+    exact_hit_rate: float = 0.0
+    semantic_hit_rate: float = 0.0
+    tokens_saved: int
+    saved_usd: Money
+    saved_brl: Money
+    by_model: list[ModelSavings]
