@@ -57,6 +57,10 @@ class ClientUpdate(BaseModel):
 
 
 class ClientPublic(BaseModel):
+    """A client as the API shows it: the fields of ``ClientInfo`` named here, read off it
+    (the LGPD body-storage opt-in has its own form and is not listed)."""
+
+    model_config = ConfigDict(from_attributes=True)
     id: str
     name: str
     plan: str
@@ -73,21 +77,7 @@ class ClientPublic(BaseModel):
 
     @classmethod
     def of(cls, info: ClientInfo) -> ClientPublic:
-        return cls(
-            id=info.id,
-            name=info.name,
-            plan=info.plan,
-            use_ai_gateway=info.use_ai_gateway,
-            timezone=info.timezone,
-            status=info.status,
-            contact_email=info.contact_email,
-            alert_webhook_url=info.alert_webhook_url,
-            fallback_chain=info.fallback_chain,
-            created_at=info.created_at,
-            prompt_cache_breakpoints=info.prompt_cache_breakpoints,
-            semantic_cache=info.semantic_cache,
-            semantic_cache_threshold=info.semantic_cache_threshold,
-        )
+        return cls.model_validate(info)
 
 
 class ClientsPublic(BaseModel):
@@ -101,6 +91,9 @@ class KeyCreate(BaseModel):
 
 
 class KeyPublic(BaseModel):
+    """A key as the API shows it (never its hash), read off ``KeyInfo``."""
+
+    model_config = ConfigDict(from_attributes=True)
     id: str
     prefix: str
     role: str
@@ -112,16 +105,7 @@ class KeyPublic(BaseModel):
 
     @classmethod
     def of(cls, info: KeyInfo) -> KeyPublic:
-        return cls(
-            id=info.id,
-            prefix=info.prefix,
-            role=info.role,
-            client_id=info.client_id,
-            name=info.name,
-            created_at=info.created_at,
-            revoked_at=info.revoked_at,
-            last_used_at=info.last_used_at,
-        )
+        return cls.model_validate(info)
 
 
 class KeysPublic(BaseModel):
