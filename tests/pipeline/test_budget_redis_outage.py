@@ -218,3 +218,26 @@ async def test_when_redis_is_back_it_decides_again_and_holds_the_stored_usage(
     assert sum(r.shared_admissions for r in replicas) == sum(r.admitted for r in replicas) - 8
     assert shared_usage == stored  # the shared usage is the stored one
     assert await direct.hlen(in_flight) == 0  # type: ignore[misc]
+
+
+async def test_the_share_only_shrinks_during_an_outage(pg_db: Database, unreachable: Redis) -> None:
+    client_id = _client(pg_db)
+    registry = ReplicaRegistry(pg_db)
+    replica = Replica(
+        pg_db,
+        BudgetGuard(pg_db, shared=RedisBudgetCounters(unreachable), replicas=registry),
+        client_id,
+    )
+    await ReplicaRegistry(pg_db).beat()  # another replica
+    await registry.beat()
+    assert registry.live == 2
+    for _ in range(4):
+        await replica.call()
+    assert replica.admitted == 4  # of a share of 10
+    registry.live = 4  # two more replicas came up: the share is now 5
+    for _ in range(4):
+        await replica.call()
+    assert (replica.admitted, replica.refused) == (5, 3)
+    registry.live = 1  # three died: their shares are not handed over mid-outage
+    await replica.call()
+    assert (replica.admitted, replica.refused) == (5, 4)

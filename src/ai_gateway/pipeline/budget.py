@@ -263,6 +263,8 @@ class BudgetGuard:
                 state = self._merge(client_id, await self._db.run(self._load, client_id))
             except SQLAlchemyError:  # the database is away too: the last read is the base
                 log.warning("budget re-read failed; the outage share uses the last known usage")
+            if self.replicas is not None:
+                await self.replicas.refresh()
             live = self.replicas.live if self.replicas is not None else 1
             state.outage = Outage(_period_key(state.budget), state.committed, max(1, live))
             log.warning(

@@ -4,14 +4,18 @@ shared (Redis) counters are unreachable.
 Every process with shared budget counters beats its row in ``gateway_replicas`` every
 :data:`HEARTBEAT_SECONDS` from a background loop of the gateway (one small write
 transaction, never on the request path) and keeps the count of rows seen in the last
-three beats in memory (:attr:`ReplicaRegistry.live`). A process of ``serve --workers N``
-is a replica of its own: each has its own guard and counters. A process that died stops
-being counted after three beats; one that stops cleanly removes its row.
+three beats in memory (:attr:`ReplicaRegistry.live`); when an outage begins the guard
+asks for a fresh count (:meth:`ReplicaRegistry.refresh`), so a replica started since the
+last beat is not missed. A process of ``serve --workers N`` is a replica of its own: each
+has its own guard and counters. A process that died stops being counted after three
+beats; one that stops cleanly removes its row.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -28,6 +32,8 @@ log = logging.getLogger("ai_gateway.budget")
 HEARTBEAT_SECONDS = 5.0
 #: A replica not seen for this many beats is dead.
 _DEAD_AFTER_BEATS = 3
+#: A count this recent is not re-read when an outage begins.
+_FRESH_SECONDS = 1.0
 
 
 class ReplicaRegistry:
@@ -44,12 +50,22 @@ class ReplicaRegistry:
         self.id = new_id()
         #: replicas alive at the last beat, this one included (1 until the first beat)
         self.live = 1
+        self._beaten_at = float("-inf")
+        self._beating = asyncio.Lock()
+
+    async def refresh(self) -> None:
+        """Beat now unless a beat is under a second old: an outage begins. (The count of
+        the last scheduled beat may predate replicas started since, up to a beat ago.)"""
+        async with self._beating:
+            if time.monotonic() - self._beaten_at >= _FRESH_SECONDS:
+                await self.beat()
 
     async def beat(self) -> None:
         """Write this replica's heartbeat and count the live ones; on a database error
         keep the last count (the budget guard only ever grows its divisor in an outage)."""
         try:
             self.live = max(1, await self._db.run(self._beat))
+            self._beaten_at = time.monotonic()
         except SQLAlchemyError:
             log.warning("replica heartbeat failed; keeping the last count of replicas")
 
