@@ -3,10 +3,11 @@
 The HTTP app, ``call_ai`` and the jobs all reach the database, the providers and the
 caches through one :class:`Gateway`, never through module globals. Background tasks (the
 usage writer, the exchange-rate refresher, the config version poll, the key last-used
-writer, the job scheduler, the WhatsApp bot's replies) start with it and stop with it;
-stopping waits for WhatsApp replies in flight, flushes every usage row and waits for
-pending alerts. The :class:`~ai_gateway.metering.alerting.Alerter` listens to the meter
-(thresholds, auto-pause, unpriced models).
+writer, the replica heartbeat (with Redis), the job scheduler, the WhatsApp bot's
+replies) start with it and stop with it; stopping waits for WhatsApp replies in flight,
+flushes every usage row and waits for pending alerts. The
+:class:`~ai_gateway.metering.alerting.Alerter` listens to the meter (thresholds,
+auto-pause, unpriced models).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from ai_gateway.pipeline.meter import Meter
 from ai_gateway.pipeline.outcome import CallMeta, CallResult
 from ai_gateway.pipeline.rate_limit import RateLimitGuard
 from ai_gateway.pipeline.rates import RateHolder
+from ai_gateway.pipeline.replicas import HEARTBEAT_SECONDS, ReplicaRegistry
 from ai_gateway.pipeline.run import ChatPipeline
 from ai_gateway.pipeline.semantic_embedder import PipelineEmbedder
 from ai_gateway.pipeline.shared_budget import RedisBudgetCounters
@@ -68,6 +70,8 @@ __all__ = ["Gateway"]
 log = logging.getLogger("ai_gateway")
 
 _LAST_USED_SECONDS = 10.0
+#: How long a budget admission waits on Redis before it counts as away.
+_REDIS_TIMEOUT_SECONDS = 2.0
 
 
 def _cache_settings(snapshot: ConfigSnapshot) -> CacheSettings:
@@ -92,13 +96,29 @@ class Gateway:
             known_models=lambda: self.config.current.models, providers=PROVIDERS
         )
         self.auth = Authenticator(db)
+        # A Redis that stops answering (not only one that refuses) must fail admissions
+        # fast: the guard then admits its share instead of every call waiting on it.
         self.shared_budget = (
-            RedisBudgetCounters(Redis.from_url(settings.redis_url)) if settings.redis_url else None
+            RedisBudgetCounters(
+                Redis.from_url(
+                    settings.redis_url,
+                    socket_timeout=_REDIS_TIMEOUT_SECONDS,
+                    socket_connect_timeout=_REDIS_TIMEOUT_SECONDS,
+                )
+            )
+            if settings.redis_url
+            else None
         )
+        #: the live replicas that divide a budget while Redis is away (with Redis only)
+        self.replicas = ReplicaRegistry(db) if self.shared_budget is not None else None
         self.changes = ChangeBus(db, redis_url=settings.redis_url)
         #: the one owner of budgets; ``budgets`` is its guard on the request path
         self.budget_service = BudgetService(
-            db, shared=self.shared_budget, auth=self.auth, publish=self.changes.publish
+            db,
+            shared=self.shared_budget,
+            auth=self.auth,
+            publish=self.changes.publish,
+            replicas=self.replicas,
         )
         self.budgets = self.budget_service.guard
         # Limits are read from the config snapshot; the service owns their changes.
@@ -242,6 +262,9 @@ class Gateway:
         self._subscribe_caches()
         await self.changes.start()
         self._every(_LAST_USED_SECONDS, self._write_last_used, "key-last-used")
+        if self.replicas is not None:
+            await self.replicas.beat()  # counted before the first call
+            self._every(HEARTBEAT_SECONDS, self.replicas.beat, "replica-heartbeat")
         log.info(
             "gateway started",
             extra={"database": self.db.dialect, "redis": bool(self.settings.redis_url)},
@@ -257,6 +280,9 @@ class Gateway:
                 await task
         await self.semantic_cache.drain()
         await self.usage.stop()
+        if self.replicas is not None:
+            await self.replicas.leave()
+        await self.budgets.drain()
         await self.alerter.close()
         await self._write_last_used()
         await self.auth.close()

@@ -4,6 +4,8 @@
   replicas (admission is one Lua script on the shared Redis);
 - Redis stopped under load: calls keep being answered, each replica limits on its own
   (the configured limit per replica: the documented degradation), nothing is lost;
+- Redis stopped: a budget still holds across the replicas (each admits its share of
+  what the database says is left, the replicas counted by their heartbeat rows);
 - ``kill -9`` of a replica with calls in flight leaks no budget reservation past its
   expiry;
 - PostgreSQL cut under load (through a TCP proxy the test controls): calls keep being
@@ -32,11 +34,12 @@ from sqlalchemy import func, select
 
 from ai_gateway.pipeline.shared_budget import RESERVATION_TTL_SECONDS
 from ai_gateway.storage.api_keys import issue_key
+from ai_gateway.storage.budgets import effective_budget
 from ai_gateway.storage.clients import create_client
 from ai_gateway.storage.db import Database
-from ai_gateway.storage.tables import UsageLog
+from ai_gateway.storage.tables import GatewayReplica, UsageLog
 from tests.cluster.cluster import Cluster, PrivateRedis
-from tests.cluster.test_cluster import _load, _wait_rows, cluster, redis
+from tests.cluster.test_cluster import _load, _post, _wait_rows, cluster, redis
 from tests.fakes.fake_providers import FakeProviders
 from tests.fakes.tcp_proxy import TcpProxy
 from tests.harness import harness_settings, seed
@@ -103,6 +106,51 @@ async def test_redis_outage_calls_answered_limits_per_replica_nothing_lost(
     assert found == answered
     assert allowed + statuses.count(429) == 150
     assert rpm <= allowed <= 3 * (rpm + refill)
+
+
+async def test_redis_outage_budget_holds_across_the_replicas(
+    cluster: tuple[Cluster, Database, str], redis: PrivateRedis
+) -> None:
+    node, db, _ = cluster
+    with db.session() as s:  # each replica beats its row from its start
+        assert s.scalar(select(func.count()).select_from(GatewayReplica)) == node.replicas
+    with db.write() as s:
+        probe = create_client(s, name="probe", plan="pro")
+        probe_key = issue_key(s, role="client", client_id=probe.id).plain
+        crowd = create_client(s, name="crowd", plan="pro")
+        crowd_key = issue_key(s, role="client", client_id=crowd.id).plain
+    async with aiohttp.ClientSession() as http:
+        status, rid = await _post(http, node.url, probe_key)
+        assert status == 200 and rid is not None
+    assert await _wait_rows(db, {rid}) == {rid}
+    with db.session() as s:
+        per_call = s.scalars(select(UsageLog.cost_brl).where(UsageLog.client_id == probe.id)).one()
+    limit = per_call * 30
+    set_budget_row(db, crowd.id, limit)
+
+    await redis.stop()
+    connector = aiohttp.TCPConnector(limit=150)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        results = await asyncio.gather(*[_post(http, node.url, crowd_key) for _ in range(150)])
+    await redis.start()
+    statuses = [s for s, _ in results]
+    ok = statuses.count(200)
+    answered = {rid for s, rid in results if s == 200 and rid}
+    assert await _wait_rows(db, answered) == answered
+    for _ in range(100):
+        with db.session() as s:
+            logged = s.scalar(
+                select(func.sum(UsageLog.cost_brl)).where(UsageLog.client_id == crowd.id)
+            ) or Decimal(0)
+            usage = effective_budget(s, client_id=crowd.id).current_usage
+        if usage == logged:
+            break
+        await asyncio.sleep(0.05)
+    print(f"\nredis down: budget of 30 calls over 3 replicas: {ok} of 150 admitted")
+    assert statuses.count(402) + ok == 150 and ok >= 10
+    assert usage == logged == per_call * ok
+    # Each replica its share: the cluster within the limit, plus one call per replica.
+    assert usage <= limit + per_call * node.replicas, (usage, limit)
 
 
 @pytest_asyncio.fixture

@@ -16,6 +16,14 @@ calls that this process issues in the same event-loop turn share one pipelined r
 trip (:class:`_Pipelined`; each script still runs atomically on its own): under load,
 redis-py's per-command work (a pooled connection, a write, a parse) was a quarter of a
 worker's CPU.
+
+Redis away: the first failure makes every admission fail at once for
+:data:`RETRY_SECONDS` (the guard then admits its share, see
+:mod:`ai_gateway.pipeline.budget_outage`), so calls do not each wait on a dead
+connection; then one admission tries again while the others still fail fast. A settlement
+that could not be sent is remembered (bounded) and sent again as a release once Redis
+answers, so a reservation made before the outage does not hold its money until it
+expires; its real amount reaches the shared usage through the stored usage (``floor``).
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError
 
 __all__ = ["RedisBudgetCounters", "to_units"]
@@ -38,6 +47,10 @@ _SCALE = Decimal(10) ** 6
 #: How long a reservation may live without its call settling or releasing it.
 RESERVATION_TTL_SECONDS = 900
 _KEY_TTL_SECONDS = 40 * 24 * 3600
+#: After a failure, how long admissions skip Redis before one tries it again.
+RETRY_SECONDS = 1.0
+#: Settlements kept to send again when Redis is back; past it, reservations expire.
+_UNSENT_MAX = 100_000
 
 _RESERVE = """
 local h, z, a = KEYS[1], KEYS[2], KEYS[3]
@@ -148,6 +161,11 @@ class RedisBudgetCounters:
         self._reserve = redis.register_script(_RESERVE)
         self._settle = redis.register_script(_SETTLE)
         self._calls = _Pipelined(redis)
+        #: monotonic time before which admissions do not try Redis (0: it is up)
+        self._down_until = 0.0
+        #: reservation id -> (client id, period) of settlements Redis did not get
+        self._unsent: dict[str, tuple[str, str]] = {}
+        self._resending: asyncio.Task[None] | None = None
 
     def _keys(self, client_id: str) -> list[str]:
         base = f"{self._prefix}{client_id}"
@@ -163,35 +181,83 @@ class RedisBudgetCounters:
         period: str,
         floor: Decimal,
     ) -> bool:
-        """Admit (True) or refuse (False) atomically across every replica."""
+        """Admit (True) or refuse (False) atomically across every replica; raises
+        :class:`RedisError` when Redis is away (at once while backing off)."""
+        self._check_up()
         now = time.time()
-        admitted = await self._calls.call(
-            self._reserve,
-            self._keys(client_id),
-            [
-                to_units(limit),
-                to_units(amount),
-                period,
-                to_units(floor),
-                now,
-                now + RESERVATION_TTL_SECONDS,
-                reservation_id,
-                _KEY_TTL_SECONDS,
-            ],
-        )
+        try:
+            admitted = await self._calls.call(
+                self._reserve,
+                self._keys(client_id),
+                [
+                    to_units(limit),
+                    to_units(amount),
+                    period,
+                    to_units(floor),
+                    now,
+                    now + RESERVATION_TTL_SECONDS,
+                    reservation_id,
+                    _KEY_TTL_SECONDS,
+                ],
+            )
+        except RedisError:
+            if self._down_until == 0.0:
+                log.warning("shared budget counters unreachable; each replica admits its share")
+            self._down_until = time.monotonic() + RETRY_SECONDS
+            raise
+        if self._down_until:
+            log.info("shared budget counters reachable again")
+            self._down_until = 0.0
+        if self._unsent and self._resending is None:
+            self._resending = asyncio.ensure_future(self._resend())
         return bool(admitted)
+
+    @property
+    def reachable(self) -> bool:
+        """False since a failure, until an admission gets through again."""
+        return self._down_until == 0.0
+
+    def _check_up(self) -> None:
+        if not self._down_until:
+            return
+        now = time.monotonic()
+        if now < self._down_until:
+            raise RedisConnectionError("shared budget counters unreachable (retrying soon)")
+        # This call tries; the ones that come while it waits still fail fast.
+        self._down_until = now + RETRY_SECONDS
+
+    async def _resend(self) -> None:
+        """Release the reservations whose settlement Redis did not get."""
+        unsent, self._unsent = self._unsent, {}
+        try:  # one pipelined batch; a release that fails again is kept again
+            await asyncio.gather(
+                *(
+                    self.settle(client_id=c, reservation_id=rid, actual=Decimal(0), period=p)
+                    for rid, (c, p) in unsent.items()
+                )
+            )
+        finally:
+            self._resending = None
 
     async def settle(
         self, *, client_id: str, reservation_id: str, actual: Decimal, period: str
     ) -> None:
         """Swap a reservation for the real amount (``actual`` 0 = release)."""
+        if self._down_until and time.monotonic() < self._down_until:
+            self._keep_unsent(client_id, reservation_id, period)
+            return
         try:
             await self._calls.call(
                 self._settle, self._keys(client_id), [reservation_id, to_units(actual), period]
             )
         except RedisError:
-            # The reservation expires on its own; usage is re-floored from the database.
-            log.warning("shared budget settle failed", extra={"client_id": client_id})
+            self._keep_unsent(client_id, reservation_id, period)
+            log.debug("shared budget settle failed", extra={"client_id": client_id})
+
+    def _keep_unsent(self, client_id: str, reservation_id: str, period: str) -> None:
+        """Sent again (as a release) when Redis is back; its amount comes from the floor."""
+        if len(self._unsent) < _UNSENT_MAX:
+            self._unsent[reservation_id] = (client_id, period)
 
     async def restart(self, client_id: str) -> None:
         """The stored usage was rewritten (a reset): drop the shared one to 0; the next

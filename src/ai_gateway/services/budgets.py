@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 from ai_gateway.changes import Publish
 from ai_gateway.metering.current_usage import CurrentUsage, current_usage
 from ai_gateway.pipeline.budget import BudgetGuard
+from ai_gateway.pipeline.replicas import ReplicaRegistry
 from ai_gateway.pipeline.shared_budget import RedisBudgetCounters
 from ai_gateway.rules.budget_state import EffectiveBudget
 from ai_gateway.services.auth import Authenticator
@@ -66,6 +67,7 @@ class BudgetService:
         auth: Authenticator | None = None,
         clock: Callable[[], datetime] = _utcnow,
         publish: Publish | None = None,
+        replicas: ReplicaRegistry | None = None,
     ) -> None:
         self._db = db
         self._auth = auth
@@ -73,7 +75,7 @@ class BudgetService:
         self._publish = publish
         self._clock = clock
         #: the request path's guard; its rollovers come back here, audited
-        self.guard = BudgetGuard(db, shared=shared, roll_over=self._roll_over)
+        self.guard = BudgetGuard(db, shared=shared, roll_over=self._roll_over, replicas=replicas)
 
     # -- reads ----------------------------------------------------------------------------
 

@@ -44,6 +44,7 @@ __all__ = [
     "ClientRateLimit",
     "ExchangeRate",
     "GatewayAlert",
+    "GatewayReplica",
     "JobRun",
     "ModelPriceHistory",
     "PlanBudget",
@@ -542,6 +543,18 @@ class AuditLog(Base):
     target: Mapped[str | None] = mapped_column(String(200))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class GatewayReplica(Base):
+    """One row per running gateway process with shared budget counters, beaten every few
+    seconds: while Redis is away each process admits its share of a budget's remainder
+    (see :mod:`ai_gateway.pipeline.replicas`)."""
+
+    __tablename__ = "gateway_replicas"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class JobRun(Base):
