@@ -219,14 +219,17 @@ def _timed(conn: psycopg.Connection[Any], sql: str) -> float:
     return time.perf_counter() - started
 
 
-def _build_partitioned(conn: psycopg.Connection[Any]) -> tuple[str, int, datetime]:
+def _build_partitioned(
+    conn: psycopg.Connection[Any], copy_days: float
+) -> tuple[str, int, datetime]:
     """The oldest whole-or-partial month of rows in its own partition; returns its name
     and row count."""
     row = conn.execute(
-        "SELECT date_trunc('month', min(created_at) AT TIME ZONE 'UTC') FROM gateway_usage_logs"
+        "SELECT date_trunc('month', min(created_at) AT TIME ZONE 'UTC'), min(created_at) "
+        "FROM gateway_usage_logs"
     ).fetchone()
     assert row is not None
-    first: datetime = row[0]
+    first: datetime = row[0].replace(tzinfo=UTC)
     following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
     old = f"{PART}_{first:%Y%m}"
     conn.execute(f"DROP TABLE IF EXISTS {PART}")
@@ -244,8 +247,12 @@ def _build_partitioned(conn: psycopg.Connection[Any]) -> tuple[str, int, datetim
         f"FOR VALUES FROM ('{following:%F}+00') TO (MAXVALUE)"
     )
     started = time.perf_counter()
+    copy_until = following
+    if copy_days:  # a smaller copy when the machine is busy (the DROP barely depends on it)
+        copy_until = min(following, row[1] + timedelta(days=copy_days))
     conn.execute(
-        f"INSERT INTO {old} SELECT * FROM gateway_usage_logs WHERE created_at < '{following:%F}+00'"
+        f"INSERT INTO {old} SELECT * FROM gateway_usage_logs WHERE created_at < %s",
+        (copy_until,),
     )
     print(f"  copied the oldest month ({time.perf_counter() - started:.0f} s)", flush=True)
     started = time.perf_counter()
@@ -271,7 +278,7 @@ def _build_partitioned(conn: psycopg.Connection[Any]) -> tuple[str, int, datetim
 def bench_partitions(args: argparse.Namespace) -> None:
     with psycopg.connect(URL, autocommit=True) as conn:
         try:
-            old, rows, first = _build_partitioned(conn)
+            old, rows, first = _build_partitioned(conn, args.copy_days)
             older = f"MINVALUE) TO ('{first:%F}+00')"
             # 1. DETACH (ACCESS EXCLUSIVE on the parent, briefly) + DROP, under inserts.
             with inserting(PART, "id, created_at", args) as samples, LockWatch() as locks:
@@ -349,6 +356,7 @@ def main() -> None:
     parser.add_argument("--insert-rows", type=int, default=20, help="rows per transaction")
     parser.add_argument("--pace-ms", type=float, default=10, help="pause between inserts")
     parser.add_argument("--long-query-s", type=float, default=3)
+    parser.add_argument("--copy-days", type=float, default=0, help="partitions: copy fewer")
     args = parser.parse_args()
     with psycopg.connect(URL) as conn:
         print(f"load average {os.getloadavg()}, {conn.info.server_version}")
