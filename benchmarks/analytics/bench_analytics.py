@@ -1,9 +1,10 @@
-"""Analytics at 5M rows: fill a dedicated PostgreSQL database with usage over 90 days and
-500 clients, then time every analytics route through the real app (uvicorn on loopback).
+"""Analytics at scale (5M rows by default, 20M with ``--rows``): fill a dedicated
+PostgreSQL database with usage over 90 days and 500 clients, then time every analytics
+route through the real app (uvicorn on loopback).
 
     python benchmarks/analytics/bench_analytics.py                # fill (if empty) + time
     python benchmarks/analytics/bench_analytics.py --fresh        # drop and refill first
-    python benchmarks/analytics/bench_analytics.py --rows 500000  # a smaller run
+    python benchmarks/analytics/bench_analytics.py --fresh --rows 20000000  # 20M rows
 
 The fill is pure SQL (``generate_series``), in chunks, and the roll-ups are built the way
 migration 0004 backfills them; the timing loop calls each route ``--calls`` times in a
@@ -145,8 +146,8 @@ def build_rollups(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
             "TRUNCATE gateway_usage_daily, gateway_usage_daily_totals, "
-            "gateway_usage_daily_clients, gateway_usage_monthly, gateway_latency_daily, "
-            "gateway_cache_performance"
+            "gateway_usage_daily_clients, gateway_usage_daily_endpoints, gateway_usage_monthly, "
+            "gateway_latency_daily, gateway_cache_performance"
         )
         conn.execute(f"""
             INSERT INTO gateway_usage_daily (day, client_id, model_id, provider, {sums})
@@ -165,6 +166,16 @@ def build_rollups(url: str) -> None:
         conn.execute(f"""
             INSERT INTO gateway_usage_daily_clients (day, client_id, {sums})
             SELECT day, client_id, {summed} FROM gateway_usage_daily GROUP BY 1, 2
+        """)
+        conn.execute(f"""
+            INSERT INTO gateway_usage_daily_endpoints (day, client_id, endpoint, {sums})
+            SELECT {day}, client_id, endpoint, COUNT(*),
+                COUNT(*) FILTER (WHERE status IN ('error', 'cut')),
+                COUNT(*) FILTER (WHERE cache_hit),
+                COUNT(*) FILTER (WHERE fallback_from IS NOT NULL),
+                SUM(input_tokens), SUM(output_tokens), SUM(cached_tokens), SUM(cost_usd),
+                SUM(cost_brl), SUM(latency_ms)
+            FROM gateway_usage_logs GROUP BY 1, 2, 3
         """)
         conn.execute(f"""
             INSERT INTO gateway_usage_monthly (month, client_id, model_id, provider, {sums})

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from ai_gateway.jobs import JobContext, run_job
 from ai_gateway.storage.clients import create_client
 from ai_gateway.storage.db import Database
+from ai_gateway.storage.retention import delete_old_usage_rows
 from ai_gateway.storage.tables import UsageDaily, UsageLog
 from ai_gateway.storage.usage import write_usage_batch
 from tests.jobs.conftest import NOW
@@ -76,3 +77,25 @@ async def test_without_a_retention_nothing_is_deleted(
     outcome = await run_job(make_ctx(), "prune-usage-logs")
     assert "skipped" in outcome.result
     assert len(_state(db)[0]) == 4
+
+
+async def test_without_an_archive_rows_go_oldest_first_in_one_statement_per_batch(
+    db: Database, make_ctx: Callable[..., JobContext]
+) -> None:
+    _, recent = _seed(db, old=7, recent=5)
+    with db.session() as s:
+        by_age = list(s.scalars(select(UsageLog.id).order_by(UsageLog.created_at)))
+    with db.write() as s:
+        removed = delete_old_usage_rows(s, before=NOW - timedelta(days=30), limit=3)
+    assert removed == 3
+    assert _state(db)[0] == set(by_age[3:])  # the three oldest went first
+    _, days_before, cost_before = _state(db)
+    outcome = await run_job(
+        make_ctx(usage_retention_days=30, usage_retention_batch=3), "prune-usage-logs"
+    )
+    assert outcome.status == "ok", outcome
+    assert outcome.result["deleted"] == 4 and outcome.result["batches"] == 2
+    assert "archive" not in outcome.result
+    ids, days_after, cost_after = _state(db)
+    assert ids == recent
+    assert (days_after, cost_after) == (days_before, cost_before)  # roll-ups untouched

@@ -3,6 +3,7 @@ backfilled from existing rows by migration 0004."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -10,13 +11,15 @@ from typing import Any
 from sqlalchemy import Column, ColumnDefault, MetaData, Table, func, insert, select
 from sqlalchemy.orm import Session
 
-from ai_gateway.storage import migrate
+from ai_gateway.storage import analytics, migrate
+from ai_gateway.storage.analytics import Window
 from ai_gateway.storage.clients import create_client
 from ai_gateway.storage.db import Database
 from ai_gateway.storage.tables import (
     Client,
     UsageDaily,
     UsageDailyClient,
+    UsageDailyEndpoint,
     UsageDailyTotal,
     UsageLatencyDaily,
     UsageLog,
@@ -32,6 +35,7 @@ def _sums(db: Database) -> dict[str, tuple[object, ...]]:
             ("daily", UsageDaily),
             ("totals", UsageDailyTotal),
             ("clients", UsageDailyClient),
+            ("endpoints", UsageDailyEndpoint),
             ("monthly", UsageMonthly),
         ):
             row = s.execute(
@@ -66,6 +70,7 @@ def test_writer_keeps_every_rollup_in_step(db: Database) -> None:
     sums = _sums(db)
     assert sums["log"] == (4, Decimal("0.1384567891"), 1)
     assert sums["daily"] == sums["totals"] == sums["clients"] == sums["monthly"] == sums["log"]
+    assert sums["endpoints"] == sums["log"]
     assert sums["latency"] == (4,)
 
 
@@ -118,5 +123,49 @@ def test_migration_backfills_existing_usage(tmp_path: Path) -> None:
     migrate.upgrade(db)
     sums = _sums(db)
     assert sums["daily"] == sums["totals"] == sums["clients"] == sums["monthly"] == sums["log"]
+    assert sums["endpoints"] == sums["log"]
     assert sums["latency"] == (4,)
     db.dispose()
+
+
+def test_breakdown_by_endpoint_from_the_rollup_equals_the_rows(db: Database) -> None:
+    """The per-endpoint roll-up answers exactly what summing the client's rows answers
+    (every sum, the order, the window's edges), and a replay moves nothing."""
+    with db.write() as s:
+        a = create_client(s, name="a", plan="free").id
+        b = create_client(s, name="b", plan="free").id
+    rows = [
+        *_rows(a, b),
+        usage_row(a, endpoint="embeddings", cost_usd=Decimal("0.0000123456")),
+        usage_row(a, endpoint="embeddings", cache_hit=True, cached_tokens=7),
+        usage_row(a, endpoint="responses", status="cut", fallback_from="openai/gpt-4o"),
+        usage_row(
+            a,
+            endpoint="messages",
+            days_ago=3,
+            cache_write_tokens=40,
+            prompt_cache_saved_usd=Decimal("-0.0002"),
+            prompt_cache_saved_brl=Decimal("-0.001"),
+        ),
+        usage_row(a, endpoint="audio.transcriptions", days_ago=9, cost_usd=Decimal("0.5")),
+        usage_row(b, endpoint="embeddings", cost_usd=Decimal("9")),
+    ]
+    write_rows(db, rows)
+    write_rows(db, rows)  # replayed: no row is new, the roll-up does not move
+    every_route = ("gateway", "direct", "legacy")  # a route filter reads the rows
+    for days in (1, 7, 30):
+        window = Window.last_days(days)
+        with db.session() as s:
+            from_rollup = analytics.by_endpoint(s, window=window, client_id=a)
+            from_rows = analytics.by_endpoint(
+                s, window=replace(window, routes=every_route), client_id=a
+            )
+        assert from_rollup == from_rows, days
+    assert [e["endpoint"] for e in from_rollup][:2] == ["audio.transcriptions", "chat.completions"]
+    assert {e["endpoint"]: e["requests"] for e in from_rollup} == {
+        "audio.transcriptions": 1,
+        "chat.completions": 2,
+        "embeddings": 2,
+        "messages": 1,
+        "responses": 1,
+    }

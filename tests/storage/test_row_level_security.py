@@ -11,7 +11,8 @@ from sqlalchemy.exc import ProgrammingError
 
 from ai_gateway.storage.clients import create_client
 from ai_gateway.storage.db import Database
-from ai_gateway.storage.tables import ApiKey, Client, ClientBudget, UsageLog
+from ai_gateway.storage.tables import ApiKey, Client, ClientBudget, UsageDailyEndpoint, UsageLog
+from tests.api.usage_rows import usage_row, write_rows
 
 pytestmark = pytest.mark.postgres
 
@@ -70,3 +71,15 @@ def test_admin_flag_sees_everything(pg: Database) -> None:
         assert s.scalar(select(func.count()).select_from(Client)) == 0
         s.execute(text("SELECT set_config('ai_gateway.is_admin', 'on', true)"))
         assert s.scalar(select(func.count()).select_from(Client)) == 2
+
+
+def test_tenant_session_reads_only_its_endpoint_rollup(pg: Database) -> None:
+    """The per-endpoint roll-up (0015) is a tenant table: the client's analytics read it
+    through its own session, and see no other client's lines."""
+    with pg.write() as s:
+        a = create_client(s, name="endpoints-a", plan="free")
+        b = create_client(s, name="endpoints-b", plan="free")
+    write_rows(pg, [usage_row(a.id, endpoint="embeddings"), usage_row(b.id), usage_row(b.id)])
+    with pg.tenant_session(a.id) as s:
+        seen = s.execute(select(UsageDailyEndpoint.client_id, UsageDailyEndpoint.requests)).all()
+    assert [tuple(row) for row in seen] == [(a.id, 1)]

@@ -22,7 +22,11 @@ from typing import Any
 import orjson
 
 from ai_gateway.jobs.base import Job, JobContext, Schedule
-from ai_gateway.storage.retention import delete_usage_rows, old_usage_rows
+from ai_gateway.storage.retention import (
+    delete_old_usage_rows,
+    delete_usage_rows,
+    old_usage_rows,
+)
 
 __all__ = ["JOB"]
 
@@ -55,8 +59,11 @@ def _archive_path(directory: Path | None, now: datetime) -> Path | None:
 
 
 def _one_batch(ctx: JobContext, before: datetime, archive: Path | None) -> int:
+    limit = ctx.settings.usage_retention_batch
     with ctx.db.write() as session:
-        rows = old_usage_rows(session, before=before, limit=ctx.settings.usage_retention_batch)
+        if archive is None:  # nothing to keep: the rows need not come to Python
+            return delete_old_usage_rows(session, before=before, limit=limit)
+        rows = old_usage_rows(session, before=before, limit=limit)
         if not rows:
             return 0
         if archive is not None:

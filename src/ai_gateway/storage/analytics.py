@@ -37,6 +37,7 @@ from ai_gateway.storage.tables import (
     Client,
     UsageDaily,
     UsageDailyClient,
+    UsageDailyEndpoint,
     UsageDailyTotal,
     UsageLog,
 )
@@ -242,13 +243,22 @@ def by_dimension(
 
 def by_endpoint(session: Session, *, window: Window, client_id: str) -> list[dict[str, Any]]:
     """One client's totals per endpoint (chat.completions, responses, messages,
-    embeddings, audio.transcriptions), largest cost first. From the usage rows (the
-    roll-ups have no endpoint), over ``ix_usage_client_time``: one client's window."""
+    embeddings, audio.transcriptions), largest cost first. From the per-endpoint roll-up;
+    a source-filtered view adds up the client's rows (the roll-ups have no route)."""
+    if window.routes is not None:
+        raw_query = (
+            select(UsageLog.endpoint.label("endpoint"), *_raw_sums())
+            .where(*log_where(window, client_id))
+            .group_by(UsageLog.endpoint)
+            .order_by(desc("cost_usd"), UsageLog.endpoint)
+        )
+        return [_shape(r) for r in session.execute(raw_query)]
+    table = UsageDailyEndpoint
     query = (
-        select(UsageLog.endpoint.label("endpoint"), *_raw_sums())
-        .where(*log_where(window, client_id))
-        .group_by(UsageLog.endpoint)
-        .order_by(desc("cost_usd"), UsageLog.endpoint)
+        select(table.endpoint.label("endpoint"), *_sums(table))
+        .where(*_daily_where(window, client_id, table))
+        .group_by(table.endpoint)
+        .order_by(desc("cost_usd"), table.endpoint)
     )
     return [_shape(r) for r in session.execute(query)]
 

@@ -8,6 +8,8 @@ concurrent writers and replays add up instead of overwriting:
 - ``gateway_usage_daily_totals``: the same per day x model x provider, every client
   together (the operator's totals, breakdowns and series);
 - ``gateway_usage_daily_clients``: the same per day x client (the top-clients ranking);
+- ``gateway_usage_daily_endpoints``: the same per day x client x endpoint (one client's
+  breakdown by endpoint);
 - ``gateway_usage_monthly``: the same per calendar month x client x model x provider
   (monthly billing);
 - ``gateway_latency_daily``: a latency histogram per UTC day x model with log-scale
@@ -33,12 +35,14 @@ from sqlalchemy.orm import Session
 from ai_gateway.storage.tables import (
     UsageDaily,
     UsageDailyClient,
+    UsageDailyEndpoint,
     UsageDailyTotal,
     UsageLatencyDaily,
     UsageMonthly,
 )
 
 __all__ = [
+    "DEFAULT_ENDPOINT",
     "ERROR_STATUSES",
     "LATENCY_BUCKETS_PER_E",
     "OTHER_MODEL",
@@ -56,6 +60,8 @@ _EXACT_BELOW_MS = 20
 OTHER_MODEL = "other"
 #: Statuses that count as failed calls (``abandoned`` is the caller leaving, not a failure).
 ERROR_STATUSES = ("error", "cut")
+#: What a row without an endpoint is (the column's default).
+DEFAULT_ENDPOINT = "chat.completions"
 
 _SUMS = (
     "requests",
@@ -90,14 +96,16 @@ def bucket_midpoint(bucket_ms: int) -> float:
 
 
 def roll_up_usage(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Add ``rows`` (new usage rows, as inserted) to both daily roll-ups."""
-    daily: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    """Add ``rows`` (new usage rows, as inserted) to every roll-up."""
+    # The finest key (day, client, model, provider, endpoint); each roll-up folds it.
+    finest: dict[tuple[str, ...], dict[str, Any]] = {}
     latency: dict[tuple[str, str, int], int] = {}
     for row in rows:
         day = row["created_at"].date().isoformat()
         model = _model_key(row)
-        key = (day, row["client_id"], model, row.get("provider") or "")
-        acc = daily.setdefault(key, {name: 0 for name in _SUMS})
+        endpoint = row.get("endpoint") or DEFAULT_ENDPOINT
+        key = (day, row["client_id"], model, row.get("provider") or "", endpoint)
+        acc = finest.setdefault(key, {name: 0 for name in _SUMS})
         acc["requests"] += 1
         acc["errors"] += 1 if row.get("status") in ERROR_STATUSES else 0
         acc["cache_hits"] += 1 if row.get("cache_hit") else 0
@@ -110,9 +118,13 @@ def roll_up_usage(session: Session, rows: list[dict[str, Any]]) -> None:
         acc["latency_ms_sum"] += ms
         bucket = (day, model, latency_bucket(ms))
         latency[bucket] = latency.get(bucket, 0) + 1
+    daily = _fold(finest, 0, 1, 2, 3)
     add_upserts(session, UsageDaily, ("day", "client_id", "model_id", "provider"), daily)
     add_upserts(session, UsageDailyTotal, ("day", "model_id", "provider"), _fold(daily, 0, 2, 3))
     add_upserts(session, UsageDailyClient, ("day", "client_id"), _fold(daily, 0, 1))
+    add_upserts(
+        session, UsageDailyEndpoint, ("day", "client_id", "endpoint"), _fold(finest, 0, 1, 4)
+    )
     add_upserts(
         session,
         UsageMonthly,
@@ -131,11 +143,11 @@ def _model_key(row: dict[str, Any]) -> str:
 
 
 def _fold(
-    daily: dict[tuple[str, str, str, str], dict[str, Any]], *keep: int
+    sums: dict[tuple[str, ...], dict[str, Any]], *keep: int
 ) -> dict[tuple[str, ...], dict[str, Any]]:
-    """Sum the finest roll-up's entries over the key parts not in ``keep``."""
+    """Sum a finer roll-up's entries over the key parts not in ``keep``."""
     folded: dict[tuple[str, ...], dict[str, Any]] = {}
-    for key, acc in daily.items():
+    for key, acc in sums.items():
         target = folded.setdefault(tuple(key[i] for i in keep), {name: 0 for name in _SUMS})
         for name in _SUMS:
             target[name] += acc[name]
@@ -185,7 +197,7 @@ def _upsert_latency(session: Session, counts: dict[tuple[str, str, int], int]) -
 
 
 def _fold_months(
-    daily: dict[tuple[str, str, str, str], dict[str, Any]],
+    daily: dict[tuple[str, ...], dict[str, Any]],
 ) -> dict[tuple[str, ...], dict[str, Any]]:
     months: dict[tuple[str, ...], dict[str, Any]] = {}
     for (day, client_id, model_id, provider), acc in daily.items():
