@@ -39,6 +39,7 @@ __all__ = [
     "count_quarantined",
     "decode_record",
     "encode_record",
+    "encoded_record",
     "fit_usage_row",
     "list_quarantined",
     "quarantine_usage",
@@ -67,6 +68,10 @@ class UsageRecord:
     #: ``{"request", "response", "retention_days"}`` for a client that opted in to
     #: keeping its prompts and answers (written with the row), else None.
     body: dict[str, Any] | None = None
+    #: the record as one JSON line (:func:`encoded_record`), kept once made: the usage
+    #: writer journals it and sends it to its writer process as it is. A record is not
+    #: changed once submitted.
+    line: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -209,6 +214,16 @@ def encode_record(record: UsageRecord) -> bytes:
     if record.body is not None:
         payload["body"] = record.body
     return orjson.dumps(payload, default=_default)
+
+
+def encoded_record(record: UsageRecord) -> bytes:
+    """:func:`encode_record`, made once per record (the journal's line is also what the
+    writer process receives: bytes cross a pipe for nothing, where pickling the record
+    cost the serving process ~30 µs a row)."""
+    line = record.line
+    if line is None:
+        line = record.line = encode_record(record)
+    return line
 
 
 def _default(value: Any) -> Any:

@@ -1,9 +1,8 @@
 """The usage writer's idempotent insert, built once per dialect instead of per batch.
 
 ``INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id`` of a batch of usage rows is the
-writer process's hottest statement. Through SQLAlchemy's dialect ``insert()`` it cost
-~60 µs of CPU per row: that construct has no cache key, so it was compiled again for every
-batch, and each row's 41 parameters went through the generic per-row parameter assembly
+writer process's hottest statement. SQLAlchemy's dialect ``insert()`` has no cache key,
+so that statement was compiled again for every batch, and each row's 41 parameters went through the generic per-row parameter assembly
 (key lookups, defaults, processors) of an executemany. Here the statement text is derived
 once per dialect from the table, and each row becomes a tuple through the very same bind
 processors SQLAlchemy would apply (``Money`` stays exact: NUMERIC on PostgreSQL, scaled
