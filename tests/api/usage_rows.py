@@ -4,6 +4,8 @@ production."""
 
 from __future__ import annotations
 
+import os
+import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -12,7 +14,7 @@ from ai_gateway.storage.db import Database
 from ai_gateway.storage.tables import new_id
 from ai_gateway.storage.usage import UsageRecord, write_usage_batch
 
-__all__ = ["usage_row", "write_rows"]
+__all__ = ["meter_row", "usage_row", "write_rows"]
 
 
 def usage_row(client_id: str, **fields: Any) -> dict[str, Any]:
@@ -47,6 +49,33 @@ def usage_row(client_id: str, **fields: Any) -> dict[str, Any]:
     }
     row.update(fields)
     return row
+
+
+def meter_row(client_id: str) -> dict[str, Any]:
+    """A row with every column the meter fills (``pipeline.meter.Meter._row``)."""
+    return usage_row(
+        client_id,
+        latency_ms=random.randint(1, 40),
+        endpoint="chat.completions",
+        cache_write_tokens=0,
+        cost_usd=Decimal("0.0000133326"),
+        cost_brl=Decimal("0.0000666630"),
+        exchange_rate=Decimal("5.000000"),
+        input_price_per_1m=Decimal("0.150000"),
+        output_price_per_1m=Decimal("0.600000"),
+        cached_input_price_per_1m=Decimal("0.075000"),
+        cache_write_price_per_1m=None,
+        prompt_cache_saved_usd=Decimal(0),
+        prompt_cache_saved_brl=Decimal(0),
+        unpriced=False,
+        ttft_ms=None,
+        cache_semantic=False,
+        error_message=None,
+        upstream_request_id="chatcmpl-" + os.urandom(12).hex(),
+        upstream_provider=None,
+        upstream_cache=None,
+        telemetry={"attempts": 1},
+    )
 
 
 def write_rows(db: Database, rows: list[dict[str, Any]], *, cache_lookup: bool = True) -> None:

@@ -32,7 +32,12 @@ from pathlib import Path
 
 from ai_gateway.metering.usage_journal import UsageJournal
 from ai_gateway.metering.usage_sinks import BatchSink, WriteFailed
-from ai_gateway.storage.usage import UsageRecord, WriteResult, decode_record, encode_record
+from ai_gateway.storage.usage import (
+    UsageRecord,
+    WriteResult,
+    decode_record,
+    encoded_record,
+)
 
 __all__ = ["UsageWriter"]
 
@@ -79,7 +84,7 @@ class UsageWriter:
 
     def submit(self, record: UsageRecord) -> None:
         if self._journal is not None:
-            self._journal.append(encode_record(record))
+            self._journal.append(encoded_record(record))
         self._pending.append(record)
         self._idle.clear()
         if len(self._pending) >= self._batch_size:
@@ -238,7 +243,7 @@ class UsageWriter:
         fd = os.open(self._spool, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(fd, "ab") as handle:
             for record in records:
-                handle.write(encode_record(record) + b"\n")
+                handle.write(encoded_record(record) + b"\n")
             handle.flush()
             os.fsync(handle.fileno())
         self._spool_rows += len(records)
