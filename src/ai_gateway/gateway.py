@@ -26,7 +26,7 @@ import orjson
 from redis.asyncio import Redis
 
 from ai_gateway.bootstrap import master_key_for, open_database
-from ai_gateway.cache import CacheSettings, ResponseCache, create_cache_backend
+from ai_gateway.cache import ResponseCache, create_cache_backend
 from ai_gateway.cache.semantic import SemanticCache, SemanticSettings
 from ai_gateway.changes import ChangeBus, ChangeKind
 from ai_gateway.jobs import JobContext, JobOutcome, Scheduler, run_job
@@ -36,7 +36,7 @@ from ai_gateway.metering.usage_sinks import BatchSink, ProcessSink, ThreadSink
 from ai_gateway.metering.usage_writer import UsageWriter
 from ai_gateway.metrics import GatewayMetrics
 from ai_gateway.pipeline.breaker import BreakerBoard
-from ai_gateway.pipeline.config_cache import ConfigCache, ConfigSnapshot
+from ai_gateway.pipeline.config_cache import ConfigCache
 from ai_gateway.pipeline.dispatch import Dispatcher
 from ai_gateway.pipeline.meter import Meter
 from ai_gateway.pipeline.outcome import CallMeta, CallResult
@@ -72,15 +72,6 @@ log = logging.getLogger("ai_gateway")
 _LAST_USED_SECONDS = 10.0
 #: How long a budget admission waits on Redis before it counts as away.
 _REDIS_TIMEOUT_SECONDS = 2.0
-
-
-def _cache_settings(snapshot: ConfigSnapshot) -> CacheSettings:
-    return CacheSettings(
-        enabled=snapshot.cache_enabled,
-        default_ttl_seconds=snapshot.cache_ttl_seconds,
-        scope="global" if snapshot.cache_scope == "global" else "client",
-        allow_nondeterministic=snapshot.cache_nondeterministic,
-    )
 
 
 class Gateway:
@@ -251,8 +242,8 @@ class Gateway:
         """Start what runs in the background; every part already exists."""
         configure_tracing(self.settings.otlp_endpoint, service_name=self.settings.otel_service_name)
         snapshot = await self.config.reload()
-        self.cache.settings = _cache_settings(snapshot)
-        self.config.on_reload(lambda snap: setattr(self.cache, "settings", _cache_settings(snap)))
+        self.cache.settings = snapshot.cache
+        self.config.on_reload(lambda snap: setattr(self.cache, "settings", snap.cache))
         await self.rates.start()
         if self.settings.scheduler_enabled:
             scheduler = Scheduler(self.jobs)

@@ -49,7 +49,7 @@ async def test_read_masks_keys_and_update_applies_at_once(harness: Harness) -> N
     snapshot = h.gateway.config.current
     assert snapshot.keys["openai"] == new_key
     assert snapshot.default_model == "groq/llama-3.3-70b"
-    assert snapshot.cache_ttl_seconds == 120 and h.gateway.cache.settings.scope == "global"
+    assert snapshot.cache.default_ttl_seconds == 120 and h.gateway.cache.settings.scope == "global"
     with h.db.session() as s:
         assert get_secret(s, master=h.gateway.master, secret_id="openai") == new_key  # type: ignore[arg-type]
         [audit] = s.scalars(select(AuditLog).where(AuditLog.action == "config.update")).all()

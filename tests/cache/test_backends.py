@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ai_gateway.cache.base import EntryQuery
 from ai_gateway.providers.base import Usage
 from tests.cache._helpers import completion, entry
 from tests.cache.conftest import Harness
@@ -111,18 +112,26 @@ async def test_list_filters_by_client_and_model(harness: Harness) -> None:
         "client:a:2",
         "client:a:1",
     ]
-    assert keys(await harness.backend.list_entries(client_id="a")) == ["client:a:2", "client:a:1"]
-    assert keys(await harness.backend.list_entries(model="m1")) == ["client:b:1", "client:a:1"]
-    assert keys(await harness.backend.list_entries(client_id="a", model="m1")) == ["client:a:1"]
-    assert keys(await harness.backend.list_entries(client_id="zzz")) == []
+    assert keys(await harness.backend.list_entries(EntryQuery(client_id="a"))) == [
+        "client:a:2",
+        "client:a:1",
+    ]
+    assert keys(await harness.backend.list_entries(EntryQuery(model="m1"))) == [
+        "client:b:1",
+        "client:a:1",
+    ]
+    assert keys(await harness.backend.list_entries(EntryQuery(client_id="a", model="m1"))) == [
+        "client:a:1"
+    ]
+    assert keys(await harness.backend.list_entries(EntryQuery(client_id="zzz"))) == []
 
 
 async def test_list_paginates(harness: Harness) -> None:
     await _populate(harness)
 
-    page1 = await harness.backend.list_entries(limit=2, offset=0)
-    page2 = await harness.backend.list_entries(limit=2, offset=2)
-    page3 = await harness.backend.list_entries(limit=2, offset=4)
+    page1 = await harness.backend.list_entries(EntryQuery(limit=2, offset=0))
+    page2 = await harness.backend.list_entries(EntryQuery(limit=2, offset=2))
+    page3 = await harness.backend.list_entries(EntryQuery(limit=2, offset=4))
 
     assert [i.key for i in page1 + page2] == ["global:1", "client:b:1", "client:a:2", "client:a:1"]
     assert page3 == []
@@ -136,7 +145,7 @@ async def test_invalidate_by_client(harness: Harness) -> None:
     assert await harness.backend.get("client:a:1") is None
     assert await harness.backend.get("client:a:2") is None
     assert {i.key for i in await harness.backend.list_entries()} == {"client:b:1", "global:1"}
-    assert await harness.backend.list_entries(model="m2") != []
+    assert await harness.backend.list_entries(EntryQuery(model="m2")) != []
 
 
 async def test_invalidate_by_model(harness: Harness) -> None:
@@ -145,7 +154,7 @@ async def test_invalidate_by_model(harness: Harness) -> None:
     assert await harness.backend.invalidate(model="m1") == 2
 
     assert {i.key for i in await harness.backend.list_entries()} == {"client:a:2", "global:1"}
-    assert await harness.backend.list_entries(client_id="b") == []
+    assert await harness.backend.list_entries(EntryQuery(client_id="b")) == []
 
 
 async def test_invalidate_by_client_and_model(harness: Harness) -> None:
@@ -175,8 +184,8 @@ async def test_overwrite_by_another_model_moves_the_entry(harness: Harness) -> N
     await harness.backend.set("k", entry(model_id="m1"), 60)
     await harness.backend.set("k", entry(model_id="m2"), 60)
 
-    assert await harness.backend.list_entries(model="m1") == []
-    assert [i.key for i in await harness.backend.list_entries(model="m2")] == ["k"]
+    assert await harness.backend.list_entries(EntryQuery(model="m1")) == []
+    assert [i.key for i in await harness.backend.list_entries(EntryQuery(model="m2"))] == ["k"]
     assert await harness.backend.invalidate(model="m1") == 0
     assert await harness.backend.get("k") is not None
 

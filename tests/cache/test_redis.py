@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import redis.asyncio as aioredis
 
-from ai_gateway.cache.base import CacheUnavailable
+from ai_gateway.cache.base import CacheUnavailable, EntryQuery
 from ai_gateway.cache.redis import RedisCacheBackend
 from tests.cache._helpers import entry
 
@@ -30,7 +30,7 @@ async def test_stale_index_members_are_dropped_lazily(redis_backend: RedisCacheB
     # Simulate maxmemory eviction: the entry vanishes, its index members stay.
     await redis_backend._redis.delete(redis_backend._entry_key("b"))
 
-    listed = await redis_backend.list_entries(limit=1)
+    listed = await redis_backend.list_entries(EntryQuery(limit=1))
 
     assert [i.key for i in listed] == ["a"]
     all_index, model_index, client_index = redis_backend._indexes("acme", "openai/gpt-4o-mini")
@@ -38,8 +38,10 @@ async def test_stale_index_members_are_dropped_lazily(redis_backend: RedisCacheB
     # The entry is gone, so its owner is unknown: other indexes clean up when read.
     assert await redis_backend._redis.zrange(client_index, 0, -1) == [b"a", b"b"]
 
-    assert [i.key for i in await redis_backend.list_entries(client_id="acme")] == ["a"]
-    assert [i.key for i in await redis_backend.list_entries(model="openai/gpt-4o-mini")] == ["a"]
+    assert [i.key for i in await redis_backend.list_entries(EntryQuery(client_id="acme"))] == ["a"]
+    assert [
+        i.key for i in await redis_backend.list_entries(EntryQuery(model="openai/gpt-4o-mini"))
+    ] == ["a"]
     for index in (client_index, model_index):
         assert await redis_backend._redis.zrange(index, 0, -1) == [b"a"]
 

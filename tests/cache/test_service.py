@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ai_gateway.cache.base import CacheBackend, CachedEntry, CacheUnavailable, EntryInfo
+from ai_gateway.cache.base import CacheBackend, CachedEntry, CacheUnavailable, EntryInfo, EntryQuery
 from ai_gateway.cache.memory import MemoryCacheBackend
 from ai_gateway.cache.service import CacheSettings, ResponseCache, parse_cache_control
 from ai_gateway.errors import StorageError
@@ -356,7 +356,7 @@ class BrokenBackend(CacheBackend):
     async def delete(self, key: str) -> bool:
         raise CacheUnavailable("down")
 
-    async def list_entries(self, **filters: Any) -> list[EntryInfo]:
+    async def list_entries(self, query: EntryQuery = EntryQuery()) -> list[EntryInfo]:
         raise CacheUnavailable("down")
 
     async def invalidate(self, *, client_id: str | None = None, model: str | None = None) -> int:
@@ -385,7 +385,7 @@ async def test_management(harness: Harness) -> None:
     await harness.backend.set("client:c:1", entry(client_id="c", model_id="m3"), 60)
 
     assert len(await cache.list_entries()) == 4
-    assert len(await cache.list_entries(client_id="a")) == 2
+    assert len(await cache.list_entries(EntryQuery(client_id="a"))) == 2
     assert await cache.invalidate_entry("client:a:1") is True
     assert await cache.invalidate_entry("client:a:1") is False
     assert await cache.invalidate(model="m1") == 1

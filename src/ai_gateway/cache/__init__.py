@@ -7,7 +7,13 @@ and streamed chunks.
 
 from __future__ import annotations
 
-from ai_gateway.cache.base import CacheBackend, CachedEntry, CacheUnavailable, EntryInfo
+from ai_gateway.cache.base import (
+    CacheBackend,
+    CachedEntry,
+    CacheUnavailable,
+    EntryInfo,
+    EntryQuery,
+)
 from ai_gateway.cache.factory import create_cache_backend
 from ai_gateway.cache.keys import CachePolicy, cache_key, not_cacheable_reason
 from ai_gateway.cache.memory import MemoryCacheBackend
@@ -24,6 +30,7 @@ __all__ = [
     "CachedEntry",
     "CoalesceSlot",
     "EntryInfo",
+    "EntryQuery",
     "MemoryCacheBackend",
     "RedisCacheBackend",
     "ResponseCache",

@@ -25,10 +25,12 @@ from ai_gateway.providers.base import Usage
 from ai_gateway.types import JSON
 
 __all__ = [
+    "ALL_ENTRIES",
     "CacheBackend",
     "CacheUnavailable",
     "CachedEntry",
     "EntryInfo",
+    "EntryQuery",
 ]
 
 
@@ -101,6 +103,19 @@ class CachedEntry:
 
 
 @dataclass(slots=True, frozen=True)
+class EntryQuery:
+    """Which live entries a listing wants: the filters (``None``: any) and one page."""
+
+    client_id: str | None = None
+    model: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+ALL_ENTRIES = EntryQuery()
+
+
+@dataclass(slots=True, frozen=True)
 class EntryInfo:
     """What the admin listing shows about one entry, without its body."""
 
@@ -142,14 +157,7 @@ class CacheBackend(ABC):
         """Remove one entry; ``True`` if it existed."""
 
     @abstractmethod
-    async def list_entries(
-        self,
-        *,
-        client_id: str | None = None,
-        model: str | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> list[EntryInfo]:
+    async def list_entries(self, query: EntryQuery = ALL_ENTRIES) -> list[EntryInfo]:
         """Live entries matching the filters, one page of them."""
 
     @abstractmethod

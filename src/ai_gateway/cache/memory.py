@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ai_gateway.cache.base import CacheBackend, CachedEntry, EntryInfo
+from ai_gateway.cache.base import ALL_ENTRIES, CacheBackend, CachedEntry, EntryInfo, EntryQuery
 
 __all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_ENTRIES", "MemoryCacheBackend"]
 
@@ -101,22 +101,16 @@ class MemoryCacheBackend(CacheBackend):
         self._drop(key)
         return not expired
 
-    async def list_entries(
-        self,
-        *,
-        client_id: str | None = None,
-        model: str | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> list[EntryInfo]:
+    async def list_entries(self, query: EntryQuery = ALL_ENTRIES) -> list[EntryInfo]:
         self._purge_expired()
         matching = [
             (key, slot)
             for key, slot in self._slots.items()
-            if _matches(slot, client_id=client_id, model=model)
+            if _matches(slot, client_id=query.client_id, model=query.model)
         ]
         matching.sort(key=lambda item: item[1].expires_at, reverse=True)
-        return [_info(key, slot) for key, slot in matching[offset : offset + limit]]
+        page = matching[query.offset : query.offset + query.limit]
+        return [_info(key, slot) for key, slot in page]
 
     async def invalidate(self, *, client_id: str | None = None, model: str | None = None) -> int:
         self._purge_expired()

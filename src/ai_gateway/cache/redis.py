@@ -29,7 +29,14 @@ from decimal import Decimal, InvalidOperation
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from ai_gateway.cache.base import CacheBackend, CachedEntry, CacheUnavailable, EntryInfo
+from ai_gateway.cache.base import (
+    ALL_ENTRIES,
+    CacheBackend,
+    CachedEntry,
+    CacheUnavailable,
+    EntryInfo,
+    EntryQuery,
+)
 
 __all__ = ["DEFAULT_KEY_PREFIX", "DEFAULT_SOCKET_TIMEOUT", "RedisCacheBackend"]
 
@@ -132,17 +139,11 @@ class RedisCacheBackend(CacheBackend):
         async with _translated():
             return await self._delete_keys([key]) == 1
 
-    async def list_entries(
-        self,
-        *,
-        client_id: str | None = None,
-        model: str | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> list[EntryInfo]:
+    async def list_entries(self, query: EntryQuery = ALL_ENTRIES) -> list[EntryInfo]:
         async with _translated():
             for _ in range(_STALE_RETRIES):
-                keys = await self._page(client_id, model, offset=offset, limit=limit)
+                client_id, model = query.client_id, query.model
+                keys = await self._page(client_id, model, offset=query.offset, limit=query.limit)
                 infos, stale = await self._load(keys, client_id=client_id, model=model)
                 if not stale:
                     break

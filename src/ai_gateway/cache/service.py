@@ -43,7 +43,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ai_gateway.cache.base import CacheBackend, CachedEntry, CacheUnavailable, EntryInfo
+from ai_gateway.cache.base import (
+    ALL_ENTRIES,
+    CacheBackend,
+    CachedEntry,
+    CacheUnavailable,
+    EntryInfo,
+    EntryQuery,
+)
 from ai_gateway.cache.keys import (
     DEFAULT_TEMPERATURE_THRESHOLD,
     CachePolicy,
@@ -301,18 +308,9 @@ class ResponseCache:
 
     # -- management --------------------------------------------------------------------------
 
-    async def list_entries(
-        self,
-        *,
-        client_id: str | None = None,
-        model: str | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> list[EntryInfo]:
+    async def list_entries(self, query: EntryQuery = ALL_ENTRIES) -> list[EntryInfo]:
         async with _as_storage_error():
-            return await self.backend.list_entries(
-                client_id=client_id, model=model, limit=limit, offset=offset
-            )
+            return await self.backend.list_entries(query)
 
     async def invalidate_entry(self, key: str) -> bool:
         async with _as_storage_error():

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from ai_gateway.cache.service import CacheSettings
 from ai_gateway.errors import ConfigurationError
 from ai_gateway.providers.base import Timeouts
 from ai_gateway.ratelimit.rules import RateLimitTable
@@ -44,10 +45,9 @@ _SECRET_COLUMNS = ("gateway", "openai", "anthropic", "groq", "google")
 class ConfigSnapshot:
     version: int
     loaded_at: float
-    cache_enabled: bool
-    cache_ttl_seconds: int
-    cache_scope: str
-    cache_nondeterministic: bool
+    #: The response cache's settings, handed to :class:`ResponseCache` on every reload.
+    cache: CacheSettings
+    #: Cached answers count against budgets (a metering rule, not the cache's).
     cache_count_tokens: bool
     default_model: str
     fallback_chain: tuple[str, ...]
@@ -100,10 +100,12 @@ def _load(session: Session, master: MasterKey | None, settings: Settings) -> Con
     return ConfigSnapshot(
         version=row.version,
         loaded_at=time.monotonic(),
-        cache_enabled=row.cache_enabled,
-        cache_ttl_seconds=row.cache_ttl_seconds,
-        cache_scope=row.cache_scope,
-        cache_nondeterministic=row.cache_nondeterministic,
+        cache=CacheSettings(
+            enabled=row.cache_enabled,
+            default_ttl_seconds=row.cache_ttl_seconds,
+            scope="global" if row.cache_scope == "global" else "client",
+            allow_nondeterministic=row.cache_nondeterministic,
+        ),
         cache_count_tokens=row.cache_count_tokens,
         default_model=row.default_model,
         fallback_chain=tuple(row.fallback_chain or ()),

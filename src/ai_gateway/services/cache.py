@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
-from ai_gateway.cache.base import EntryInfo
+from ai_gateway.cache.base import EntryInfo, EntryQuery
 from ai_gateway.cache.semantic import SemanticCache
 from ai_gateway.cache.service import ResponseCache
 from ai_gateway.services.auth import Principal
@@ -110,9 +110,8 @@ async def read_cache(
 ) -> CachePublic:
     """The entries ``principal`` may see and what the cache saved over ``days``."""
     tenant = scope_client(principal, client_id)
-    entries = await cache.list_entries(
-        client_id=tenant, model=model, limit=page.limit, offset=page.offset
-    )
+    query = EntryQuery(client_id=tenant, model=model, limit=page.limit, offset=page.offset)
+    entries = await cache.list_entries(query)
     if not principal.is_admin:
         # Global-scope entries hold answers for everyone: not one client's to see.
         entries = [e for e in entries if e.client_id == tenant]
