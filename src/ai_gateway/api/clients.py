@@ -1,13 +1,15 @@
 """``/api/clients``: tenants and their keys (admin only).
 
-Every change is audited in the same transaction, and the in-memory caches that hold a
-client (the authenticator's keys, the budget guard's state) forget it at once, so a pause
-or a plan change applies to the next request, not after a TTL.
+Clients and keys are sent as the storage layer's own ``ClientInfo`` and ``KeyInfo``
+(never a key's hash: ``KeyInfo`` has none). Every change is audited in the same
+transaction, and the in-memory caches that hold a client (the authenticator's keys, the
+budget guard's state) forget it at once, so a pause or a plan change applies to the next
+request, not after a TTL.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import asdict, dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, status
@@ -56,32 +58,8 @@ class ClientUpdate(BaseModel):
     semantic_cache_threshold: float | None = Field(None, ge=0.5, le=1.0)
 
 
-class ClientPublic(BaseModel):
-    """A client as the API shows it: the fields of ``ClientInfo`` named here, read off it
-    (the LGPD body-storage opt-in has its own form and is not listed)."""
-
-    model_config = ConfigDict(from_attributes=True)
-    id: str
-    name: str
-    plan: str
-    use_ai_gateway: bool
-    timezone: str
-    status: str
-    contact_email: str | None
-    alert_webhook_url: str | None
-    fallback_chain: list[str] | None
-    created_at: datetime
-    prompt_cache_breakpoints: bool | None = None
-    semantic_cache: bool = False
-    semantic_cache_threshold: float | None = None
-
-    @classmethod
-    def of(cls, info: ClientInfo) -> ClientPublic:
-        return cls.model_validate(info)
-
-
 class ClientsPublic(BaseModel):
-    data: list[ClientPublic]
+    data: list[ClientInfo]
     count: int = Field(description="Every client, not just this page")
 
 
@@ -90,31 +68,16 @@ class KeyCreate(BaseModel):
     name: str | None = Field(None, max_length=200)
 
 
-class KeyPublic(BaseModel):
-    """A key as the API shows it (never its hash), read off ``KeyInfo``."""
-
-    model_config = ConfigDict(from_attributes=True)
-    id: str
-    prefix: str
-    role: str
-    client_id: str | None
-    name: str | None
-    created_at: datetime
-    revoked_at: datetime | None
-    last_used_at: datetime | None
-
-    @classmethod
-    def of(cls, info: KeyInfo) -> KeyPublic:
-        return cls.model_validate(info)
-
-
 class KeysPublic(BaseModel):
-    data: list[KeyPublic]
+    data: list[KeyInfo]
     count: int
 
 
-class KeyIssued(KeyPublic):
-    key: str = Field(description="The key itself: shown this once, never stored")
+@dataclass(frozen=True, slots=True)
+class KeyIssued(KeyInfo):
+    """A new key's facts and, this once, the key itself."""
+
+    key: Annotated[str, Field(description="The key itself: shown this once, never stored")]
 
 
 class RolloutRequest(BaseModel):
@@ -131,13 +94,13 @@ class RolloutPublic(BaseModel):
 @router.get("", summary="List clients")
 async def read_clients(gateway: GatewayDep, _admin: AdminDep, page: PageDep) -> ClientsPublic:
     rows, count = await gateway.tenants.list_clients(limit=page.limit, offset=page.offset)
-    return ClientsPublic(data=[ClientPublic.of(c) for c in rows], count=count)
+    return ClientsPublic(data=rows, count=count)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a client")
-async def create(gateway: GatewayDep, admin: AdminDep, body: ClientCreate) -> ClientPublic:
+async def create(gateway: GatewayDep, admin: AdminDep, body: ClientCreate) -> ClientInfo:
     client = await gateway.tenants.create_client(actor=actor(admin), **body.model_dump())
-    return ClientPublic.of(client)
+    return client
 
 
 @router.post("/rollout", summary="Enable the gateway for the first N % of clients")
@@ -151,23 +114,23 @@ async def _client(gateway: Gateway, client_id: str) -> ClientInfo:
 
 
 @router.get("/{client_id}", summary="One client")
-async def read_client(gateway: GatewayDep, _admin: AdminDep, client_id: ClientId) -> ClientPublic:
-    return ClientPublic.of(await _client(gateway, client_id))
+async def read_client(gateway: GatewayDep, _admin: AdminDep, client_id: ClientId) -> ClientInfo:
+    return await _client(gateway, client_id)
 
 
 @router.patch("/{client_id}", summary="Change a client (plan, flags, pause, contacts, chain)")
 async def patch_client(
     gateway: GatewayDep, admin: AdminDep, client_id: ClientId, body: ClientUpdate
-) -> ClientPublic:
+) -> ClientInfo:
     changes: dict[str, Any] = body.model_dump(exclude_unset=True, mode="json")
     client = await gateway.tenants.update_client(client_id, actor=actor(admin), changes=changes)
-    return ClientPublic.of(client)
+    return client
 
 
 @router.get("/{client_id}/keys", summary="A client's keys (never the keys themselves)")
 async def read_keys(gateway: GatewayDep, _admin: AdminDep, client_id: ClientId) -> KeysPublic:
     keys = await gateway.tenants.list_keys(client_id)
-    return KeysPublic(data=[KeyPublic.of(k) for k in keys], count=len(keys))
+    return KeysPublic(data=keys, count=len(keys))
 
 
 @router.post(
@@ -179,4 +142,4 @@ async def create_key(
     info, plain = await gateway.tenants.issue_key(
         client_id, actor=actor(admin), name=body.name if body else None
     )
-    return KeyIssued(**KeyPublic.of(info).model_dump(), key=plain)
+    return KeyIssued(**asdict(info), key=plain)
