@@ -7,8 +7,8 @@ route through the real app (uvicorn on loopback).
     python benchmarks/analytics/bench_analytics.py --fresh --rows 20000000  # 20M rows
 
 The fill is pure SQL (``generate_series``), in chunks, and the roll-ups are built the way
-migration 0004 backfills them; the timing loop calls each route ``--calls`` times in a
-row (after two warm-up calls) and reports P50/P95 in milliseconds.
+migrations 0004, 0016 and 0017 backfill them; the timing loop calls each route
+``--calls`` times in a row (after two warm-up calls) and reports P50/P95 in milliseconds.
 """
 
 from __future__ import annotations
@@ -135,7 +135,8 @@ def fill(url: str, rows: int, clients: int) -> None:
 
 
 def build_rollups(url: str) -> None:
-    """(Re)build every roll-up from the usage rows, as migration 0004 backfills them."""
+    """(Re)build every roll-up from the usage rows, as migrations 0004, 0016 and 0017
+    backfill them."""
     sums = (
         "requests, errors, cache_hits, fallbacks, input_tokens, output_tokens, "
         "cached_tokens, cost_usd, cost_brl, latency_ms_sum"
@@ -147,7 +148,8 @@ def build_rollups(url: str) -> None:
         conn.execute(
             "TRUNCATE gateway_usage_daily, gateway_usage_daily_totals, "
             "gateway_usage_daily_clients, gateway_usage_daily_endpoints, gateway_usage_monthly, "
-            "gateway_latency_daily, gateway_cache_performance"
+            "gateway_latency_daily, gateway_cache_performance, gateway_usage_daily_conversations, "
+            "gateway_cache_daily_totals"
         )
         conn.execute(f"""
             INSERT INTO gateway_usage_daily (day, client_id, model_id, provider, {sums})
@@ -198,6 +200,25 @@ def build_rollups(url: str) -> None:
                 COALESCE(SUM(cost_usd) FILTER (WHERE cache_hit), 0),
                 COALESCE(SUM(cost_brl) FILTER (WHERE cache_hit), 0)
             FROM gateway_usage_logs GROUP BY 1, 2, 3
+        """)
+        conn.execute("""
+            INSERT INTO gateway_cache_daily_totals (day, model_id, hits, semantic_hits, misses,
+                tokens_saved, saved_usd, saved_brl)
+            SELECT day, model_id, SUM(hits), SUM(semantic_hits), SUM(misses),
+                SUM(tokens_saved), SUM(saved_usd), SUM(saved_brl)
+            FROM gateway_cache_performance GROUP BY day, model_id
+        """)
+        conn.execute("SET work_mem = '256MB'")
+        conn.execute(f"""
+            INSERT INTO gateway_usage_daily_conversations (client_id, day, conversation_id,
+                requests, errors, cache_hits, input_tokens, output_tokens, cost_usd, cost_brl,
+                latency_ms_sum, first_at, last_at)
+            SELECT client_id, {day}, conversation_id, COUNT(*),
+                COUNT(*) FILTER (WHERE status IN ('error', 'cut')),
+                COUNT(*) FILTER (WHERE cache_hit), SUM(input_tokens), SUM(output_tokens),
+                SUM(cost_usd), SUM(cost_brl), SUM(latency_ms), MIN(created_at),
+                MAX(created_at)
+            FROM gateway_usage_logs WHERE conversation_id IS NOT NULL GROUP BY 1, 2, 3
         """)
         conn.execute("VACUUM ANALYZE")
     print(f"  roll-ups and ANALYZE: {time.perf_counter() - started:.1f} s", flush=True)

@@ -11,7 +11,15 @@ from sqlalchemy.exc import ProgrammingError
 
 from ai_gateway.storage.clients import create_client
 from ai_gateway.storage.db import Database
-from ai_gateway.storage.tables import ApiKey, Client, ClientBudget, UsageDailyEndpoint, UsageLog
+from ai_gateway.storage.tables import (
+    ApiKey,
+    CacheDailyTotal,
+    Client,
+    ClientBudget,
+    UsageDailyConversation,
+    UsageDailyEndpoint,
+    UsageLog,
+)
 from tests.api.usage_rows import usage_row, write_rows
 
 pytestmark = pytest.mark.postgres
@@ -83,3 +91,26 @@ def test_tenant_session_reads_only_its_endpoint_rollup(pg: Database) -> None:
     with pg.tenant_session(a.id) as s:
         seen = s.execute(select(UsageDailyEndpoint.client_id, UsageDailyEndpoint.requests)).all()
     assert [tuple(row) for row in seen] == [(a.id, 1)]
+
+
+def test_tenant_session_reads_only_its_conversation_rollup(pg: Database) -> None:
+    """The per-conversation roll-up (0017) is a tenant table like the endpoint one; the
+    every-client cache roll-up is not granted to the tenant role at all."""
+    with pg.write() as s:
+        a = create_client(s, name="conversations-a", plan="free")
+        b = create_client(s, name="conversations-b", plan="free")
+    write_rows(
+        pg,
+        [
+            usage_row(a.id, conversation_id="same"),
+            usage_row(b.id, conversation_id="same"),
+            usage_row(b.id, conversation_id="other"),
+        ],
+    )
+    with pg.tenant_session(a.id) as s:
+        seen = s.execute(
+            select(UsageDailyConversation.client_id, UsageDailyConversation.requests)
+        ).all()
+    assert [tuple(row) for row in seen] == [(a.id, 1)]
+    with pytest.raises(ProgrammingError, match="permission denied"), pg.tenant_session(a.id) as s:
+        s.execute(select(func.count()).select_from(CacheDailyTotal)).all()

@@ -5,7 +5,8 @@ Every function is keyword-only and takes the tenant explicitly: ``client_id=None
 id (and, on PostgreSQL, a ``tenant_session`` whose row-level security backs the filter).
 
 Views over all clients read the daily roll-ups (``rollups``); views of one client read its
-usage rows through the ``(client_id, created_at)`` index, exactly.
+roll-up rows (totals, models, endpoints, conversations) and, for exact latency
+percentiles, its usage rows through the ``(client_id, created_at)`` index.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
+    Float,
+    Numeric,
     Select,
     String,
     case,
     cast,
     desc,
-    distinct,
     false,
     func,
     select,
@@ -33,10 +36,12 @@ from sqlalchemy.orm import Session
 from ai_gateway.storage.percentiles import exact_percentiles, histogram_percentiles
 from ai_gateway.storage.rollups import ERROR_STATUSES, OTHER_MODEL
 from ai_gateway.storage.tables import (
+    CacheDailyTotal,
     CachePerformance,
     Client,
     UsageDaily,
     UsageDailyClient,
+    UsageDailyConversation,
     UsageDailyEndpoint,
     UsageDailyTotal,
     UsageLog,
@@ -393,7 +398,8 @@ def _sum_lines(lines: list[dict[str, Any]]) -> dict[str, Any]:
 def cache_savings(
     session: Session, *, window: Window | None, client_id: str | None
 ) -> dict[str, Any]:
-    c = CachePerformance
+    # Every client: the roll-up without a client dimension (the same sums, fewer rows).
+    c: Any = CachePerformance if client_id is not None else CacheDailyTotal
     where: list[ColumnElement[bool]] = []
     if window is not None and window.routes is not None and "gateway" not in window.routes:
         # Only calls through the gateway have a cache; a legacy view has none to show.
@@ -492,7 +498,46 @@ def fallback_events(
     return _page(session, query, limit, offset), int(count)
 
 
-def _conversation_query(window: Window, client_id: str) -> Select[Any]:
+def _conversation_query(session: Session, window: Window, client_id: str) -> Select[Any]:
+    """Usage per conversation, latest first: from the per-conversation roll-up, or (a
+    source-filtered view: the roll-ups have no route) from the client's rows. Both give
+    the same values of the same types (the average as ``avg`` computes it)."""
+    if window.routes is not None:
+        return _conversation_query_from_rows(window, client_id)
+    c = UsageDailyConversation
+
+    def count(column: Any) -> ColumnElement[Any]:
+        # PostgreSQL sums BIGINT as NUMERIC (a Decimal); the rows' count and sums of
+        # INTEGER are BIGINT (an int): cast back, so the values have the same type.
+        return cast(func.sum(column), BigInteger)
+
+    total_ms = func.sum(c.latency_ms_sum)
+    average: ColumnElement[Any]
+    if session.get_bind().dialect.name == "sqlite":
+        average = cast(total_ms, Float) / count(c.requests)  # avg(): a double, sum / count
+    else:  # avg(): numeric_div of the sum and the count, both NUMERIC of scale 0
+        average = cast(total_ms, Numeric) / cast(func.sum(c.requests), Numeric)
+    return (
+        select(
+            c.conversation_id,
+            count(c.requests).label("requests"),
+            count(c.input_tokens).label("input_tokens"),
+            count(c.output_tokens).label("output_tokens"),
+            func.sum(c.cost_usd).label("cost_usd"),
+            func.sum(c.cost_brl).label("cost_brl"),
+            count(c.errors).label("errors"),
+            count(c.cache_hits).label("cache_hits"),
+            average.label("avg_latency_ms"),
+            func.min(c.first_at).label("first_at"),
+            func.max(c.last_at).label("last_at"),
+        )
+        .where(*_daily_where(window, client_id, c))
+        .group_by(c.conversation_id)
+        .order_by(desc("last_at"), c.conversation_id)
+    )
+
+
+def _conversation_query_from_rows(window: Window, client_id: str) -> Select[Any]:
     failed = case((UsageLog.status.in_(ERROR_STATUSES), 1), else_=0)
     return (
         select(
@@ -519,14 +564,19 @@ def conversations(
 ) -> tuple[list[dict[str, Any]], int]:
     # The total rides along as a window over the groups: one pass over the client's rows
     # gives the page and the count.
-    query = _conversation_query(window, client_id).add_columns(func.count().over().label("total"))
+    query = _conversation_query(session, window, client_id).add_columns(
+        func.count().over().label("total")
+    )
     rows = _page(session, query, limit, offset)
     if rows:
         count = int(rows[0]["total"])
     else:  # a page past the end: count on its own
-        where = [*log_where(window, client_id), UsageLog.conversation_id.is_not(None)]
         count = int(
-            session.scalar(select(func.count(distinct(UsageLog.conversation_id))).where(*where))
+            session.scalar(
+                select(func.count()).select_from(
+                    _conversation_query(session, window, client_id).order_by(None).subquery()
+                )
+            )
             or 0
         )
     for row in rows:
@@ -538,7 +588,7 @@ def iter_conversations(
     session: Session, *, window: Window, client_id: str, limit: int
 ) -> Iterator[dict[str, Any]]:
     """Every conversation of the window (up to ``limit``), streamed for the CSV export."""
-    query = _conversation_query(window, client_id).limit(limit)
+    query = _conversation_query(session, window, client_id).limit(limit)
     for row in session.execute(query.execution_options(yield_per=1000)):
         yield dict(row._mapping)
 

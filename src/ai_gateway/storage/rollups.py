@@ -10,6 +10,9 @@ concurrent writers and replays add up instead of overwriting:
 - ``gateway_usage_daily_clients``: the same per day x client (the top-clients ranking);
 - ``gateway_usage_daily_endpoints``: the same per day x client x endpoint (one client's
   breakdown by endpoint);
+- ``gateway_usage_daily_conversations``: calls, tokens, cost, errors, cache hits, the
+  latency sum and the first and last call per client x UTC day x conversation (one
+  client's conversation table; calls without a conversation are not kept);
 - ``gateway_usage_monthly``: the same per calendar month x client x model x provider
   (monthly billing);
 - ``gateway_latency_daily``: a latency histogram per UTC day x model with log-scale
@@ -35,6 +38,7 @@ from sqlalchemy.orm import Session
 from ai_gateway.storage.tables import (
     UsageDaily,
     UsageDailyClient,
+    UsageDailyConversation,
     UsageDailyEndpoint,
     UsageDailyTotal,
     UsageLatencyDaily,
@@ -132,6 +136,7 @@ def roll_up_usage(session: Session, rows: list[dict[str, Any]]) -> None:
         _fold_months(daily),
     )
     _upsert_latency(session, latency)
+    _upsert_conversations(session, rows)
 
 
 def _model_key(row: dict[str, Any]) -> str:
@@ -207,3 +212,75 @@ def _fold_months(
         for name in _SUMS:
             target[name] += acc[name]
     return months
+
+
+_CONVERSATION_KEY = ("client_id", "day", "conversation_id")
+_CONVERSATION_SUMS = (
+    "requests",
+    "errors",
+    "cache_hits",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+    "cost_brl",
+    "latency_ms_sum",
+)
+
+
+def _upsert_conversations(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Add the rows that belong to a conversation to ``gateway_usage_daily_conversations``
+    (sums added, first and last call kept by ``MIN``/``MAX``), in key order like
+    :func:`add_upserts`."""
+    totals: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for row in rows:
+        conversation = row.get("conversation_id")
+        if conversation is None:
+            continue
+        at = row["created_at"]
+        key = (row["client_id"], at.date().isoformat(), conversation)
+        acc = totals.get(key)
+        if acc is None:
+            acc = totals[key] = {name: 0 for name in _CONVERSATION_SUMS}
+            acc["cost_usd"] = acc["cost_brl"] = Decimal(0)
+            acc["first_at"] = acc["last_at"] = at
+        acc["requests"] += 1
+        acc["errors"] += 1 if row.get("status") in ERROR_STATUSES else 0
+        acc["cache_hits"] += 1 if row.get("cache_hit") else 0
+        acc["input_tokens"] += int(row.get("input_tokens") or 0)
+        acc["output_tokens"] += int(row.get("output_tokens") or 0)
+        acc["cost_usd"] += Decimal(row.get("cost_usd") or 0)
+        acc["cost_brl"] += Decimal(row.get("cost_brl") or 0)
+        acc["latency_ms_sum"] += int(row.get("latency_ms") or 0)
+        acc["first_at"] = min(acc["first_at"], at)
+        acc["last_at"] = max(acc["last_at"], at)
+    if not totals:
+        return
+    statement = _conversation_upsert(
+        UsageDailyConversation.__table__, session.get_bind().dialect.name
+    )
+    session.execute(
+        statement,
+        [
+            dict(zip(_CONVERSATION_KEY, key, strict=True)) | acc
+            for key, acc in sorted(totals.items())
+        ],
+    )
+
+
+@functools.cache
+def _conversation_upsert(table: Table, dialect: str) -> TextClause:
+    """:func:`_adding_upsert` plus the first and last call: ``LEAST``/``GREATEST`` on
+    PostgreSQL, the two-argument ``min``/``max`` on SQLite (its datetimes are fixed-width
+    text, so they compare in time order)."""
+    least, greatest = ("min", "max") if dialect == "sqlite" else ("LEAST", "GREATEST")
+    columns = (*_CONVERSATION_KEY, *_CONVERSATION_SUMS, "first_at", "last_at")
+    name = table.name
+    sql = (
+        f"INSERT INTO {name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(':' + c for c in columns)}) "
+        f"ON CONFLICT ({', '.join(_CONVERSATION_KEY)}) DO UPDATE SET "
+        + ", ".join(f"{c} = {name}.{c} + excluded.{c}" for c in _CONVERSATION_SUMS)
+        + f", first_at = {least}({name}.first_at, excluded.first_at)"
+        + f", last_at = {greatest}({name}.last_at, excluded.last_at)"
+    )
+    return text(sql).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))

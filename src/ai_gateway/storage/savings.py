@@ -1,7 +1,8 @@
 """What the gateway saved, per day: the response cache (answers served without an upstream
-call, ``gateway_cache_performance``) and the providers' prompt caches (prompt tokens
-billed at the cached rate, the usage roll-ups' ``prompt_cache_saved_*``), beside what was
-actually spent, and the cost reduction they add up to::
+call, ``gateway_cache_performance``; every client together ``gateway_cache_daily_totals``)
+and the providers' prompt caches (prompt tokens billed at the cached rate, the usage
+roll-ups' ``prompt_cache_saved_*``), beside what was actually spent, and the cost
+reduction they add up to::
 
     cost without savings = cost + cache saved + prompt cache saved
     cost reduction       = (cache saved + prompt cache saved) / cost without savings
@@ -20,7 +21,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ai_gateway.storage.analytics import Window, log_day, log_where
-from ai_gateway.storage.tables import CachePerformance, UsageDaily, UsageDailyTotal, UsageLog
+from ai_gateway.storage.tables import (
+    CacheDailyTotal,
+    CachePerformance,
+    UsageDaily,
+    UsageDailyTotal,
+    UsageLog,
+)
 
 __all__ = ["cost_savings"]
 
@@ -75,13 +82,15 @@ def _shape(point: dict[str, Decimal]) -> dict[str, Any]:
 def _from_rollups(
     session: Session, window: Window, client_id: str | None
 ) -> list[tuple[str, str, Decimal]]:
+    # Every client: the roll-ups without a client dimension (the same sums, fewer rows).
     usage: Any = UsageDaily if client_id is not None else UsageDailyTotal
+    cache: Any = CachePerformance if client_id is not None else CacheDailyTotal
     first, end = window.days()
     where = [usage.day >= first, usage.day < end]
-    cache_where = [CachePerformance.day >= first, CachePerformance.day < end]
+    cache_where = [cache.day >= first, cache.day < end]
     if client_id is not None:
         where.append(usage.client_id == client_id)
-        cache_where.append(CachePerformance.client_id == client_id)
+        cache_where.append(cache.client_id == client_id)
     spent = session.execute(
         select(
             usage.day,
@@ -94,13 +103,9 @@ def _from_rollups(
         .group_by(usage.day)
     ).all()
     cached = session.execute(
-        select(
-            CachePerformance.day,
-            func.sum(CachePerformance.saved_usd),
-            func.sum(CachePerformance.saved_brl),
-        )
+        select(cache.day, func.sum(cache.saved_usd), func.sum(cache.saved_brl))
         .where(*cache_where)
-        .group_by(CachePerformance.day)
+        .group_by(cache.day)
     ).all()
     return _rows(spent, cached)
 

@@ -38,6 +38,7 @@ __all__ = [
     "AuditLog",
     "Base",
     "BudgetAlert",
+    "CacheDailyTotal",
     "CachePerformance",
     "Client",
     "ClientBudget",
@@ -56,6 +57,7 @@ __all__ = [
     "StoredResponse",
     "UsageDaily",
     "UsageDailyClient",
+    "UsageDailyConversation",
     "UsageDailyEndpoint",
     "UsageDailyTotal",
     "UsageLatencyDaily",
@@ -340,6 +342,25 @@ class CachePerformance(Base):
     saved_brl: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
 
 
+class CacheDailyTotal(Base):
+    """:class:`CachePerformance` of every client together, per UTC day x model: the
+    operator's cache view and its daily savings read a few hundred rows for 90 days
+    instead of summing the per-client rows (~273k at 500 clients), docs/PERFORMANCE.md."""
+
+    __tablename__ = "gateway_cache_daily_totals"
+    __table_args__ = (UniqueConstraint("day", "model_id", name="uq_cache_daily_totals"),)
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    day: Mapped[str] = mapped_column(String(10))
+    model_id: Mapped[str] = mapped_column(String(128))
+    hits: Mapped[int] = mapped_column(BigInteger, default=0)
+    semantic_hits: Mapped[int] = mapped_column(BigInteger, default=0)
+    misses: Mapped[int] = mapped_column(BigInteger, default=0)
+    tokens_saved: Mapped[int] = mapped_column(BigInteger, default=0)
+    saved_usd: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    saved_brl: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+
+
 class _UsageSums:
     """The sums every usage roll-up keeps."""
 
@@ -439,6 +460,36 @@ class UsageDailyEndpoint(_UsageSums, Base):
     day: Mapped[str] = mapped_column(String(10))
     client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"))
     endpoint: Mapped[str] = mapped_column(String(32))
+
+
+class UsageDailyConversation(Base):
+    """Per client x UTC day x conversation: what one client's conversation table shows
+    (calls, tokens, cost, errors, cache hits, the latency sum, the first and last call),
+    so it reads a few rows per conversation and day instead of every call (a heap visit
+    per call at 20M rows, docs/PERFORMANCE.md). Calls without a conversation are not
+    kept. The unique key leads with the client: it is also the index the table reads."""
+
+    __tablename__ = "gateway_usage_daily_conversations"
+    __table_args__ = (
+        UniqueConstraint(
+            "client_id", "day", "conversation_id", name="uq_usage_daily_conversations"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"))
+    day: Mapped[str] = mapped_column(String(10))
+    conversation_id: Mapped[str] = mapped_column(String(200))
+    requests: Mapped[int] = mapped_column(BigInteger, default=0)
+    errors: Mapped[int] = mapped_column(BigInteger, default=0)
+    cache_hits: Mapped[int] = mapped_column(BigInteger, default=0)
+    input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_usd: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    cost_brl: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    latency_ms_sum: Mapped[int] = mapped_column(BigInteger, default=0)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class UsageLatencyDaily(Base):

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from ai_gateway.storage.budgets import increment_budget_usage
 from ai_gateway.storage.request_bodies import save_bodies
 from ai_gateway.storage.rollups import add_upserts, roll_up_usage
-from ai_gateway.storage.tables import CachePerformance, UsageLog, UsageQuarantine
+from ai_gateway.storage.tables import CacheDailyTotal, CachePerformance, UsageLog, UsageQuarantine
 from ai_gateway.storage.usage_insert import insert_new_rows
 
 __all__ = [
@@ -151,7 +151,8 @@ def _insert_new_rows(session: Session, rows: list[dict[str, Any]]) -> set[str]:
 
 def _roll_up_cache(session: Session, records: list[UsageRecord]) -> None:
     """Add hits, misses and savings to ``gateway_cache_performance`` per day x client x
-    model (only for cacheable calls: rows whose ``cache_lookup`` was made)."""
+    model and to ``gateway_cache_daily_totals`` per day x model (only for cacheable
+    calls: rows whose ``cache_lookup`` was made)."""
     totals: dict[tuple[str, str, str], dict[str, Any]] = {}
     for record in records:
         row = record.row
@@ -185,6 +186,12 @@ def _roll_up_cache(session: Session, records: list[UsageRecord]) -> None:
         else:
             acc["misses"] += 1
     add_upserts(session, CachePerformance, ("day", "client_id", "model_id"), totals)
+    every_client: dict[tuple[str, str], dict[str, Any]] = {}
+    for (day, _, model), acc in totals.items():
+        target = every_client.setdefault((day, model), dict.fromkeys(acc, 0))
+        for name, value in acc.items():
+            target[name] += value
+    add_upserts(session, CacheDailyTotal, ("day", "model_id"), every_client)
 
 
 # -- the record as text (spool file, quarantine) -------------------------------------------
