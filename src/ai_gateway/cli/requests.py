@@ -12,14 +12,14 @@ from datetime import datetime
 
 import click
 
-from ai_gateway.cli._common import CLI_ACTOR, announce, database, emit, json_option
+from ai_gateway.cli._common import CLI_ACTOR, database, emit, json_option, run_async
+from ai_gateway.cli.clients import tenants
 from ai_gateway.storage.audit import record_audit
 from ai_gateway.storage.clients import get_client
 from ai_gateway.storage.request_bodies import (
     MAX_RETENTION_DAYS,
     purge_bodies,
     purge_expired_bodies,
-    set_body_settings,
 )
 from ai_gateway.storage.request_log import (
     CACHE_STATES,
@@ -109,22 +109,11 @@ def list_command(
 @json_option
 def store_command(client: str, store: bool, retention_days: int, as_json: bool) -> None:
     """Turn a client's body storage on or off (off deletes what was kept)."""
-    with database().write() as session:
-        found = set_body_settings(
-            session,
-            client_id=get_client(session, client).id,
-            store_bodies=store,
-            retention_days=retention_days,
+    found = run_async(
+        tenants().set_body_storage(
+            client, actor=CLI_ACTOR, store_bodies=store, retention_days=retention_days
         )
-        record_audit(
-            session,
-            actor=CLI_ACTOR,
-            action="client.body_storage",
-            client_id=found.client_id,
-            target=found.client_id,
-            details={"store_bodies": store, "retention_days": retention_days},
-        )
-    announce("clients", found.client_id)
+    )
     emit(
         {
             "client_id": found.client_id,

@@ -28,7 +28,7 @@ from ai_gateway.storage.api_keys import KeyInfo
 from ai_gateway.storage.audit import record_audit
 from ai_gateway.storage.clients import ClientInfo
 from ai_gateway.storage.db import Database
-from ai_gateway.storage.request_bodies import set_body_settings
+from ai_gateway.storage.request_bodies import BodySettings, set_body_settings
 
 __all__ = ["REQUIRED_FIELDS", "TenantService"]
 
@@ -182,14 +182,18 @@ class TenantService:
 
     async def set_body_storage(
         self, client_id: str, *, actor: str, store_bodies: bool, retention_days: int
-    ) -> None:
+    ) -> BodySettings:
         """The LGPD opt-in: keep the client's prompts and answers, and for how long
-        (turning it off deletes what was kept; see ``storage.request_bodies``)."""
+        (turning it off deletes what was kept; see ``storage.request_bodies``).
+        ``client_id`` may also be the client's name (the CLI's ``--client``)."""
 
-        def run() -> None:
+        def run() -> BodySettings:
             with self._db.write() as s:
                 found = set_body_settings(
-                    s, client_id=client_id, store_bodies=store_bodies, retention_days=retention_days
+                    s,
+                    client_id=clients_store.get_client(s, client_id).id,
+                    store_bodies=store_bodies,
+                    retention_days=retention_days,
                 )
                 record_audit(
                     s,
@@ -199,9 +203,11 @@ class TenantService:
                     target=found.client_id,
                     details={"store_bodies": store_bodies, "retention_days": retention_days},
                 )
+                return found
 
-        await self._db.run(run)
-        await self._budgets.client_changed(client_id)  # the cached key sees it at once
+        found = await self._db.run(run)
+        await self._budgets.client_changed(found.client_id)  # the cached key sees it at once
+        return found
 
     # -- keys -------------------------------------------------------------------------
 
