@@ -1,9 +1,9 @@
 """``/api/ai-gateway/config``: the one shared configuration (admin only).
 
-Provider keys go into the vault sealed with the master key and only ever come back
-masked (the reading is :func:`ai_gateway.services.config.read_config`, the setup page's
-too). A change bumps the row's version, is audited in the same transaction, and the
-config cache reloads at once (other replicas follow through the version poll).
+The reading and the change are :mod:`ai_gateway.services.config`'s (the setup page's
+too): provider keys go into the vault sealed with the master key and only ever come back
+masked; a change bumps the row's version, is audited in the same transaction, and every
+replica reloads its config cache.
 ``POST /test`` sends one tiny request through every configured provider.
 """
 
@@ -12,24 +12,21 @@ from __future__ import annotations
 import asyncio
 import time
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, SecretStr
 
 from ai_gateway.api.common import ERRORS, Email, actor
 from ai_gateway.api.deps import AdminDep, GatewayDep
-from ai_gateway.errors import InvalidRequest
 from ai_gateway.gateway import Gateway
 from ai_gateway.pipeline.config_cache import ConfigSnapshot
 from ai_gateway.pipeline.routing import GATEWAY_PROVIDER
 from ai_gateway.providers.base import ChatRequest, ProviderError, Target, Upstream
 from ai_gateway.services import config as config_service
 from ai_gateway.services.config import ConfigPublic
-from ai_gateway.storage.audit import record_audit
 from ai_gateway.storage.models_registry import ModelInfo
-from ai_gateway.storage.secrets import SECRET_NAMES, set_secret
-from ai_gateway.storage.shared_config import update_shared_config
+from ai_gateway.storage.secrets import SECRET_NAMES
 
 __all__ = ["router"]
 
@@ -96,77 +93,17 @@ async def read_config(gateway: GatewayDep, _admin: AdminDep) -> ConfigPublic:
     return await config_service.read_config(gateway.db)
 
 
-def _check_models(snapshot: ConfigSnapshot, changes: dict[str, Any]) -> None:
-    default = changes.get("default_model")
-    if default is not None:
-        model = snapshot.resolve_model(default)
-        if model is None or not model.is_active:
-            raise InvalidRequest(
-                f"default_model '{default}' is not an active model; known: "
-                + ", ".join(snapshot.active_model_ids()),
-                param="default_model",
-                code="model_not_active",
-            )
-        changes["default_model"] = model.id
-    chain = changes.get("fallback_chain")
-    if chain is not None:
-        unknown = [m for m in chain if snapshot.resolve_model(m) is None]
-        if unknown:
-            raise InvalidRequest(
-                f"unknown models in fallback_chain: {', '.join(unknown)}",
-                param="fallback_chain",
-                code="unknown_models",
-            )
-
-
 @router.put("", summary="Change the shared configuration")
 async def update_config(gateway: GatewayDep, admin: AdminDep, body: ConfigUpdate) -> ConfigPublic:
-    changes = body.model_dump(exclude_unset=True, exclude={"provider_keys"}, mode="json")
-    keys = {k: v.get_secret_value() for k, v in (body.provider_keys or {}).items()}
-    for field in list(changes):
-        if changes[field] is None and field not in ("admin_alert_email", "admin_alert_webhook"):
-            raise InvalidRequest(f"{field} cannot be null", param=field, code="field_required")
-    if not changes and not keys:
-        raise InvalidRequest("send at least one field to change", code="nothing_to_change")
-    _check_models(await gateway.config.get(), changes)
-    if changes.get("base_urls"):
-        changes["base_urls"] = {k: v.rstrip("/") for k, v in changes["base_urls"].items()}
-    for field in ("connect_timeout_s", "read_timeout_s", "total_timeout_s"):
-        if field in changes:
-            changes[field] = Decimal(str(changes[field]))
-    if keys and gateway.master is None:
-        raise InvalidRequest(
-            "no master key is configured (AI_GATEWAY_MASTER_KEY), so provider keys cannot "
-            "be stored",
-            param="provider_keys",
-            code="master_key_missing",
-        )
-
-    def run() -> int:
-        with gateway.db.write() as s:
-            for name, value in keys.items():
-                assert gateway.master is not None
-                set_secret(s, master=gateway.master, secret_id=name, value=value)
-                changes[f"{name}_secret_id"] = name
-            version = update_shared_config(s, changes=changes).version
-            details = {k: v for k, v in changes.items() if not k.endswith("_secret_id")}
-            record_audit(
-                s,
-                actor=actor(admin),
-                action="config.update",
-                target="shared_gateway_config",
-                details={**_jsonable(details), "provider_keys_set": sorted(keys)},
-            )
-            return version
-
-    version = await gateway.db.run(run)
-    # The write bumped the version itself; this reloads here, and on every replica.
-    await gateway.publish_change("config", version=version)
-    return await config_service.read_config(gateway.db)
-
-
-def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: str(v) if isinstance(v, Decimal) else v for k, v in values.items()}
+    return await config_service.update_config(
+        gateway.db,
+        gateway.config,
+        master=gateway.master,
+        publish=gateway.publish_change,
+        actor=actor(admin),
+        changes=body.model_dump(exclude_unset=True, exclude={"provider_keys"}, mode="json"),
+        keys={k: v.get_secret_value() for k, v in (body.provider_keys or {}).items()},
+    )
 
 
 def _test_model(snapshot: ConfigSnapshot, provider: str) -> ModelInfo | None:
