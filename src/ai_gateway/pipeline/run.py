@@ -154,77 +154,81 @@ class ChatPipeline:
         meta: CallMeta,
         started: float,
     ) -> _Plan:
+        """Flags, model, rate limits, budget reservation and the cache key, in that order.
+        A refusal is metered here, once, as ``rejected``."""
         with span("gateway.plan") as current:
-            plan = await self._plan_call(client, request, options, meta, started)
+            snapshot: ConfigSnapshot = await self._config.get()
+            route = choose_route(global_flag=self._gateway_enabled, client=client)
+            try:
+                model = resolve_model(
+                    snapshot, request.model or snapshot.default_model, kind=request.kind
+                )
+                request.model = model.id
+                route = served_route(route, model)
+                attempts = plan_attempts(
+                    snapshot,
+                    route=route,
+                    model=model,
+                    requested_fallbacks=options.fallback_models,
+                    client=client,
+                )
+                ticket, reservation = await self._admit(snapshot, client, request, attempts)
+            except GatewayError as exc:
+                self._meter.record(
+                    CallFacts(
+                        client_id=client.id,
+                        request_id=meta.request_id,
+                        conversation_id=meta.conversation_id,
+                        model_requested=request.model or snapshot.default_model,
+                        route=route,
+                        status="rejected",
+                        endpoint=meta.endpoint,
+                        is_stream=request.stream,
+                        latency_ms=_ms(started),
+                        error_code=exc.code,
+                        error_message=exc.message,
+                    ),
+                    None,
+                )
+                raise
+            decision = self._cache.key_for(
+                request, client.id, cache_control=meta.cache_control, ttl_seconds=meta.cache_ttl
+            )
+            plan = _Plan(
+                client, request, meta, route, attempts, reservation, decision, started, ticket
+            )
+            if self._semantic is not None:
+                plan.semantic = self._semantic.probe(request, client, decision)
             if current is not None:
-                current.set_attribute("ai_gateway.model", plan.request.model or "")
-                current.set_attribute("ai_gateway.route", plan.route)
-                current.set_attribute("ai_gateway.attempts", len(plan.attempts))
+                current.set_attribute("ai_gateway.model", model.id)
+                current.set_attribute("ai_gateway.route", route)
+                current.set_attribute("ai_gateway.attempts", len(attempts))
             return plan
 
-    async def _plan_call(
+    async def _admit(
         self,
+        snapshot: ConfigSnapshot,
         client: ClientInfo,
         request: ChatRequest,
-        options: GatewayOptions,
-        meta: CallMeta,
-        started: float,
-    ) -> _Plan:
-        """Flags, model, rate limits, budget reservation and the cache key, in that order."""
-        snapshot: ConfigSnapshot = await self._config.get()
-        route = choose_route(global_flag=self._gateway_enabled, client=client)
-        try:
-            model = resolve_model(
-                snapshot, request.model or snapshot.default_model, kind=request.kind
-            )
-            request.model = model.id
-            route = served_route(route, model)
-            attempts = plan_attempts(
-                snapshot,
-                route=route,
-                model=model,
-                requested_fallbacks=options.fallback_models,
-                client=client,
-            )
-            estimate = reservation_estimator(request, [a.model for a in attempts], self._rates.rate)
-            ticket = await self._limits.admit(
-                client_id=client.id,
-                plan=client.plan,
-                table=snapshot.rate_limits,
-                provider=attempts[0].provider,
-                tokens=int(estimate("tokens")),
-                lease_seconds=snapshot.timeouts.total + 60,
-            )
-            try:
-                reservation = await self._budgets.reserve(client.id, estimate)
-            except BaseException:
-                self._limits.finish(ticket, tokens=0, served_by=None)
-                raise
-        except GatewayError as exc:
-            self._meter.record(
-                CallFacts(
-                    client_id=client.id,
-                    request_id=meta.request_id,
-                    conversation_id=meta.conversation_id,
-                    model_requested=request.model or snapshot.default_model,
-                    route=route,
-                    status="rejected",
-                    endpoint=meta.endpoint,
-                    is_stream=request.stream,
-                    latency_ms=_ms(started),
-                    error_code=exc.code,
-                    error_message=exc.message,
-                ),
-                None,
-            )
-            raise
-        decision = self._cache.key_for(
-            request, client.id, cache_control=meta.cache_control, ttl_seconds=meta.cache_ttl
+        attempts: tuple[Attempt, ...],
+    ) -> tuple[Ticket | None, Reservation]:
+        """The rate limits, then the budget; a budget refusal hands the limiter's ticket
+        back, so a refused call holds nothing."""
+        estimate = reservation_estimator(request, [a.model for a in attempts], self._rates.rate)
+        ticket = await self._limits.admit(
+            client_id=client.id,
+            plan=client.plan,
+            table=snapshot.rate_limits,
+            provider=attempts[0].provider,
+            tokens=int(estimate("tokens")),
+            lease_seconds=snapshot.timeouts.total + 60,
         )
-        plan = _Plan(client, request, meta, route, attempts, reservation, decision, started, ticket)
-        if self._semantic is not None:
-            plan.semantic = self._semantic.probe(request, client, decision)
-        return plan
+        try:
+            reservation = await self._budgets.reserve(client.id, estimate)
+        except BaseException:
+            self._limits.finish(ticket, tokens=0, served_by=None)
+            raise
+        return ticket, reservation
 
     # -- the steps after the plan, the same for every call ----------------------------
 
