@@ -24,8 +24,9 @@ router = APIRouter(prefix="/api/billing", tags=["billing"], responses=ERRORS)
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-class BillingLine(BaseModel):
-    name: str
+class BillingTotals(BaseModel):
+    """What a month adds up to: the tokens and what they cost."""
+
     requests: int
     input_tokens: int
     output_tokens: int
@@ -39,21 +40,18 @@ class BillingLine(BaseModel):
     prompt_cache_saved_brl: Money
 
 
-class BillingSummary(BaseModel):
+class BillingLine(BillingTotals):
+    """One model's or one provider's share of a client's month."""
+
+    name: str
+
+
+class BillingSummary(BillingTotals):
+    """A client's month, with the price to charge at its plan's markup."""
+
     client_id: str
     client_name: str
     plan: str
-    requests: int
-    input_tokens: int
-    output_tokens: int
-    cached_tokens: int
-    cache_write_tokens: int
-    total_tokens: int
-    cost_usd: Money
-    cost_brl: Money
-    #: What the providers' prompt caches saved (already netted in ``cost_*``).
-    prompt_cache_saved_usd: Money
-    prompt_cache_saved_brl: Money
     markup_percent: Money
     suggested_price_usd: Money
     suggested_price_brl: Money
