@@ -26,7 +26,7 @@ async def test_snapshot_is_cached_for_five_minutes(db: Database, settings_factor
     assert (await cache.get()) is first  # no database read within the TTL
     assert cache.loads == 1
     clock.now += 2
-    assert (await cache.get()).cache_ttl_seconds == 42
+    assert (await cache.get()).cache.default_ttl_seconds == 42
     assert cache.loads == 2
 
 
