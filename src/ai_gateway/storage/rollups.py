@@ -176,18 +176,28 @@ def add_upserts(
 
 
 @functools.cache
-def _adding_upsert(table: Table, keys: tuple[str, ...], names: tuple[str, ...]) -> TextClause:
-    """The upsert as text with typed parameters. Why not ``insert().on_conflict_do_update``:
-    SQLAlchemy 2.0 cannot cache that construct ("no key"), so it compiled it again on
-    every execution, ~1 ms each, five times per batch; a text clause is compiled once.
-    SQLite and PostgreSQL share this syntax."""
-    columns = keys + names
+def _adding_upsert(
+    table: Table,
+    keys: tuple[str, ...],
+    names: tuple[str, ...],
+    kept: tuple[tuple[str, str], ...] = (),
+) -> TextClause:
+    """The upsert as text with typed parameters: ``names`` are added to the line's sums;
+    each ``(column, function)`` of ``kept`` keeps ``function(old, new)`` (the first and
+    last call). Why not ``insert().on_conflict_do_update``: SQLAlchemy 2.0 cannot cache
+    that construct ("no key"), so it compiled it again on every execution, ~1 ms each,
+    five times per batch; a text clause is compiled once. SQLite and PostgreSQL share
+    this syntax."""
+    columns = keys + names + tuple(c for c, _ in kept)
     name = table.name
     sql = (
         f"INSERT INTO {name} ({', '.join(columns)}) "
         f"VALUES ({', '.join(':' + c for c in columns)}) "
         f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
-        + ", ".join(f"{c} = {name}.{c} + excluded.{c}" for c in names)
+        + ", ".join(
+            [f"{c} = {name}.{c} + excluded.{c}" for c in names]
+            + [f"{c} = {fn}({name}.{c}, excluded.{c})" for c, fn in kept]
+        )
     )
     return text(sql).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
 
@@ -269,18 +279,9 @@ def _upsert_conversations(session: Session, rows: list[dict[str, Any]]) -> None:
 
 @functools.cache
 def _conversation_upsert(table: Table, dialect: str) -> TextClause:
-    """:func:`_adding_upsert` plus the first and last call: ``LEAST``/``GREATEST`` on
+    """:func:`_adding_upsert` keeping the first and last call: ``LEAST``/``GREATEST`` on
     PostgreSQL, the two-argument ``min``/``max`` on SQLite (its datetimes are fixed-width
     text, so they compare in time order)."""
     least, greatest = ("min", "max") if dialect == "sqlite" else ("LEAST", "GREATEST")
-    columns = (*_CONVERSATION_KEY, *_CONVERSATION_SUMS, "first_at", "last_at")
-    name = table.name
-    sql = (
-        f"INSERT INTO {name} ({', '.join(columns)}) "
-        f"VALUES ({', '.join(':' + c for c in columns)}) "
-        f"ON CONFLICT ({', '.join(_CONVERSATION_KEY)}) DO UPDATE SET "
-        + ", ".join(f"{c} = {name}.{c} + excluded.{c}" for c in _CONVERSATION_SUMS)
-        + f", first_at = {least}({name}.first_at, excluded.first_at)"
-        + f", last_at = {greatest}({name}.last_at, excluded.last_at)"
-    )
-    return text(sql).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
+    kept = (("first_at", least), ("last_at", greatest))
+    return _adding_upsert(table, _CONVERSATION_KEY, _CONVERSATION_SUMS, kept)
